@@ -1,0 +1,42 @@
+# The README's commands. Only Python 3.11+ and the package registries are needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STACK  ?= dev
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup plan test lint typecheck check bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==0.13.9
+	@$(BIN)/uv pip sync -q --python $(BIN)/python requirements.lock
+	@$(BIN)/uv pip install -q --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+## Offline plan of one stack (default dev): plan.json, manifests/, summary. No CLI, no credentials.
+plan: $(STAMP)
+	$(BIN)/infra plan --stack $(STACK)
+
+## The whole test suite (unit, stacks, offline engine, policies), then lint and type check.
+test: $(STAMP)
+	$(BIN)/pytest -n 2
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## Offline plan of prod against the bare-resource floor of Pulumi's mock runtime.
+bench: $(STAMP)
+	$(BIN)/python bench/plan_vs_floor.py --stack prod
+
+clean:
+	rm -rf build $(VENV)

@@ -1,0 +1,454 @@
+"""The EKS cluster: managed control plane plus a managed node group of workers in private subnets.
+
+The seed's "3 nodes (1 master, 2 workers)" becomes EKS's managed control plane (the master role,
+run highly available by AWS) and a managed node group of at least 2 workers that the cluster
+autoscaler grows up to a configured maximum.
+
+Also here, because every later component depends on them: KMS envelope encryption of Kubernetes
+secrets, control-plane logging to an encrypted log group, the IAM OIDC provider for IAM roles for
+service accounts (IRSA), IMDSv2-only nodes with encrypted gp3 volumes, the core EKS add-ons (VPC CNI
+with network-policy enforcement, CoreDNS, kube-proxy, EBS CSI driver), the cluster autoscaler, an
+encrypted gp3 default StorageClass, and the Kubernetes provider later components use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from infra import iam
+from infra.aws_context import AwsContext
+from infra.charts import CLUSTER_AUTOSCALER, ClusterAutoscalerSettings
+from infra.providers import kubeconfig, kubernetes_provider
+
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+AUTOSCALER_NAMESPACE = "kube-system"
+AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
+EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+DEFAULT_STORAGE_CLASS = "gp3-encrypted"
+
+
+@dataclass(frozen=True)
+class NodeGroupSpec:
+    instance_types: Sequence[str]
+    ami_type: str
+    capacity_type: str
+    min_size: int
+    desired_size: int
+    max_size: int
+    disk_size_gib: int
+
+    def __post_init__(self) -> None:
+        if self.min_size < 2:
+            raise ValueError("a node group needs at least 2 workers")
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError("need min_size <= desired_size <= max_size")
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    cluster_name: str
+    kubernetes_version: str
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    service_cidr: str
+    node_group: NodeGroupSpec
+    log_retention_days: int
+    aws: AwsContext
+    endpoint_public_access_cidrs: Sequence[str] = ()
+    admin_role_arns: Sequence[str] = ()
+    protect: bool = True
+    deletion_protection: bool = True
+
+
+class Cluster(pulumi.ComponentResource):
+    cluster_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    certificate_authority: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer_url: pulumi.Output[str]
+    cluster_security_group_id: pulumi.Output[str]
+    node_role_arn: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    storage_class_name: pulumi.Output[str]
+    provider: k8s.Provider
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:cluster:Cluster", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        keep = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        log_group_name = f"/aws/eks/{args.cluster_name}/cluster"
+
+        secrets_key = aws.kms.Key(
+            f"{name}-secrets",
+            description=f"Envelope encryption of Kubernetes secrets in {args.cluster_name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=iam.key_policy(args.aws),
+            opts=keep,
+        )
+        logs_key = aws.kms.Key(
+            f"{name}-logs",
+            description=f"Control-plane logs of {args.cluster_name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=iam.key_policy(args.aws, iam.logs_key_statement(args.aws, log_group_name)),
+            opts=keep,
+        )
+        volumes_key = aws.kms.Key(
+            f"{name}-volumes",
+            description=f"EBS volumes of {args.cluster_name} (nodes and persistent volumes)",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=iam.key_policy(args.aws, *iam.autoscaling_key_statements(args.aws)),
+            opts=keep,
+        )
+        # Created before the cluster so EKS writes into an encrypted group with a retention period.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane",
+            name=log_group_name,
+            kms_key_id=logs_key.arn,
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+
+        cluster_role = aws.iam.Role(
+            f"{name}-cluster",
+            assume_role_policy=iam.service_assume_role(args.aws, "eks", tag_session=True, confused_deputy_guard=False),
+            opts=child,
+        )
+        cluster_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-policy",
+            role=cluster_role.name,
+            policy_arn=pulumi.Output.concat("arn:", args.aws.partition, ":iam::aws:policy/AmazonEKSClusterPolicy"),
+            opts=child,
+        )
+
+        cluster = aws.eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            version=args.kubernetes_version,
+            role_arn=cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=args.private_subnet_ids,
+                endpoint_private_access=True,
+                endpoint_public_access=bool(args.endpoint_public_access_cidrs),
+                public_access_cidrs=list(args.endpoint_public_access_cidrs) or None,
+            ),
+            kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
+                service_ipv4_cidr=args.service_cidr, ip_family="ipv4"
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=secrets_key.arn),
+                resources=["secrets"],
+            ),
+            enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=True
+            ),
+            deletion_protection=args.deletion_protection,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[cluster_policy, log_group]),
+        )
+
+        oidc_issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer or "")  # type: ignore[index]
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=oidc_issuer,
+            client_id_lists=["sts.amazonaws.com"],
+            opts=child,
+        )
+
+        for i, principal in enumerate(args.admin_role_arns):
+            entry = aws.eks.AccessEntry(
+                f"{name}-admin-{i}", cluster_name=cluster.name, principal_arn=principal, type="STANDARD", opts=child
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-admin-{i}",
+                cluster_name=cluster.name,
+                principal_arn=entry.principal_arn,
+                policy_arn=CLUSTER_ADMIN_POLICY,
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=child,
+            )
+
+        node_group = self._node_group(name, args, cluster, volumes_key)
+        addons = self._addons(name, args, cluster, oidc, oidc_issuer, volumes_key, node_group)
+
+        config = kubeconfig(cluster.name, cluster.endpoint, cluster.certificate_authority.data, args.aws.region)
+        provider = kubernetes_provider(
+            f"{name}-k8s",
+            config,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[node_group]),
+        )
+        storage_class = k8s.storage.v1.StorageClass(
+            f"{name}-gp3",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=DEFAULT_STORAGE_CLASS,
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+            ),
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": volumes_key.arn, "fsType": "ext4"},
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            reclaim_policy="Retain",  # a deleted claim never takes its data with it
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=addons),
+        )
+        self._autoscaler(name, args, cluster, oidc, oidc_issuer, provider, node_group)
+
+        self.cluster_name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.certificate_authority = cluster.certificate_authority.data
+        self.oidc_provider_arn = oidc.arn
+        self.oidc_issuer_url = oidc_issuer
+        self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
+        self.node_role_arn = node_group.node_role_arn
+        self.kubeconfig = config
+        self.storage_class_name = storage_class.metadata.name
+        self.provider = provider
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "endpoint": self.endpoint,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "oidc_issuer_url": self.oidc_issuer_url,
+                "cluster_security_group_id": self.cluster_security_group_id,
+                "storage_class_name": self.storage_class_name,
+            }
+        )
+
+    def _node_group(
+        self, name: str, args: ClusterArgs, cluster: aws.eks.Cluster, volumes_key: aws.kms.Key
+    ) -> aws.eks.NodeGroup:
+        child = pulumi.ResourceOptions(parent=self)
+        spec = args.node_group
+        node_role = aws.iam.Role(
+            f"{name}-nodes",
+            assume_role_policy=iam.service_assume_role(args.aws, "ec2", confused_deputy_guard=False),
+            opts=child,
+        )
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-nodes-{policy}",
+                role=node_role.name,
+                policy_arn=pulumi.Output.concat("arn:", args.aws.partition, f":iam::aws:policy/{policy}"),
+                opts=child,
+            )
+            for policy in (
+                "AmazonEKSWorkerNodePolicy",
+                "AmazonEC2ContainerRegistryReadOnly",
+                "AmazonEKS_CNI_Policy",
+                "AmazonSSMManagedInstanceCore",
+            )
+        ]
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-nodes",
+            description=f"Workers of {args.cluster_name}: IMDSv2 only, encrypted gp3 root volume",
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                # 1 hop: pods (not on the host network) cannot reach the node's credentials; they use IRSA.
+                http_put_response_hop_limit=1,
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=spec.disk_size_gib,
+                        volume_type="gp3",
+                        encrypted="true",
+                        kms_key_id=volumes_key.arn,
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(
+                    resource_type="instance", tags={"Name": f"{args.cluster_name}-worker"}
+                )
+            ],
+            opts=child,
+        )
+        return aws.eks.NodeGroup(
+            f"{name}-workers",
+            cluster_name=cluster.name,
+            node_role_arn=node_role.arn,
+            subnet_ids=args.private_subnet_ids,
+            ami_type=spec.ami_type,
+            capacity_type=spec.capacity_type,
+            instance_types=list(spec.instance_types),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=spec.min_size, desired_size=spec.desired_size, max_size=spec.max_size
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            labels={"platform/role": "worker"},
+            tags={
+                "k8s.io/cluster-autoscaler/enabled": "true",
+                f"k8s.io/cluster-autoscaler/{args.cluster_name}": "owned",
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=attachments,
+                # The cluster autoscaler owns the desired size once the group exists.
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+
+    def _irsa_role(
+        self,
+        name: str,
+        oidc: aws.iam.OpenIdConnectProvider,
+        issuer: pulumi.Input[str],
+        namespace: str,
+        service_account: str,
+    ) -> aws.iam.Role:
+        return aws.iam.Role(
+            name,
+            assume_role_policy=iam.irsa_assume_role(oidc.arn, issuer, namespace, service_account),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _addons(
+        self,
+        name: str,
+        args: ClusterArgs,
+        cluster: aws.eks.Cluster,
+        oidc: aws.iam.OpenIdConnectProvider,
+        issuer: pulumi.Output[str],
+        volumes_key: aws.kms.Key,
+        node_group: aws.eks.NodeGroup,
+    ) -> list[aws.eks.Addon]:
+        child = pulumi.ResourceOptions(parent=self)
+        ebs_role = self._irsa_role(f"{name}-ebs-csi", oidc, issuer, "kube-system", EBS_CSI_SERVICE_ACCOUNT)
+        aws.iam.RolePolicyAttachment(
+            f"{name}-ebs-csi",
+            role=ebs_role.name,
+            policy_arn=pulumi.Output.concat(
+                "arn:", args.aws.partition, ":iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-ebs-csi-kms",
+            role=ebs_role.id,
+            policy=iam.document(
+                volumes_key.arn.apply(
+                    lambda arn: {
+                        "Effect": "Allow",
+                        "Action": [
+                            "kms:Encrypt",
+                            "kms:Decrypt",
+                            "kms:ReEncrypt*",
+                            "kms:GenerateDataKey*",
+                            "kms:DescribeKey",
+                            "kms:CreateGrant",
+                            "kms:ListGrants",
+                            "kms:RevokeGrant",
+                        ],
+                        "Resource": arn,
+                    }
+                )
+            ),
+            opts=child,
+        )
+
+        def addon(
+            addon_name: str,
+            after: Sequence[pulumi.Resource],
+            configuration_values: str | None = None,
+            service_account_role_arn: pulumi.Input[str] | None = None,
+        ) -> aws.eks.Addon:
+            return aws.eks.Addon(
+                f"{name}-{addon_name}",
+                cluster_name=cluster.name,
+                addon_name=addon_name,
+                configuration_values=configuration_values,
+                service_account_role_arn=service_account_role_arn,
+                resolve_conflicts_on_create="OVERWRITE",
+                resolve_conflicts_on_update="PRESERVE",
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+            )
+
+        return [
+            # Network policies are enforced by the VPC CNI's policy agent.
+            addon("vpc-cni", [], configuration_values=json.dumps({"enableNetworkPolicy": "true"})),
+            addon("kube-proxy", []),
+            addon("coredns", [node_group]),
+            addon("aws-ebs-csi-driver", [node_group], service_account_role_arn=ebs_role.arn),
+        ]
+
+    def _autoscaler(
+        self,
+        name: str,
+        args: ClusterArgs,
+        cluster: aws.eks.Cluster,
+        oidc: aws.iam.OpenIdConnectProvider,
+        issuer: pulumi.Output[str],
+        provider: k8s.Provider,
+        node_group: aws.eks.NodeGroup,
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        role = self._irsa_role(f"{name}-autoscaler", oidc, issuer, AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT)
+        aws.iam.RolePolicy(
+            f"{name}-autoscaler",
+            role=role.id,
+            policy=iam.document(
+                {
+                    "Sid": "Read",
+                    "Effect": "Allow",
+                    "Action": [
+                        "autoscaling:DescribeAutoScalingGroups",
+                        "autoscaling:DescribeAutoScalingInstances",
+                        "autoscaling:DescribeLaunchConfigurations",
+                        "autoscaling:DescribeScalingActivities",
+                        "autoscaling:DescribeTags",
+                        "ec2:DescribeImages",
+                        "ec2:DescribeInstanceTypes",
+                        "ec2:DescribeLaunchTemplateVersions",
+                        "ec2:GetInstanceTypesFromInstanceRequirements",
+                        "eks:DescribeNodegroup",
+                    ],
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "ScaleOnlyThisClustersGroups",
+                    "Effect": "Allow",
+                    "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{args.cluster_name}": "owned"}
+                    },
+                },
+            ),
+            opts=child,
+        )
+        settings = ClusterAutoscalerSettings(
+            cluster_name=args.cluster_name,
+            region=args.aws.region,
+            kubernetes_version=args.kubernetes_version,
+            service_account=AUTOSCALER_SERVICE_ACCOUNT,
+            role_arn=role.arn,
+        )
+        k8s.helm.v3.Release(
+            f"{name}-autoscaler",
+            k8s.helm.v3.ReleaseArgs(
+                name="cluster-autoscaler",
+                chart=CLUSTER_AUTOSCALER.chart,
+                version=CLUSTER_AUTOSCALER.version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CLUSTER_AUTOSCALER.repository),
+                namespace=AUTOSCALER_NAMESPACE,
+                values=settings.values(),
+                atomic=True,
+                cleanup_on_fail=True,
+                timeout=600,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[node_group, cluster]),
+        )

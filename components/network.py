@@ -1,0 +1,306 @@
+"""The VPC: public, private and isolated data subnets over N availability zones.
+
+- public subnets: load balancers and NAT gateways only (no public IPs on launch);
+- private subnets: nodes and pods, out to the internet through NAT (one per AZ, or one in all);
+- data subnets: datastores, no route to the internet at all (only the VPC and the S3 gateway endpoint);
+- VPC flow logs to a KMS-encrypted CloudWatch log group;
+- an S3 gateway endpoint and the interface endpoints private nodes need;
+- the default security group adopted and left with no rules.
+
+The CIDR layout is the pure function :func:`subnet_layout`; the component only turns it into resources.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import iam
+from infra.aws_context import AwsContext
+from infra.config import NatStrategy
+
+
+@dataclass(frozen=True)
+class SubnetLayout:
+    public: tuple[str, ...]
+    private: tuple[str, ...]
+    data: tuple[str, ...]
+
+
+def subnet_layout(vpc_cidr: str, zones: int) -> SubnetLayout:
+    """Carve a VPC block into one public, private and data subnet per zone.
+
+    The block is cut into 8 equal parts: parts 0-5 hold the private subnets (one each, the largest:
+    the VPC CNI gives every pod a VPC address), part 6 is cut into 8 public subnets, part 7 into 8 data
+    subnets. A /16 gives private /19 (8,187 usable), public and data /22 (1,019 usable).
+    """
+    if not 1 <= zones <= 6:
+        raise ValueError(f"zones must be 1 to 6, got {zones}")
+    vpc = ipaddress.IPv4Network(vpc_cidr, strict=True)
+    parts = list(vpc.subnets(prefixlen_diff=3))
+    public = list(parts[6].subnets(prefixlen_diff=3))
+    data = list(parts[7].subnets(prefixlen_diff=3))
+    return SubnetLayout(
+        public=tuple(str(n) for n in public[:zones]),
+        private=tuple(str(n) for n in parts[:zones]),
+        data=tuple(str(n) for n in data[:zones]),
+    )
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    cidr_block: str
+    availability_zones: Sequence[pulumi.Input[str]]
+    nat_gateways: NatStrategy
+    layout: SubnetLayout
+    cluster_name: str  # subnets are tagged for the cluster's load balancer discovery
+    interface_endpoints: Sequence[str]
+    flow_log_retention_days: int
+    flow_log_traffic_type: str
+    aws: AwsContext
+    protect_keys: bool = True
+
+    def __post_init__(self) -> None:
+        zones = len(self.availability_zones)
+        for tier in (self.layout.public, self.layout.private, self.layout.data):
+            if len(tier) != zones:
+                raise ValueError(f"the layout has {len(tier)} subnets in a tier for {zones} zones")
+
+
+class Network(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    vpc_cidr_block: pulumi.Output[str]
+    public_subnet_ids: pulumi.Output[list[str]]
+    private_subnet_ids: pulumi.Output[list[str]]
+    data_subnet_ids: pulumi.Output[list[str]]
+    private_route_table_ids: pulumi.Output[list[str]]
+    endpoint_security_group_id: pulumi.Output[str]
+    nat_gateway_public_ips: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:network:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        zones = list(args.availability_zones)
+
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr_block,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags={"Name": f"{args.cluster_name}-vpc"},
+            opts=child,
+        )
+        # Adopting the default security group with no rules removes AWS's allow-all defaults.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg", vpc_id=vpc.id, ingress=[], egress=[], tags={"Name": "default-unused"}, opts=child
+        )
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, opts=child)
+
+        cluster_tag = f"kubernetes.io/cluster/{args.cluster_name}"
+        public = [
+            aws.ec2.Subnet(
+                f"{name}-public-{i}",
+                vpc_id=vpc.id,
+                cidr_block=cidr,
+                availability_zone=zones[i],
+                map_public_ip_on_launch=False,
+                tags={
+                    "Name": f"{args.cluster_name}-public-{i}",
+                    "Tier": "public",
+                    "kubernetes.io/role/elb": "1",
+                    cluster_tag: "shared",
+                },
+                opts=child,
+            )
+            for i, cidr in enumerate(args.layout.public)
+        ]
+        private = [
+            aws.ec2.Subnet(
+                f"{name}-private-{i}",
+                vpc_id=vpc.id,
+                cidr_block=cidr,
+                availability_zone=zones[i],
+                tags={
+                    "Name": f"{args.cluster_name}-private-{i}",
+                    "Tier": "private",
+                    "kubernetes.io/role/internal-elb": "1",
+                    cluster_tag: "shared",
+                },
+                opts=child,
+            )
+            for i, cidr in enumerate(args.layout.private)
+        ]
+        data = [
+            aws.ec2.Subnet(
+                f"{name}-data-{i}",
+                vpc_id=vpc.id,
+                cidr_block=cidr,
+                availability_zone=zones[i],
+                tags={"Name": f"{args.cluster_name}-data-{i}", "Tier": "data"},
+                opts=child,
+            )
+            for i, cidr in enumerate(args.layout.data)
+        ]
+
+        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, tags={"Tier": "public"}, opts=child)
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+            opts=child,
+        )
+        for i, subnet in enumerate(public):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{i}", subnet_id=subnet.id, route_table_id=public_rt.id, opts=child
+            )
+
+        nat_count = len(zones) if args.nat_gateways is NatStrategy.ONE_PER_AZ else 1
+        nats: list[aws.ec2.NatGateway] = []
+        eips: list[aws.ec2.Eip] = []
+        for i in range(nat_count):
+            eip = aws.ec2.Eip(
+                f"{name}-nat-{i}", domain="vpc", tags={"Name": f"{args.cluster_name}-nat-{i}"}, opts=child
+            )
+            eips.append(eip)
+            nats.append(
+                aws.ec2.NatGateway(
+                    f"{name}-nat-{i}",
+                    allocation_id=eip.id,
+                    subnet_id=public[i].id,
+                    connectivity_type="public",
+                    tags={"Name": f"{args.cluster_name}-nat-{i}"},
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                )
+            )
+
+        private_rts: list[aws.ec2.RouteTable] = []
+        for i, subnet in enumerate(private):
+            rt = aws.ec2.RouteTable(f"{name}-private-rt-{i}", vpc_id=vpc.id, tags={"Tier": "private"}, opts=child)
+            aws.ec2.Route(
+                f"{name}-private-default-{i}",
+                route_table_id=rt.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nats[i % nat_count].id,
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=rt.id, opts=child)
+            private_rts.append(rt)
+
+        # Data subnets: a route table with only the implicit local route; nothing reaches the internet.
+        data_rt = aws.ec2.RouteTable(f"{name}-data-rt", vpc_id=vpc.id, tags={"Tier": "data"}, opts=child)
+        for i, subnet in enumerate(data):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-data-{i}", subnet_id=subnet.id, route_table_id=data_rt.id, opts=child
+            )
+
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=vpc.id,
+            service_name=f"com.amazonaws.{args.aws.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[rt.id for rt in private_rts] + [data_rt.id],
+            opts=child,
+        )
+        endpoint_sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoints",
+            vpc_id=vpc.id,
+            description="HTTPS from inside the VPC to interface endpoints",
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=[args.cidr_block],
+                    description="HTTPS from the VPC",
+                )
+            ],
+            egress=[],
+            opts=child,
+        )
+        for service in args.interface_endpoints:
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service.replace('.', '-')}",
+                vpc_id=vpc.id,
+                service_name=f"com.amazonaws.{args.aws.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[s.id for s in private],
+                security_group_ids=[endpoint_sg.id],
+                opts=child,
+            )
+
+        self._flow_logs(name, args, vpc)
+
+        self.vpc_id = vpc.id
+        self.vpc_cidr_block = vpc.cidr_block
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in public])
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in private])
+        self.data_subnet_ids = pulumi.Output.all(*[s.id for s in data])
+        self.private_route_table_ids = pulumi.Output.all(*[rt.id for rt in private_rts])
+        self.endpoint_security_group_id = endpoint_sg.id
+        self.nat_gateway_public_ips = pulumi.Output.all(*[e.public_ip for e in eips])
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "vpc_cidr_block": self.vpc_cidr_block,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+                "data_subnet_ids": self.data_subnet_ids,
+                "private_route_table_ids": self.private_route_table_ids,
+                "endpoint_security_group_id": self.endpoint_security_group_id,
+                "nat_gateway_public_ips": self.nat_gateway_public_ips,
+            }
+        )
+
+    def _flow_logs(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        group_name = f"/aws/vpc/{args.cluster_name}/flow-logs"
+        key = aws.kms.Key(
+            f"{name}-flow-logs",
+            description=f"VPC flow logs of {args.cluster_name}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=iam.key_policy(args.aws, iam.logs_key_statement(args.aws, group_name)),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect_keys),
+        )
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=group_name,
+            kms_key_id=key.arn,
+            retention_in_days=args.flow_log_retention_days,
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs",
+            assume_role_policy=iam.service_assume_role(args.aws, "vpc-flow-logs"),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=role.id,
+            policy=iam.document(
+                group.arn.apply(
+                    lambda arn: {
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                        "Resource": [arn, f"{arn}:*"],
+                    }
+                )
+            ),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs",
+            vpc_id=vpc.id,
+            traffic_type=args.flow_log_traffic_type,
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            opts=child,
+        )

@@ -1,0 +1,143 @@
+"""Every Helm chart the platform installs: repository, pinned version, and its typed settings.
+
+Helm ignores a values key the chart does not know, without a word, so a typo ships a default. Each
+chart here therefore has:
+
+- a :class:`ChartPin` (repository, chart, exact version);
+- a settings class whose ``values()`` builds the only values the project passes to it;
+- ``known_keys``: the dotted key paths the project sets, each read in the chart's ``values.yaml`` at
+  the pinned version (tests check that ``values()`` sets nothing outside them, so a new key needs a
+  new look at the chart first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+
+@dataclass(frozen=True)
+class ChartPin:
+    chart: str
+    version: str
+    repository: str
+    app_version: str
+    # Dotted paths (below which a map's own keys are free-form) read in values.yaml at ``version``.
+    known_keys: frozenset[str]
+    # Keys whose value is a free-form map (annotations, extraArgs ...): their children are not checked.
+    free_form: frozenset[str] = frozenset()
+
+
+def leaf_paths(values: Mapping[str, Any], free_form: frozenset[str] = frozenset(), prefix: str = "") -> Iterator[str]:
+    """Dotted paths of the leaves of a values mapping (free-form maps count as one leaf)."""
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value and path not in free_form:
+            yield from leaf_paths(value, free_form, f"{path}.")
+        else:
+            yield path
+
+
+def unknown_keys(pin: ChartPin, values: Mapping[str, Any]) -> list[str]:
+    """Keys in ``values`` that were not verified against the chart (should always be empty)."""
+    return sorted(p for p in leaf_paths(values, pin.free_form) if p not in pin.known_keys)
+
+
+# ---------------------------------------------------------------------------------------------
+# cluster-autoscaler (kubernetes/autoscaler, cluster-autoscaler/charts/cluster-autoscaler)
+# ---------------------------------------------------------------------------------------------
+CLUSTER_AUTOSCALER = ChartPin(
+    chart="cluster-autoscaler",
+    version="9.59.0",
+    repository="https://kubernetes.github.io/autoscaler",
+    app_version="1.35.0",
+    known_keys=frozenset(
+        {
+            "cloudProvider",
+            "awsRegion",
+            "autoDiscovery.clusterName",
+            "rbac.serviceAccount.create",
+            "rbac.serviceAccount.name",
+            "rbac.serviceAccount.annotations",
+            "image.tag",
+            "replicaCount",
+            "extraArgs",
+            "resources.requests.cpu",
+            "resources.requests.memory",
+            "resources.limits.cpu",
+            "resources.limits.memory",
+            "podDisruptionBudget.maxUnavailable",
+            "priorityClassName",
+            "securityContext",
+            "containerSecurityContext",
+        }
+    ),
+    free_form=frozenset(
+        {"rbac.serviceAccount.annotations", "extraArgs", "securityContext", "containerSecurityContext"}
+    ),
+)
+
+# The autoscaler's minor must match the cluster's (its scheduler simulation is version-specific).
+# Newest release of each line, from the autoscaler's release tags.
+CLUSTER_AUTOSCALER_IMAGE_TAGS: dict[str, str] = {
+    "1.32": "v1.32.7",
+    "1.33": "v1.33.6",
+    "1.34": "v1.34.5",
+    "1.35": "v1.35.2",
+    "1.36": "v1.36.1",
+}
+
+
+@dataclass(frozen=True)
+class ClusterAutoscalerSettings:
+    cluster_name: str
+    region: str
+    kubernetes_version: str
+    service_account: str
+    role_arn: pulumi.Input[str]
+    replicas: int = 1  # leader election makes a second replica idle; the PDB keeps one up
+
+    def values(self) -> dict[str, Any]:
+        try:
+            tag = CLUSTER_AUTOSCALER_IMAGE_TAGS[self.kubernetes_version]
+        except KeyError:
+            raise ValueError(
+                f"no cluster-autoscaler release is pinned for Kubernetes {self.kubernetes_version}"
+            ) from None
+        return {
+            "cloudProvider": "aws",
+            "awsRegion": self.region,
+            "autoDiscovery": {"clusterName": self.cluster_name},
+            "rbac": {
+                "serviceAccount": {
+                    "create": True,
+                    "name": self.service_account,
+                    "annotations": {"eks.amazonaws.com/role-arn": self.role_arn},
+                }
+            },
+            "image": {"tag": tag},
+            "replicaCount": self.replicas,
+            "extraArgs": {
+                "balance-similar-node-groups": True,
+                "skip-nodes-with-system-pods": False,
+                "expander": "least-waste",
+            },
+            "resources": {
+                "requests": {"cpu": "100m", "memory": "300Mi"},
+                "limits": {"cpu": "500m", "memory": "600Mi"},
+            },
+            "podDisruptionBudget": {"maxUnavailable": 1},
+            "priorityClassName": "system-cluster-critical",
+            "securityContext": {"runAsNonRoot": True, "runAsUser": 65534, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containerSecurityContext": {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "capabilities": {"drop": ["ALL"]},
+            },
+        }
+
+
+ALL_CHARTS: tuple[ChartPin, ...] = (CLUSTER_AUTOSCALER,)

@@ -1,0 +1,166 @@
+"""The ``infra`` command.
+
+``infra plan --stack NAME [--config-file PATH] [--out DIR]`` runs the unchanged stack program under
+Pulumi's mock runtime (no Pulumi CLI, no credentials, no network) and writes ``plan.json``,
+``manifests/``, ``helm/``, ``graph.dot`` to DIR (default ``build/plan/<stack>/``).
+
+Exit codes: 0 done; 1 the program failed; 2 bad input (configuration, stack file, arguments), with
+one line naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from infra.config import ConfigError, config_from_stack_file, read_stack_file
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline plan and checks of the platform.")
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def project_root() -> Path:
+    """The folder holding ``Pulumi.yaml``: the current one or an ancestor, else this checkout."""
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / "Pulumi.yaml").is_file():
+            return folder
+    return Path(__file__).resolve().parent.parent
+
+
+def project_name(root: Path) -> str:
+    document = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
+    return str(document.get("name", "platform"))
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@app.callback()
+def main_callback() -> None:
+    """Offline plan and checks of the platform."""
+
+
+@app.command()
+def plan(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="Stack name: dev, staging, prod, or your own.")],
+    config_file: Annotated[
+        Path | None, typer.Option("--config-file", help="Use this stack file instead of stacks/Pulumi.<stack>.yaml.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default build/plan/<stack>).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only where the plan went.")] = False,
+) -> None:
+    """Plan a stack offline: plan.json (pulumi stack export shape), manifests/, helm/, graph.dot."""
+    result = run_plan(stack, config_file, out)
+    if quiet:
+        typer.echo(str(result["out"]))
+    else:
+        typer.echo(summary(result))
+
+
+def run_plan(stack: str, config_file: Path | None, out: Path | None) -> dict[str, Any]:
+    """Validate, run, export and write one stack's plan; raises typer.Exit on bad input or failure."""
+    started = time.perf_counter()
+    root = project_root()
+    path = config_file or root / "stacks" / f"Pulumi.{stack}.yaml"
+    try:
+        stack_file = read_stack_file(path)
+        config_from_stack_file(stack_file)  # reject bad config before anything is registered
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+
+    import pulumi
+
+    from infra.offline import estimate, export, manifests
+    from infra.offline.engine import run_program
+    from infra.offline.mocks import OfflineError
+
+    try:
+        recording = run_program(stack_file, stack, project_name(root))
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    except pulumi.RunError as error:
+        raise _fail(str(error)) from None
+    except OfflineError as error:
+        raise _fail(str(error), EXIT_FAILED) from None
+    document = export.deployment(recording)
+    resources = document["deployment"]["resources"]
+    target = out or root / "build" / "plan" / stack
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "plan.json").write_text(export.dumps(document), encoding="utf-8")
+    objects, releases = manifests.write(resources, target)
+    (target / "graph.dot").write_text(estimate.dot(resources), encoding="utf-8")
+    timing = estimate.estimate(resources)
+    return {
+        "stack": stack,
+        "out": target,
+        "resources": resources,
+        "objects": objects,
+        "releases": releases,
+        "estimate": timing,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def summary(result: dict[str, Any]) -> str:
+    resources: list[dict[str, Any]] = result["resources"]
+    stack_urn = resources[0]["urn"] if resources else ""
+    top_components = {
+        r["urn"]: r["urn"].rsplit("::", 1)[-1] for r in resources if not r["custom"] and r.get("parent") == stack_urn
+    }
+    by_urn = {r["urn"]: r for r in resources}
+
+    def component_of(r: dict[str, Any]) -> str:
+        node: dict[str, Any] | None = r
+        while node is not None:
+            if node["urn"] in top_components:
+                return top_components[node["urn"]]
+            node = by_urn.get(node.get("parent", ""))
+        return "(stack)"
+
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for r in resources:
+        if r["custom"]:
+            counts[component_of(r)][r["type"]] += 1
+    total = sum(sum(c.values()) for c in counts.values())
+    lines = [f"Offline plan of stack {result['stack']!r}: {total} resources in {result['seconds']:.1f} s"]
+    for component in sorted(counts):
+        c = counts[component]
+        lines.append(f"  {component} ({sum(c.values())})")
+        for kind, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"    {n:3d}  {kind}")
+    timing = result["estimate"]
+    steps = " -> ".join(urn.rsplit("::", 1)[-1] for urn in timing.critical_path)
+    lines.append(f"Estimated `pulumi up` from scratch: {timing.total_seconds / 60:.0f} min (critical path: {steps})")
+    out = result["out"]
+    lines.append(f"Wrote {out / 'plan.json'}")
+    lines.append(
+        f"      {out / 'manifests'}/ ({result['objects']} objects), {out / 'helm'}/ ({result['releases']} releases)"
+    )
+    lines.append(f"      {out / 'graph.dot'}")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    code: int = EXIT_OK
+    try:
+        app()  # standalone: usage errors print one message and exit 2, typer.Exit carries our code
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (EXIT_OK if done.code is None else EXIT_FAILED)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The mock runtime leaves an asyncio loop whose finaliser complains at interpreter exit.
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,609 @@
+"""The platform's configuration: pydantic models, tier defaults, and loading.
+
+Every value a stack can set lives under the ``platform:`` namespace of ``stacks/Pulumi.<stack>.yaml``,
+one top-level key per component (``platform:network``, ``platform:cluster`` ...). Loading goes:
+
+    raw Pulumi config (strings, JSON for objects)  ->  tier defaults for the environment
+    ->  the user's values merged on top  ->  PlatformConfig (validated, frozen)
+
+Validation happens before any resource is registered. A bad value raises :class:`ConfigError`
+whose message is one line naming the key (``platform:network.cidr``) and what is allowed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from infra.quantities import cpu_millis, memory_bytes
+
+NAMESPACE = "platform"
+
+# EKS versions this platform is built and tested for (standard or extended support on EKS when the
+# pinned pulumi-aws was released); keep in step with the EKS Kubernetes versions page. The offline
+# schema validation of manifests uses the same list.
+SUPPORTED_KUBERNETES_VERSIONS: tuple[str, ...] = ("1.32", "1.33", "1.34", "1.35", "1.36")
+
+# The seed's per-pod resource range.
+POD_CPU_MIN_MILLIS = 500
+POD_CPU_MAX_MILLIS = 2000
+POD_MEMORY_MIN_BYTES = 512 * 2**20
+POD_MEMORY_MAX_BYTES = 2 * 2**30
+
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+# Interface endpoints that nodes in private subnets use (image pulls, IRSA, logs, load balancers,
+# the cluster autoscaler). S3 is a gateway endpoint and is always created.
+DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = (
+    "ecr.api",
+    "ecr.dkr",
+    "sts",
+    "ec2",
+    "logs",
+    "elasticloadbalancing",
+    "autoscaling",
+)
+
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+_PROJECT = re.compile(r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$")
+_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\d[a-z0-9-]*\.(nano|micro|small|medium|large|\d*xlarge|metal)$")
+_ENDPOINT_SERVICE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
+_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid. ``str(err)`` is one line naming the key."""
+
+
+class _KeyedError(ValueError):
+    """A cross-field error that knows which key it is about."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    STAGING = "staging"
+    PROD = "prod"
+
+
+class NatStrategy(StrEnum):
+    """``single``: one NAT gateway for the VPC (cheap, one AZ is a point of failure);
+    ``onePerAz``: one per availability zone, each private route table uses its own zone's."""
+
+    SINGLE = "single"
+    ONE_PER_AZ = "onePerAz"
+
+
+class _Model(BaseModel):
+    """Base: camelCase keys in YAML, snake_case in Python, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+def _network(value: str) -> ipaddress.IPv4Network:
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not an IPv4 CIDR block with its host bits zero ({exc})") from None
+
+
+def _cidr_text(value: str) -> str:
+    return str(_network(value))
+
+
+Cidr = Annotated[str, AfterValidator(_cidr_text)]
+
+
+def _check_retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        raise ValueError(f"{days} is not a CloudWatch Logs retention period (allowed: {LOG_RETENTION_DAYS})")
+    return days
+
+
+RetentionDays = Annotated[int, AfterValidator(_check_retention)]
+
+
+class FlowLogsConfig(_Model):
+    retention_days: RetentionDays = 365
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+
+
+class NetworkConfig(_Model):
+    """The VPC. Subnet CIDRs are derived from ``cidr`` unless given explicitly (all three lists)."""
+
+    cidr: Cidr = "10.0.0.0/16"
+    availability_zones: int = Field(3, ge=2, le=6, description="how many AZs the VPC spans (2 to 6)")
+    zone_names: tuple[str, ...] | None = None
+    nat_gateways: NatStrategy = NatStrategy.ONE_PER_AZ
+    public_subnet_cidrs: tuple[Cidr, ...] | None = None
+    private_subnet_cidrs: tuple[Cidr, ...] | None = None
+    data_subnet_cidrs: tuple[Cidr, ...] | None = None
+    interface_endpoints: tuple[str, ...] = DEFAULT_INTERFACE_ENDPOINTS
+    flow_logs: FlowLogsConfig = FlowLogsConfig()
+
+    @field_validator("cidr")
+    @classmethod
+    def _vpc_size(cls, value: str) -> str:
+        prefix = ipaddress.IPv4Network(value).prefixlen
+        if not 16 <= prefix <= 21:
+            raise ValueError(f"{value} has prefix /{prefix}; allowed: /16 to /21 (subnets need room in 3 tiers)")
+        return value
+
+    @field_validator("interface_endpoints")
+    @classmethod
+    def _endpoint_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not _ENDPOINT_SERVICE.match(name) or name == "s3":
+                raise ValueError(
+                    f"{name!r} is not an interface endpoint service suffix like 'ecr.api' (s3 is a gateway endpoint)"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("interface endpoints are listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _subnets(self) -> NetworkConfig:
+        if self.zone_names is not None and len(self.zone_names) != self.availability_zones:
+            raise _KeyedError(
+                "zoneNames",
+                f"zoneNames lists {len(self.zone_names)} zones but availabilityZones is {self.availability_zones}",
+            )
+        explicit = {
+            "publicSubnetCidrs": self.public_subnet_cidrs,
+            "privateSubnetCidrs": self.private_subnet_cidrs,
+            "dataSubnetCidrs": self.data_subnet_cidrs,
+        }
+        given = [k for k, v in explicit.items() if v is not None]
+        if given and len(given) != 3:
+            missing = next(k for k in explicit if k not in given)
+            raise _KeyedError(missing, "give all of publicSubnetCidrs, privateSubnetCidrs and dataSubnetCidrs, or none")
+        if not given:
+            return self
+        vpc = ipaddress.IPv4Network(self.cidr)
+        seen: list[tuple[str, ipaddress.IPv4Network]] = []
+        for key, cidrs in explicit.items():
+            assert cidrs is not None
+            if len(cidrs) != self.availability_zones:
+                raise _KeyedError(key, f"{len(cidrs)} blocks given; one per AZ ({self.availability_zones}) is needed")
+            for text in cidrs:
+                net = ipaddress.IPv4Network(text)
+                if not net.subnet_of(vpc):
+                    raise _KeyedError(key, f"{net} is outside the VPC block {vpc}")
+                if net.prefixlen > 28:
+                    raise _KeyedError(key, f"{net} is smaller than /28, the smallest AWS subnet")
+                for other_key, other in seen:
+                    if net.overlaps(other):
+                        raise _KeyedError(key, f"{net} overlaps {other} of {other_key}")
+                seen.append((key, net))
+        return self
+
+
+def _is_arm(instance_type: str) -> bool:
+    """Graviton families carry a ``g`` right after the generation digit (m7g, c6gn, t4g, r8gd)."""
+    family = instance_type.split(".", 1)[0]
+    return bool(re.match(r"^[a-z]+\d+g", family)) and not family.startswith(("g", "p", "inf", "trn", "dl"))
+
+
+class NodeGroupConfig(_Model):
+    """The managed node group of workers (the seed's 2 workers; the master is EKS's control plane)."""
+
+    instance_types: tuple[str, ...] = ("m6i.large",)
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = "ON_DEMAND"
+    min_size: int = Field(2, ge=2, le=100, description="at least the seed's 2 workers")
+    desired_size: int = Field(2, ge=2, le=100)
+    max_size: int = Field(6, ge=2, le=100)
+    disk_size_gib: int = Field(50, ge=20, le=1000)
+
+    @field_validator("instance_types")
+    @classmethod
+    def _types(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("at least one instance type is needed")
+        for item in value:
+            if not _INSTANCE_TYPE.match(item):
+                raise ValueError(f"{item!r} is not an EC2 instance type like m6i.large")
+        if len({_is_arm(t) for t in value}) > 1:
+            raise ValueError("instance types mix Graviton (arm64) and x86_64; one node group runs one architecture")
+        return value
+
+    @property
+    def ami_type(self) -> str:
+        """The EKS-optimised Amazon Linux 2023 image for the instance types' architecture."""
+        return "AL2023_ARM_64_STANDARD" if _is_arm(self.instance_types[0]) else "AL2023_x86_64_STANDARD"
+
+    @model_validator(mode="after")
+    def _sizes(self) -> NodeGroupConfig:
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise ValueError(
+                f"need minSize <= desiredSize <= maxSize, got {self.min_size}, {self.desired_size}, {self.max_size}"
+            )
+        if self.max_size == self.min_size:
+            raise ValueError(f"maxSize ({self.max_size}) must exceed minSize so the group can autoscale")
+        return self
+
+
+class ClusterConfig(_Model):
+    kubernetes_version: str = "1.35"
+    endpoint_public_access_cidrs: tuple[Cidr, ...] = ()
+    service_cidr: Cidr = "172.20.0.0/16"
+    node_group: NodeGroupConfig = NodeGroupConfig()
+    log_retention_days: RetentionDays = 90
+    admin_role_arns: tuple[str, ...] = ()
+
+    @field_validator("kubernetes_version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError(f'{value!r} must be a quoted string like "1.35"')
+        if value not in SUPPORTED_KUBERNETES_VERSIONS:
+            raise ValueError(f"{value!r} is not supported (allowed: {', '.join(SUPPORTED_KUBERNETES_VERSIONS)})")
+        return value
+
+    @field_validator("endpoint_public_access_cidrs")
+    @classmethod
+    def _no_world(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in value:
+            if ipaddress.IPv4Network(cidr).prefixlen == 0:
+                raise ValueError("0.0.0.0/0 would open the API server to the internet; list your admin CIDRs")
+        return value
+
+    @field_validator("service_cidr")
+    @classmethod
+    def _service_cidr(cls, value: str) -> str:
+        net = ipaddress.IPv4Network(value)
+        if not (
+            net.subnet_of(ipaddress.IPv4Network("10.0.0.0/8"))
+            or net.subnet_of(ipaddress.IPv4Network("172.16.0.0/12"))
+            or net.subnet_of(ipaddress.IPv4Network("192.168.0.0/16"))
+        ):
+            raise ValueError(f"{value} is not in an RFC 1918 range, as EKS requires")
+        if not 12 <= net.prefixlen <= 24:
+            raise ValueError(f"{value} has prefix /{net.prefixlen}; EKS allows /12 to /24")
+        return value
+
+    @field_validator("admin_role_arns")
+    @classmethod
+    def _arns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for arn in value:
+            if not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$", arn):
+                raise ValueError(f"{arn!r} is not an IAM role ARN")
+        return value
+
+
+def _cpu(value: str) -> str:
+    millis = cpu_millis(value)
+    if not POD_CPU_MIN_MILLIS <= millis <= POD_CPU_MAX_MILLIS:
+        raise ValueError(f"{value} is outside the per-pod CPU range 500m to 2000m")
+    return value
+
+
+def _memory(value: str) -> str:
+    size = memory_bytes(value)
+    if not POD_MEMORY_MIN_BYTES <= size <= POD_MEMORY_MAX_BYTES:
+        raise ValueError(f"{value} is outside the per-pod memory range 512Mi to 2Gi")
+    return value
+
+
+CpuQuantity = Annotated[str, AfterValidator(_cpu)]
+MemoryQuantity = Annotated[str, AfterValidator(_memory)]
+
+
+class ResourceAmounts(_Model):
+    cpu: CpuQuantity
+    memory: MemoryQuantity
+
+
+class PodResources(_Model):
+    """Requests and limits of a pod's container, inside the seed's range (CPU 500m-2000m, memory 512Mi-2Gi)."""
+
+    requests: ResourceAmounts = ResourceAmounts(cpu="500m", memory="512Mi")
+    limits: ResourceAmounts = ResourceAmounts(cpu="2000m", memory="2Gi")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PodResources:
+        if cpu_millis(self.requests.cpu) > cpu_millis(self.limits.cpu):
+            raise ValueError(f"requests.cpu {self.requests.cpu} exceeds limits.cpu {self.limits.cpu}")
+        if memory_bytes(self.requests.memory) > memory_bytes(self.limits.memory):
+            raise ValueError(f"requests.memory {self.requests.memory} exceeds limits.memory {self.limits.memory}")
+        return self
+
+
+class WorkloadsConfig(_Model):
+    """Defaults every workload of the platform starts from."""
+
+    resources: PodResources = PodResources()
+
+
+class ProtectionConfig(_Model):
+    """How hard stateful resources are to lose. Prod: everything on; dev may relax it by config."""
+
+    protect: bool = True
+    deletion_protection: bool = True
+
+
+def _tags(value: dict[str, str]) -> dict[str, str]:
+    for key in value:
+        if not _TAG_KEY.match(key) or key.lower().startswith("aws:"):
+            raise ValueError(f"{key!r} is not a valid tag key")
+    return value
+
+
+class PlatformConfig(_Model):
+    """The whole platform for one stack."""
+
+    project: str = "platform"
+    environment: Environment
+    region: str = "us-east-1"
+    backup_region: str = "us-west-2"
+    tags: Annotated[dict[str, str], AfterValidator(_tags)] = Field(default_factory=dict)
+    network: NetworkConfig = NetworkConfig()
+    cluster: ClusterConfig = ClusterConfig()
+    workloads: WorkloadsConfig = WorkloadsConfig()
+    protection: ProtectionConfig = ProtectionConfig()
+
+    @field_validator("project")
+    @classmethod
+    def _project(cls, value: str) -> str:
+        if not _PROJECT.match(value):
+            raise ValueError(f"{value!r} must be 3-24 characters of a-z, 0-9 and '-', starting with a letter")
+        return value
+
+    @field_validator("region", "backup_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _AWS_REGION.match(value):
+            raise ValueError(f"{value!r} is not an AWS region like us-east-1")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> PlatformConfig:
+        if self.backup_region == self.region:
+            raise ValueError("backupRegion must differ from region (backups are multi-region)")
+        vpc = ipaddress.IPv4Network(self.network.cidr)
+        service = ipaddress.IPv4Network(self.cluster.service_cidr)
+        if vpc.overlaps(service):
+            raise _KeyedError("cluster.serviceCidr", f"{service} overlaps the VPC block {vpc}")
+        return self
+
+    @property
+    def name_prefix(self) -> str:
+        """``<project>-<environment>``: the prefix of every physical name."""
+        return f"{self.project}-{self.environment.value}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Tier defaults: what each environment gets unless its stack file says otherwise. Stacks differ
+# by data only; components never test the environment.
+# ---------------------------------------------------------------------------------------------
+TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
+    Environment.DEV: {
+        "network": {"availabilityZones": 2, "natGateways": "single", "flowLogs": {"retentionDays": 30}},
+        "cluster": {
+            "nodeGroup": {"minSize": 2, "desiredSize": 2, "maxSize": 4, "instanceTypes": ["t3.large"]},
+            "logRetentionDays": 30,
+        },
+        "protection": {"protect": False, "deletionProtection": False},
+    },
+    Environment.STAGING: {
+        "network": {"availabilityZones": 3, "natGateways": "single", "flowLogs": {"retentionDays": 90}},
+        "cluster": {"nodeGroup": {"minSize": 2, "desiredSize": 3, "maxSize": 6}, "logRetentionDays": 90},
+        "protection": {"protect": True, "deletionProtection": True},
+    },
+    Environment.PROD: {
+        "network": {"availabilityZones": 3, "natGateways": "onePerAz", "flowLogs": {"retentionDays": 365}},
+        "cluster": {"nodeGroup": {"minSize": 3, "desiredSize": 3, "maxSize": 10}, "logRetentionDays": 365},
+        "protection": {"protect": True, "deletionProtection": True},
+    },
+}
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys a mapping at ``loc`` (minus the offending key) admits, by walking the models."""
+    model: Any = PlatformConfig
+    for part in loc[:-1]:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+        field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+        if field is None:
+            return []
+        model = field.annotation
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return sorted(f.alias or n for n, f in model.model_fields.items())
+    return []
+
+
+_BOUND_ERRORS = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
+
+
+def _format_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = tuple(first["loc"])
+    key = f"{NAMESPACE}:" + ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+    if first["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc)
+        return f"{key}: unknown key (allowed: {', '.join(allowed)})"
+    message = first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    ctx_error = (first.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, _KeyedError):
+        return f"{key}.{ctx_error.key}: {ctx_error}" if loc else f"{NAMESPACE}:{ctx_error.key}: {ctx_error}"
+    if first["type"] in _BOUND_ERRORS:
+        return f"{key}: {first['input']!r} is out of range ({message.removeprefix('Input should be ')})"
+    if first["type"] == "enum" or first["type"] == "literal_error":
+        expected = (first.get("ctx") or {}).get("expected", "")
+        return f"{key}: {first['input']!r} is not allowed (allowed: {expected})"
+    if first["type"] == "missing":
+        return f"{key}: required key is missing"
+    return f"{key}: {message}"
+
+
+def build_config(values: Mapping[str, Any]) -> PlatformConfig:
+    """Validate the ``platform:`` values of a stack (keys without the namespace) into a PlatformConfig.
+
+    Tier defaults for the environment are applied first; the stack's values override them.
+    Raises :class:`ConfigError` with a one-line message naming the key.
+    """
+    env_value = values.get("environment")
+    allowed_envs = ", ".join(e.value for e in Environment)
+    if env_value is None:
+        raise ConfigError(f"{NAMESPACE}:environment: required key is missing (allowed: {allowed_envs})")
+    try:
+        environment = Environment(env_value)
+    except ValueError:
+        raise ConfigError(f"{NAMESPACE}:environment: {env_value!r} is not allowed (allowed: {allowed_envs})") from None
+    merged = _deep_merge(TIER_DEFAULTS[environment], values)
+    try:
+        return PlatformConfig.model_validate(merged)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err)) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading: from the Pulumi runtime (the stack program) and from a stack file (the offline engine).
+# ---------------------------------------------------------------------------------------------
+def decode_config_value(raw: Any) -> Any:
+    """Pulumi hands config to the program as strings, objects and lists JSON-encoded."""
+    if isinstance(raw, str) and raw[:1] in ("{", "["):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def platform_values(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``platform:*`` entries of a flat Pulumi config map, namespace stripped and JSON decoded."""
+    prefix = f"{NAMESPACE}:"
+    return {k[len(prefix) :]: decode_config_value(v) for k, v in config.items() if k.startswith(prefix)}
+
+
+def load_from_pulumi() -> PlatformConfig:
+    """Read and validate this stack's configuration from the running Pulumi program.
+
+    Called from ``stacks/__main__.py`` only. Pulumi's public ``Config`` API cannot enumerate keys, and
+    unknown keys must be rejected, so the runtime's config map is read as a whole (the same map the
+    CLI fills from the stack file).
+    """
+    from pulumi.runtime import config as runtime_config
+
+    flat: dict[str, Any] = dict(runtime_config.get_config_env())
+    flat.update(runtime_config.CONFIG.get())
+    return build_config(platform_values(flat))
+
+
+class StackFile(BaseModel):
+    """A ``Pulumi.<stack>.yaml`` as the Pulumi CLI would hand it to the program."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path
+    config: dict[str, str]  # flat "namespace:key" -> string / JSON text, as the CLI passes it
+    secret_keys: tuple[str, ...]
+
+
+SECRET_PLACEHOLDER = "offline-secret-placeholder"
+
+
+def read_stack_file(path: Path) -> StackFile:
+    """Parse a stack file. ``secure:`` values become placeholders marked secret (no key to decrypt)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such stack file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: a stack file is a mapping with a 'config' key")
+    unknown = set(document) - {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown top-level key {sorted(unknown)[0]!r} (allowed: config, secretsprovider)")
+    entries = document.get("config") or {}
+    if not isinstance(entries, dict):
+        raise ConfigError(f"{path}: 'config' must be a mapping of namespace:key to value")
+    flat: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in entries.items():
+        if not isinstance(key, str) or ":" not in key:
+            raise ConfigError(f"{key}: config keys are namespaced, like {NAMESPACE}:network")
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            flat[key] = SECRET_PLACEHOLDER
+            secret_keys.append(key)
+        elif isinstance(value, dict | list):
+            flat[key] = json.dumps(value)
+        elif isinstance(value, bool):
+            flat[key] = "true" if value else "false"
+        elif value is None:
+            continue
+        else:
+            flat[key] = str(value)
+    return StackFile(path=path, config=flat, secret_keys=tuple(sorted(secret_keys)))
+
+
+def config_from_stack_file(stack_file: StackFile) -> PlatformConfig:
+    """Validate a parsed stack file exactly as the stack program will."""
+    return build_config(platform_values(stack_file.config))

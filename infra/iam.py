@@ -1,0 +1,138 @@
+"""IAM and KMS policy documents as plain data, built in one place.
+
+Documents are returned as ``pulumi.Output[str]`` (JSON) so ARNs known only after deployment can be
+used; nothing here calls an AWS API (no ``get_policy_document`` invoke), so the offline plan sees the
+exact document ``pulumi up`` would send.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+from infra.aws_context import AwsContext
+
+Statement = Mapping[str, Any]
+
+
+def document(*statements: pulumi.Input[Statement]) -> pulumi.Output[str]:
+    """A policy document from statements that may contain Outputs."""
+    return pulumi.Output.all(*statements).apply(
+        lambda resolved: json.dumps({"Version": "2012-10-17", "Statement": list(resolved)}, sort_keys=True)
+    )
+
+
+def service_assume_role(
+    aws: AwsContext, service: str, *, tag_session: bool = False, confused_deputy_guard: bool = True
+) -> pulumi.Output[str]:
+    """Trust policy for one AWS service (``eks``, ``ec2``, ``vpc-flow-logs`` ...).
+
+    ``confused_deputy_guard`` adds ``aws:SourceAccount`` so the service may assume the role only on
+    behalf of this account; EKS and EC2 do not send that key, so they turn it off.
+    """
+    actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else ["sts:AssumeRole"]
+
+    def statement(account: str) -> Statement:
+        result: dict[str, Any] = {
+            "Effect": "Allow",
+            "Principal": {"Service": aws.service_principal(service)},
+            "Action": actions,
+        }
+        if confused_deputy_guard:
+            result["Condition"] = {"StringEquals": {"aws:SourceAccount": account}}
+        return result
+
+    return document(pulumi.Output.from_input(aws.account_id).apply(statement))
+
+
+def irsa_assume_role(
+    oidc_provider_arn: pulumi.Input[str],
+    oidc_issuer_url: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+) -> pulumi.Output[str]:
+    """Trust policy that lets exactly one Kubernetes service account assume the role (IRSA)."""
+
+    def statement(args: Sequence[str]) -> Statement:
+        arn, issuer = args
+        host = issuer.removeprefix("https://")
+        return {
+            "Effect": "Allow",
+            "Principal": {"Federated": arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                    f"{host}:aud": "sts.amazonaws.com",
+                }
+            },
+        }
+
+    return document(pulumi.Output.all(oidc_provider_arn, oidc_issuer_url).apply(statement))
+
+
+def key_policy(aws: AwsContext, *service_statements: pulumi.Input[Statement]) -> pulumi.Output[str]:
+    """A KMS key policy: the account administers the key through IAM; services get what they add."""
+    root = pulumi.Output.all(aws.partition, aws.account_id).apply(
+        lambda pa: {
+            "Sid": "AccountAdministersKeyThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{pa[0]}:iam::{pa[1]}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    )
+    return document(root, *service_statements)
+
+
+def logs_key_statement(aws: AwsContext, log_group_pattern: str) -> pulumi.Output[Statement]:
+    """Lets CloudWatch Logs use the key for log groups matching ``log_group_pattern`` (only)."""
+    return pulumi.Output.all(aws.partition, aws.account_id).apply(
+        lambda pa: {
+            "Sid": "CloudWatchLogsUseKey",
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{aws.region}.{aws.dns_suffix}"},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": (
+                        f"arn:{pa[0]}:logs:{aws.region}:{pa[1]}:log-group:{log_group_pattern}"
+                    )
+                }
+            },
+        }
+    )
+
+
+def autoscaling_key_statements(aws: AwsContext) -> list[pulumi.Output[Statement]]:
+    """EC2 Auto Scaling's service-linked role must use the key of encrypted node volumes, or the node
+    group's instances fail to launch."""
+    role = pulumi.Output.all(aws.partition, aws.account_id).apply(
+        lambda pa: (
+            f"arn:{pa[0]}:iam::{pa[1]}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+        )
+    )
+    use = role.apply(
+        lambda arn: {
+            "Sid": "AutoScalingUsesKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": arn},
+            "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Resource": "*",
+        }
+    )
+    grant = role.apply(
+        lambda arn: {
+            "Sid": "AutoScalingGrantsForResources",
+            "Effect": "Allow",
+            "Principal": {"AWS": arn},
+            "Action": "kms:CreateGrant",
+            "Resource": "*",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": True}},
+        }
+    )
+    return [use, grant]

@@ -1,0 +1,107 @@
+"""Kubernetes objects of a plan, one YAML file each, as the API server would receive them.
+
+Objects come from the typed ``pulumi_kubernetes`` resources' inputs (after export cleaning: integers
+restored, secrets replaced by placeholders). Helm releases are not objects; their chart, version and
+values are written beside the manifests under ``helm/`` so reviews see what each chart is given.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.offline.export import is_secret_placeholder
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+_SKIP_PREFIXES = ("pulumi:providers:", "kubernetes:yaml", "kubernetes:helm.sh/v4", "kubernetes:kustomize")
+REDACTED = "<secret: not written by the offline plan>"
+
+
+def is_manifest(resource: dict[str, Any]) -> bool:
+    kind = resource["type"]
+    return (
+        resource.get("custom", False)
+        and kind.startswith("kubernetes:")
+        and kind != HELM_RELEASE
+        and not kind.startswith(_SKIP_PREFIXES)
+    )
+
+
+def manifest(resource: dict[str, Any]) -> dict[str, Any]:
+    """The object of a ``kubernetes:*`` resource, with the name the provider gives it."""
+    inputs = resource["inputs"]
+    outputs = resource.get("outputs", {})
+    obj = {k: _redact(v) for k, v in inputs.items() if k not in ("__fieldManager", "__inputs")}
+    metadata = dict(obj.get("metadata") or {})
+    out_meta = outputs.get("metadata") or {}
+    if "name" not in metadata and isinstance(out_meta, dict) and out_meta.get("name"):
+        metadata["name"] = out_meta["name"]
+    obj["metadata"] = metadata
+    ordered = {k: obj[k] for k in ("apiVersion", "kind", "metadata") if k in obj}
+    ordered.update({k: v for k, v in obj.items() if k not in ordered})
+    return ordered
+
+
+def _redact(value: Any) -> Any:
+    if is_secret_placeholder(value):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9.-]+", "-", text.lower()).strip("-")
+
+
+def write(resources: list[dict[str, Any]], out_dir: Path) -> tuple[int, int]:
+    """Write manifests/ and helm/ under ``out_dir``; returns (objects, releases) written."""
+    manifest_dir = out_dir / "manifests"
+    helm_dir = out_dir / "helm"
+    for folder in (manifest_dir, helm_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob("*.yaml"):
+            old.unlink()
+    objects = releases = 0
+    for resource in resources:
+        if resource["type"] == HELM_RELEASE:
+            inputs = resource["inputs"]
+            name = inputs.get("name") or resource["urn"].rsplit("::", 1)[-1]
+            release = {
+                "release": name,
+                "namespace": inputs.get("namespace", "default"),
+                "chart": inputs.get("chart"),
+                "version": inputs.get("version"),
+                "repository": (inputs.get("repositoryOpts") or {}).get("repo"),
+                "values": _redact(inputs.get("values", {})),
+            }
+            (helm_dir / f"{_slug(name)}.yaml").write_text(_dump(release), encoding="utf-8")
+            releases += 1
+        elif is_manifest(resource):
+            obj = manifest(resource)
+            meta = obj["metadata"]
+            stem = "-".join(
+                _slug(part) for part in (obj.get("kind", "object"), meta.get("namespace") or "cluster", meta["name"])
+            )
+            (manifest_dir / f"{stem}.yaml").write_text(_dump(obj), encoding="utf-8")
+            objects += 1
+    return objects, releases
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
+
+
+def _dump(document: dict[str, Any]) -> str:
+    """YAML with the given top-level order and every nested mapping sorted (stable across runs)."""
+    ordered = {k: _sorted(v) for k, v in document.items()}
+    return yaml.safe_dump(ordered, sort_keys=False, default_flow_style=False, width=120)

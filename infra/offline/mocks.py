@@ -1,0 +1,252 @@
+"""Realistic answers for Pulumi's mock runtime: resource outputs and invoke results.
+
+The stack program reads outputs of one resource into the inputs of the next (a node group takes the
+cluster's name, IRSA roles take the OIDC issuer). An output the mocks do not return is silently lost,
+and the dependency edge through it too, so every attribute the program reads downstream is answered
+here with a value shaped like AWS's (ids with their prefixes, ARNs with partition, region and account).
+
+Values are derived from a hash of the resource's type and name: two plans of the same code are
+identical. The account is the documentation placeholder 123456789012.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
+
+ACCOUNT_ID = "123456789012"
+PARTITION = "aws"
+DEFAULT_REGION = "us-east-1"
+ZONE_LETTERS = {"us-east-1": "abcdef", "us-west-2": "abcd", "eu-west-1": "abc", "eu-central-1": "abc"}
+
+
+class OfflineError(RuntimeError):
+    """The offline engine cannot answer something the program asked for."""
+
+
+def digest(*parts: str, length: int = 17) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:length]
+
+
+# Resource types whose physical id carries an AWS prefix.
+_ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/route:Route": "r-rtb-",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+    "aws:ec2/eip:Eip": "eipalloc-",
+    "aws:ec2/natGateway:NatGateway": "nat-",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+    "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
+}
+# ARN resource part by type (service, resource-path builder from (id, outputs)).
+_ARN: dict[str, tuple[str, Callable[[str, dict[str, Any]], str]]] = {
+    "aws:ec2/vpc:Vpc": ("ec2", lambda i, o: f"vpc/{i}"),
+    "aws:ec2/subnet:Subnet": ("ec2", lambda i, o: f"subnet/{i}"),
+    "aws:ec2/securityGroup:SecurityGroup": ("ec2", lambda i, o: f"security-group/{i}"),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("ec2", lambda i, o: f"launch-template/{i}"),
+    "aws:ec2/natGateway:NatGateway": ("ec2", lambda i, o: f"natgateway/{i}"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("ec2", lambda i, o: f"vpc-endpoint/{i}"),
+    "aws:ec2/flowLog:FlowLog": ("ec2", lambda i, o: f"vpc-flow-log/{i}"),
+    "aws:kms/key:Key": ("kms", lambda i, o: f"key/{i}"),
+    "aws:cloudwatch/logGroup:LogGroup": ("logs", lambda i, o: f"log-group:{o['name']}"),
+    "aws:eks/cluster:Cluster": ("eks", lambda i, o: f"cluster/{o['name']}"),
+    "aws:eks/nodeGroup:NodeGroup": ("eks", lambda i, o: f"nodegroup/{o['clusterName']}/{o['nodeGroupName']}/x"),
+    "aws:eks/addon:Addon": ("eks", lambda i, o: f"addon/{o['clusterName']}/{o['addonName']}/x"),
+}
+_GLOBAL_ARN = {  # IAM is global: no region in its ARNs
+    "aws:iam/role:Role": lambda i, o: f"role/{o['name']}",
+    "aws:iam/policy:Policy": lambda i, o: f"policy/{o['name']}",
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda i, o: (
+        f"oidc-provider/{str(o.get('url', '')).removeprefix('https://')}"
+    ),
+}
+# Types that Pulumi auto-names (the provider fills ``name`` with the logical name plus a suffix).
+_AUTONAMED = {
+    "aws:iam/role:Role": "name",
+    "aws:iam/policy:Policy": "name",
+    "aws:iam/rolePolicy:RolePolicy": "name",
+    "aws:ec2/securityGroup:SecurityGroup": "name",
+    "aws:ec2/launchTemplate:LaunchTemplate": "name",
+    "aws:cloudwatch/logGroup:LogGroup": "name",
+    "aws:eks/nodeGroup:NodeGroup": "nodeGroupName",
+}
+
+
+class PlanMocks(Mocks):
+    """Answers resource registrations and invokes with deterministic, AWS-shaped values."""
+
+    def __init__(self) -> None:
+        self.provider_regions: dict[str, str] = {}
+
+    # -- resources ------------------------------------------------------------------------------
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        token = args.typ
+        outputs: dict[str, Any] = dict(args.inputs)
+        seed = digest(token, args.name)
+        if token.startswith("pulumi:providers:"):
+            provider_id = f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-8{seed[15:17]}{seed[:10]}"
+            if token == "pulumi:providers:aws":
+                self.provider_regions[provider_id] = str(args.inputs.get("region", DEFAULT_REGION))
+            return provider_id, outputs
+        if token.startswith("kubernetes:"):
+            return self._kubernetes(token, args, outputs, seed)
+        region = self._region(args.provider)
+        name_key = _AUTONAMED.get(token)
+        if name_key and not outputs.get(name_key):
+            outputs[name_key] = f"{args.name}-{seed[:7]}"
+        resource_id = _ID_PREFIX.get(token, "") + seed
+        special = _SPECIAL.get(token)
+        if special is not None:
+            resource_id = special(args, outputs, seed, region) or resource_id
+        if token in _ARN:
+            service, path = _ARN[token]
+            outputs.setdefault("arn", f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{path(resource_id, outputs)}")
+        elif token in _GLOBAL_ARN:
+            outputs.setdefault("arn", f"arn:{PARTITION}:iam::{ACCOUNT_ID}:{_GLOBAL_ARN[token](resource_id, outputs)}")
+        if token.startswith("aws:"):
+            outputs.setdefault("tagsAll", outputs.get("tags", {}))
+        return resource_id, outputs
+
+    def _region(self, provider_ref: str | None) -> str:
+        if provider_ref:
+            provider_id = provider_ref.rsplit("::", 1)[-1]
+            return self.provider_regions.get(provider_id, DEFAULT_REGION)
+        return DEFAULT_REGION
+
+    @staticmethod
+    def _kubernetes(
+        token: str, args: MockResourceArgs, outputs: dict[str, Any], seed: str
+    ) -> tuple[str, dict[str, Any]]:
+        if token == "kubernetes:helm.sh/v3:Release":
+            name = outputs.get("name") or f"{args.name}-{seed[:8]}"
+            outputs["name"] = name
+            outputs["status"] = {
+                "name": name,
+                "namespace": outputs.get("namespace", "default"),
+                "chart": outputs.get("chart"),
+                "version": outputs.get("version"),
+                "status": "deployed",
+                "revision": 1,
+            }
+            return f"{outputs.get('namespace', 'default')}/{name}", outputs
+        metadata = dict(outputs.get("metadata") or {})
+        metadata.setdefault("name", f"{args.name}-{seed[:8]}")
+        metadata["uid"] = f"{seed[:8]}-{seed[8:12]}-{seed[12:16]}-{seed[:4]}-{seed[4:16]}"
+        outputs["metadata"] = metadata
+        namespace = metadata.get("namespace")
+        return (f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])), outputs
+
+    # -- invokes --------------------------------------------------------------------------------
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        region = self._region(args.provider)
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/offline-plan",
+                "userId": "AIDAOFFLINEPLAN",
+                "id": ACCOUNT_ID,
+            }, []
+        if token == "aws:index/getPartition:getPartition":
+            return {
+                "partition": PARTITION,
+                "dnsSuffix": "amazonaws.com",
+                "reverseDnsPrefix": "com.amazonaws",
+                "id": PARTITION,
+            }, []
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}, []
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            letters = ZONE_LETTERS.get(region, "abc")
+            return {
+                "names": [f"{region}{c}" for c in letters],
+                "zoneIds": [f"use1-az{i + 1}" for i in range(len(letters))],
+                "state": "available",
+                "id": region,
+            }, []
+        raise OfflineError(f"the offline plan has no answer for invoke {token}; add one in infra/offline/mocks.py")
+
+
+def _eks_cluster(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    name = str(outputs.get("name") or f"{args.name}-{seed[:7]}")
+    outputs["name"] = name
+    token = digest(name, "oidc", length=32).upper()
+    outputs["endpoint"] = f"https://{token}.gr7.{region}.eks.amazonaws.com"
+    outputs["certificateAuthority"] = {"data": base64.b64encode(f"offline-ca-{name}".encode()).decode()}
+    outputs["identities"] = [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{token}"}]}]
+    vpc_config = dict(outputs.get("vpcConfig") or {})
+    vpc_config["clusterSecurityGroupId"] = "sg-" + digest(name, "cluster-sg")
+    vpc_config["vpcId"] = "vpc-" + digest(name, "vpc")
+    outputs["vpcConfig"] = vpc_config
+    outputs["status"] = "ACTIVE"
+    outputs["platformVersion"] = "eks.1"
+    return name
+
+
+def _eks_node_group(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    outputs["status"] = "ACTIVE"
+    outputs["resources"] = [{"autoscalingGroups": [{"name": f"eks-{outputs['nodeGroupName']}-{seed[:8]}"}]}]
+    return f"{outputs.get('clusterName')}:{outputs['nodeGroupName']}"
+
+
+def _eks_addon(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    outputs.setdefault("addonVersion", "v0.0.0-eksbuild.1")
+    return f"{outputs.get('clusterName')}:{outputs.get('addonName')}"
+
+
+def _kms_key(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    key_id = f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-a{seed[15:17]}{seed[:1]}-{digest(seed)[:12]}"
+    outputs["keyId"] = key_id
+    return key_id
+
+
+def _log_group(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    return str(outputs["name"])
+
+
+def _iam_role(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    outputs["uniqueId"] = "AROA" + digest(seed, "role").upper()[:17]
+    return str(outputs["name"])
+
+
+def _eip(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str | None:
+    number = int(seed[:4], 16)
+    outputs["publicIp"] = f"198.51.{100 + number % 10}.{number % 250 + 1}"  # TEST-NET-2 style, never routed
+    outputs["allocationId"] = "eipalloc-" + seed
+    return None
+
+
+def _launch_template(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str | None:
+    outputs["latestVersion"] = 1
+    outputs["defaultVersion"] = 1
+    return None
+
+
+def _oidc_provider(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    url = str(outputs.get("url", "")).removeprefix("https://")
+    return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{url}"
+
+
+_SPECIAL: dict[str, Callable[[MockResourceArgs, dict[str, Any], str, str], str | None]] = {
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
+    "aws:eks/addon:Addon": _eks_addon,
+    "aws:kms/key:Key": _kms_key,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:iam/role:Role": _iam_role,
+    "aws:ec2/eip:Eip": _eip,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+}

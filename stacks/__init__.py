@@ -1,0 +1,1 @@
+"""The Pulumi program: configuration is read here, and only here."""
