@@ -9,6 +9,7 @@ outputs the mocks answered. ``run_program`` sets the stack's configuration the w
 from __future__ import annotations
 
 import runpy
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,10 +122,35 @@ def _reveal(value: Any) -> Any:
 
 def run_program(stack_file: StackFile, stack: str, project: str) -> Recording:
     """Run ``stacks/__main__.py`` for ``stack`` under the mock runtime; raise what the program raises."""
+    recording = record(
+        lambda: runpy.run_module(PROGRAM_MODULE, run_name="__main__"),
+        project=project,
+        stack=stack,
+        config=stack_file.config,
+        secret_keys=stack_file.secret_keys,
+    )
+    if stack_file.config.get(DISABLE_DEFAULT_PROVIDERS):
+        _check_explicit_providers(recording)
+    return recording
+
+
+def record(
+    program: Callable[[], object],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str] | None = None,
+    secret_keys: Sequence[str] = (),
+) -> Recording:
+    """Run ``program`` (any code that creates resources) under the mock runtime and record it.
+
+    The same machinery serves ``infra plan`` (the whole stack program) and the unit tests (one
+    component at a time).
+    """
     mocks = PlanMocks()
     monitor = RecordingMonitor(mocks)
     settings.ROOT.set(None)
-    pulumi.runtime.set_all_config(dict(stack_file.config), list(stack_file.secret_keys))
+    pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     captured: dict[str, Any] = {}
     secret_outputs: set[str] = set()
@@ -137,15 +163,15 @@ def run_program(stack_file: StackFile, stack: str, project: str) -> Recording:
             if await output.is_secret():
                 secret_outputs.add(name)
 
-    def program() -> Any:
-        runpy.run_module(PROGRAM_MODULE, run_name="__main__")
+    def run() -> Any:
+        program()
         return collect_stack_outputs()
 
     try:
-        _sync_await(run_pulumi_func(program))
+        _sync_await(run_pulumi_func(run))
     finally:
         settings.ROOT.set(None)
-    recording = Recording(
+    return Recording(
         project=project,
         stack=stack,
         resources=monitor.registrations,
@@ -153,9 +179,6 @@ def run_program(stack_file: StackFile, stack: str, project: str) -> Recording:
         stack_outputs=captured,
         secret_stack_outputs=secret_outputs,
     )
-    if stack_file.config.get(DISABLE_DEFAULT_PROVIDERS):
-        _check_explicit_providers(recording)
-    return recording
 
 
 def _check_explicit_providers(recording: Recording) -> None:
