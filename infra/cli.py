@@ -74,13 +74,13 @@ def run_plan(stack: str, config_file: Path | None, out: Path | None) -> dict[str
     path = config_file or root / "stacks" / f"Pulumi.{stack}.yaml"
     try:
         stack_file = read_stack_file(path)
-        config_from_stack_file(stack_file)  # reject bad config before anything is registered
+        cfg = config_from_stack_file(stack_file)  # reject bad config before anything is registered
     except ConfigError as error:
         raise _fail(str(error)) from None
 
     import pulumi
 
-    from infra.offline import estimate, export, manifests
+    from infra.offline import estimate, export, manifests, schema
     from infra.offline.engine import run_program
     from infra.offline.mocks import OfflineError
 
@@ -100,6 +100,16 @@ def run_plan(stack: str, config_file: Path | None, out: Path | None) -> dict[str
     objects, releases = manifests.write(resources, target)
     (target / "graph.dot").write_text(estimate.dot(resources), encoding="utf-8")
     timing = estimate.estimate(resources)
+    version = cfg.cluster.kubernetes_version
+    problems = [
+        p
+        for p in (schema.validate(manifests.manifest(r), version) for r in resources if manifests.is_manifest(r))
+        if p is not None
+    ]
+    if problems:
+        for problem in problems:
+            typer.echo(f"error: manifest does not match the Kubernetes {version} schema: {problem}", err=True)
+        raise typer.Exit(EXIT_FAILED)
     return {
         "stack": stack,
         "out": target,
@@ -107,6 +117,7 @@ def run_plan(stack: str, config_file: Path | None, out: Path | None) -> dict[str
         "objects": objects,
         "releases": releases,
         "estimate": timing,
+        "kubernetes_version": version,
         "seconds": time.perf_counter() - started,
     }
 
@@ -147,6 +158,7 @@ def summary(result: dict[str, Any]) -> str:
         f"      {out / 'manifests'}/ ({result['objects']} objects), {out / 'helm'}/ ({result['releases']} releases)"
     )
     lines.append(f"      {out / 'graph.dot'}")
+    lines.append(f"Manifests of built-in kinds valid against the Kubernetes {result['kubernetes_version']} schema")
     return "\n".join(lines)
 
 

@@ -408,7 +408,7 @@ class PlatformConfig(_Model):
     @model_validator(mode="after")
     def _cross_checks(self) -> PlatformConfig:
         if self.backup_region == self.region:
-            raise ValueError("backupRegion must differ from region (backups are multi-region)")
+            raise _KeyedError("backupRegion", f"{self.backup_region} is also the primary region; backups need another")
         vpc = ipaddress.IPv4Network(self.network.cidr)
         service = ipaddress.IPv4Network(self.cluster.service_cidr)
         if vpc.overlaps(service):

@@ -1,0 +1,132 @@
+"""Each committed stack planned end to end offline; the environments differ only where config says."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from infra.config import config_from_stack_file, read_stack_file
+from tests.conftest import STACKS
+from tests.support import ROOT, by_urn, of_type, one
+
+Plan = Any
+
+
+def config(stack: str) -> Any:
+    return config_from_stack_file(read_stack_file(ROOT / "stacks" / f"Pulumi.{stack}.yaml"))
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_private_subnets_in_distinct_zones(planned: Plan, stack: str) -> None:
+    _, resources = planned(stack)
+    assert len(of_type(resources, "aws:ec2/vpc:Vpc")) == 1
+    private = [s for s in of_type(resources, "aws:ec2/subnet:Subnet") if s["inputs"]["tags"]["Tier"] == "private"]
+    zones = {s["inputs"]["availabilityZone"] for s in private}
+    assert len(private) == len(zones) == config(stack).network.availability_zones
+
+
+def test_prod_has_three_zones_and_a_nat_gateway_in_each(planned: Plan) -> None:
+    _, resources = planned("prod")
+    private = [s for s in of_type(resources, "aws:ec2/subnet:Subnet") if s["inputs"]["tags"]["Tier"] == "private"]
+    nats = of_type(resources, "aws:ec2/natGateway:NatGateway")
+    assert len(private) >= 3
+    assert len(nats) == len({s["inputs"]["availabilityZone"] for s in private})
+    public_ids = {
+        s["id"] for s in of_type(resources, "aws:ec2/subnet:Subnet") if s["inputs"]["tags"]["Tier"] == "public"
+    }
+    assert {n["inputs"]["subnetId"] for n in nats} <= public_ids
+
+
+def test_dev_has_one_nat_gateway(planned: Plan) -> None:
+    _, resources = planned("dev")
+    assert len(of_type(resources, "aws:ec2/natGateway:NatGateway")) == 1
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cluster_encrypts_secrets_and_workers_are_private_and_autoscale(planned: Plan, stack: str) -> None:
+    _, resources = planned(stack)
+    eks = one(resources, "aws:eks/cluster:Cluster")
+    keys = {k["outputs"]["arn"] for k in of_type(resources, "aws:kms/key:Key")}
+    assert eks["inputs"]["encryptionConfig"]["provider"]["keyArn"] in keys
+    group = one(resources, "aws:eks/nodeGroup:NodeGroup")
+    scaling = group["inputs"]["scalingConfig"]
+    assert scaling["minSize"] >= 2 and scaling["maxSize"] > scaling["minSize"]
+    private_ids = {
+        s["id"] for s in of_type(resources, "aws:ec2/subnet:Subnet") if s["inputs"]["tags"]["Tier"] == "private"
+    }
+    assert set(group["inputs"]["subnetIds"]) == private_ids
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_aws_providers_carry_default_tags(planned: Plan, stack: str) -> None:
+    _, resources = planned(stack)
+    providers = of_type(resources, "pulumi:providers:aws")
+    assert {p["inputs"]["region"] for p in providers} == {config(stack).region, config(stack).backup_region}
+    for provider in providers:
+        tags = json.loads(provider["inputs"]["defaultTags"])["tags"]
+        assert tags["Environment"] == stack and tags["Project"] == "platform" and tags["ManagedBy"] == "pulumi"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_custom_resource_names_its_provider(planned: Plan, stack: str) -> None:
+    _, resources = planned(stack)
+    index = by_urn(resources)
+    for r in resources:
+        if r["custom"] and not r["type"].startswith("pulumi:providers:"):
+            provider_urn = r["provider"].rpartition("::")[0]
+            assert index[provider_urn]["type"].startswith("pulumi:providers:"), r["urn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_declared_dependencies_are_recorded(planned: Plan, stack: str) -> None:
+    _, resources = planned(stack)
+    vpc = one(resources, "aws:ec2/vpc:Vpc")
+    eks = one(resources, "aws:eks/cluster:Cluster")
+    assert all(vpc["urn"] in s["dependencies"] for s in of_type(resources, "aws:ec2/subnet:Subnet"))
+    assert eks["urn"] in one(resources, "aws:eks/nodeGroup:NodeGroup")["dependencies"]
+    assert eks["urn"] in one(resources, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")["dependencies"]
+    index = by_urn(resources)
+    for r in resources:  # every edge points at a resource of the plan, and comes after it
+        assert all(d in index for d in r.get("dependencies", [])), r["urn"]
+    position = {r["urn"]: i for i, r in enumerate(resources)}
+    for r in resources:
+        assert all(position[d] < position[r["urn"]] for d in r.get("dependencies", [])), r["urn"]
+
+
+def test_prod_protects_stateful_resources_and_dev_does_not(planned: Plan) -> None:
+    _, prod = planned("prod")
+    _, dev = planned("dev")
+    for resources, expected in ((prod, True), (dev, False)):
+        eks = one(resources, "aws:eks/cluster:Cluster")
+        assert eks.get("protect", False) is expected
+        assert eks["inputs"]["deletionProtection"] is expected
+        assert all(k.get("protect", False) is expected for k in of_type(resources, "aws:kms/key:Key"))
+
+
+def test_environments_are_the_same_code(planned: Plan) -> None:
+    """The three stacks build the same kinds of resources; only counts that config sets may differ."""
+    counts = {stack: Counter(r["type"] for r in planned(stack)[1]) for stack in STACKS}
+    assert set(counts["dev"]) == set(counts["staging"]) == set(counts["prod"])
+    may_differ = {
+        "aws:ec2/subnet:Subnet",  # 3 tiers x zones
+        "aws:ec2/routeTableAssociation:RouteTableAssociation",
+        "aws:ec2/routeTable:RouteTable",
+        "aws:ec2/route:Route",
+        "aws:ec2/natGateway:NatGateway",
+        "aws:ec2/eip:Eip",
+        "aws:eks/accessEntry:AccessEntry",
+        "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+    }
+    for kind in counts["prod"]:
+        if kind not in may_differ:
+            assert counts["dev"][kind] == counts["staging"][kind] == counts["prod"][kind], kind
+
+
+def test_kubeconfig_output_is_secret(planned: Plan) -> None:
+    _, resources = planned("prod")
+    stack = resources[0]
+    assert stack["type"] == "pulumi:pulumi:Stack"
+    assert stack["outputs"]["kubeconfig"]["ciphertext"] == "[secret]"
