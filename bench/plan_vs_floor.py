@@ -1,0 +1,90 @@
+"""Benchmark: ``infra plan`` against the floor of Pulumi's mock runtime, side by side.
+
+1. End to end, cold: ``infra plan --stack S`` as its own process, then ``bench/floor.py N`` as its own
+   process with N = the number of resources the plan registered. Both start a fresh interpreter;
+   the plan also pays for importing the typed SDK modules it uses (pulumi_aws, pulumi_kubernetes).
+2. Warm, in one process: the plan run again with every module already imported, against the floor
+   for the same N: the per-resource cost of the engine, components, wiring, export and manifests.
+
+Prints both times and their ratios, and the plan's peak memory (max RSS of the plan process).
+Target: ratio at most 5, peak memory under 500 MB; the verdict for each is printed (the command is a
+measurement and exits 0 either way).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+TARGET_RATIO = 5.0
+MEMORY_LIMIT_MB = 500
+
+
+def _timed(cmd: list[str]) -> tuple[float, float]:
+    """Wall seconds and max RSS (MB) of one child process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return elapsed, max(peak_kb, before) / 1024
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", default="prod")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is kept")
+    args = parser.parse_args()
+    out = Path(tempfile.mkdtemp(prefix="bench-plan-"))
+
+    plan_cmd = [PYTHON, "-m", "infra.cli", "plan", "--stack", args.stack, "--out", str(out), "--quiet"]
+    plan_runs = [_timed(plan_cmd) for _ in range(args.repeat)]
+    plan_seconds = min(t for t, _ in plan_runs)
+    plan_peak = max(m for _, m in plan_runs)
+    resources = json.loads((out / "plan.json").read_text())["deployment"]["resources"]
+    n = sum(1 for r in resources if r["type"] != "pulumi:pulumi:Stack")
+    floor_seconds = min(_timed([PYTHON, str(ROOT / "bench" / "floor.py"), str(n)])[0] for _ in range(args.repeat))
+
+    # Warm: same process, modules imported, plan and floor each run once to warm up, then timed.
+    sys.path.insert(0, str(ROOT))
+    from bench.floor import register
+    from infra.cli import run_plan
+
+    run_plan(args.stack, None, out)
+    warm_plan = min(_in_process(lambda: run_plan(args.stack, None, out)) for _ in range(args.repeat))
+    register(n)
+    warm_floor = min(register(n) for _ in range(args.repeat))
+
+    ratio = plan_seconds / floor_seconds
+    print(f"stack {args.stack}: {n} resources registered")
+    print(f"end to end (fresh processes)  infra plan {plan_seconds:6.2f} s   floor {floor_seconds:6.2f} s   "
+          f"ratio {ratio:4.1f}  (target <= {TARGET_RATIO:.0f})")  # fmt: skip
+    print(f"warm (modules imported)       infra plan {warm_plan:6.2f} s   floor {warm_floor:6.2f} s   "
+          f"ratio {warm_plan / warm_floor:4.1f}   {1000 * warm_plan / n:.1f} ms vs {1000 * warm_floor / n:.1f} ms "
+          "per resource")  # fmt: skip
+    print(f"peak memory of infra plan: {plan_peak:.0f} MB (limit {MEMORY_LIMIT_MB} MB)")
+    warm_ratio = warm_plan / warm_floor
+    print(f"target ratio <= {TARGET_RATIO:.0f}: warm {'met' if warm_ratio <= TARGET_RATIO else 'NOT met'}, "
+          f"end to end {'met' if ratio <= TARGET_RATIO else 'NOT met'}; "
+          f"memory {'met' if plan_peak < MEMORY_LIMIT_MB else 'NOT met'}")  # fmt: skip
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def _in_process(fn: object) -> float:
+    started = time.perf_counter()
+    fn()  # type: ignore[operator]
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    main()
