@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 import pulumi
-from pulumi.runtime import Mocks, MockCallArgs, MockResourceArgs, settings
+from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
