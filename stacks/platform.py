@@ -9,9 +9,22 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster import Cluster, ClusterArgs, NodeGroupSpec
+from components.delivery import Delivery, DeliveryArgs
+from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs, SubnetLayout, subnet_layout
+from components.service import AnalysisSpec, EgressTarget, PeerPods, SecretEnv, ServiceDeployment, ServiceDeploymentArgs
+from components.workload_namespace import WorkloadNamespace, WorkloadNamespaceArgs
 from infra.aws_context import AwsContext
-from infra.config import PlatformConfig
+from infra.config import (
+    DATASTORE_ENDPOINTS,
+    GATEWAY_NAMESPACE,
+    GATEWAY_POD_LABELS,
+    GATEWAY_SERVICE_ANNOTATIONS,
+    MONITORING_NAMESPACE,
+    PROMETHEUS_POD_LABELS,
+    SERVICES_NAMESPACE,
+    PlatformConfig,
+)
 from infra.providers import aws_provider
 from infra.tags import default_tags
 
@@ -22,6 +35,17 @@ class Platform:
 
     network: Network
     cluster: Cluster
+    services: Services | None = None
+
+
+@dataclass
+class Services:
+    """The services and the add-ons that act on their objects."""
+
+    monitoring: Monitoring
+    delivery: Delivery
+    namespace: WorkloadNamespace
+    deployments: dict[str, ServiceDeployment]
 
 
 def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
@@ -102,6 +126,8 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         opts=with_primary,
     )
 
+    services = build_services(cfg, layout, cluster, context, primary)
+
     pulumi.export("environment", cfg.environment.value)
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("privateSubnetIds", network.private_subnet_ids)
@@ -109,7 +135,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     pulumi.export("clusterEndpoint", cluster.endpoint)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
-    return Platform(network=network, cluster=cluster)
+    return Platform(network=network, cluster=cluster, services=services)
 
 
 def _zone(names: list[str], index: int, region: str) -> str:
@@ -119,3 +145,104 @@ def _zone(names: list[str], index: int, region: str) -> str:
             f"{index + 1} or more were asked for"
         )
     return names[index]
+
+
+# Cluster DNS (CoreDNS, the EKS add-on): the one thing every service may always reach.
+CLUSTER_DNS = PeerPods(namespace="kube-system", pod_labels={"k8s-app": "kube-dns"})
+
+
+def build_services(
+    cfg: PlatformConfig, layout: SubnetLayout, cluster: Cluster, context: AwsContext, primary: aws.Provider
+) -> Services:
+    """The add-ons the services' objects need (Prometheus Operator and Prometheus, metrics-server, Argo
+    Rollouts), the services' namespace guard rails, and one ServiceDeployment per configured service."""
+    provider = cluster.provider
+    mon = cfg.monitoring
+    monitoring = Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            kubernetes_provider=provider,
+            storage_class=cluster.storage_class_name,
+            namespace=MONITORING_NAMESPACE,
+            prometheus_replicas=mon.prometheus_replicas,
+            retention_days=mon.retention_days,
+            storage_gib=mon.storage_gib,
+            metrics_server_replicas=mon.metrics_server_replicas,
+        ),
+    )
+    delivery = Delivery(
+        "delivery",
+        DeliveryArgs(
+            kubernetes_provider=provider,
+            controller_replicas=cfg.services.rollouts_controller_replicas,
+            after=[monitoring.prometheus_release],
+        ),
+    )
+    namespace = WorkloadNamespace(
+        "apps",
+        WorkloadNamespaceArgs(kubernetes_provider=provider, name=SERVICES_NAMESPACE, defaults=cfg.workloads.resources),
+    )
+    analysis = cfg.services.analysis
+    prometheus = f"http://kube-prometheus-stack-prometheus.{MONITORING_NAMESPACE}.svc.cluster.local:9090"
+    deployments: dict[str, ServiceDeployment] = {}
+    for svc_name, svc in cfg.services.enabled.items():
+        env = dict(svc.env)
+        if svc.tokens is not None:
+            env["ACCESS_TOKEN_TTL"] = svc.tokens.access_token_ttl
+            env["REFRESH_TOKEN_TTL"] = svc.tokens.refresh_token_ttl
+        stores = [(store, DATASTORE_ENDPOINTS[store]) for store in svc.datastores]
+        deployments[svc_name] = ServiceDeployment(
+            svc_name,
+            ServiceDeploymentArgs(
+                name=svc_name,
+                namespace=SERVICES_NAMESPACE,
+                kubernetes_provider=provider,
+                aws=context,
+                runtime=svc.runtime,
+                image_reference=svc.image.reference,
+                image_repository=svc.image.repository,
+                ecr_repository_name=f"{cfg.name_prefix}/{svc_name}",
+                port=svc.port,
+                metrics_port=svc.metrics_port,
+                command=svc.command,
+                args=svc.container_args,
+                env=env,
+                secret_env=[SecretEnv(env=e.env, secret=e.secret, key=e.key) for _, e in stores],
+                resources=svc.resources or cfg.workloads.resources,
+                min_replicas=svc.scaling.min_replicas,
+                max_replicas=svc.scaling.max_replicas,
+                cpu_utilization=svc.scaling.cpu_utilization,
+                memory_utilization=svc.scaling.memory_utilization,
+                termination_grace_period_seconds=svc.termination_grace_period_seconds,
+                auto_promotion=cfg.services.auto_promotion,
+                scale_down_delay_seconds=cfg.services.scale_down_delay_seconds,
+                analysis=AnalysisSpec(
+                    prometheus_address=prometheus,
+                    interval_seconds=analysis.interval_seconds,
+                    count=analysis.count,
+                    failure_limit=analysis.failure_limit,
+                    max_error_rate=analysis.max_error_rate,
+                    error_metric=svc.error_metric,
+                    error_selector=svc.error_selector,
+                ),
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer_url=cluster.oidc_issuer_url,
+                scrapers=PeerPods(MONITORING_NAMESPACE, PROMETHEUS_POD_LABELS),
+                dns=CLUSTER_DNS,
+                gateway=PeerPods(GATEWAY_NAMESPACE, GATEWAY_POD_LABELS) if svc.port is not None else None,
+                service_annotations=GATEWAY_SERVICE_ANNOTATIONS if svc.port is not None else {},
+                datastore_egress=[EgressTarget(store, layout.data, e.port) for store, e in stores],
+                aws_api_cidrs=[cfg.network.cidr],
+                aws_permissions=[
+                    {"Effect": "Allow", "Action": list(p.actions), "Resource": list(p.resources)}
+                    for p in svc.aws_permissions
+                ],
+                protect=cfg.protection.protect,
+                after=[*namespace.ready, delivery.release, monitoring.prometheus_release],
+            ),
+            opts=pulumi.ResourceOptions(providers={"aws": primary}),
+        )
+    pulumi.export("servicesNamespace", namespace.name)
+    pulumi.export("prometheusAddress", monitoring.prometheus_address)
+    pulumi.export("serviceRepositories", {n: d.repository_url for n, d in deployments.items()})
+    return Services(monitoring=monitoring, delivery=delivery, namespace=namespace, deployments=deployments)

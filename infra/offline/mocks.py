@@ -239,6 +239,15 @@ def _oidc_provider(args: MockResourceArgs, outputs: dict[str, Any], seed: str, r
     return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{url}"
 
 
+def _ecr_repository(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    name = str(outputs.get("name") or args.name)
+    outputs["name"] = name
+    outputs["registryId"] = ACCOUNT_ID
+    outputs["repositoryUrl"] = f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{name}"
+    outputs["arn"] = f"arn:{PARTITION}:ecr:{region}:{ACCOUNT_ID}:repository/{name}"
+    return name
+
+
 _SPECIAL: dict[str, Callable[[MockResourceArgs, dict[str, Any], str, str], str | None]] = {
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
@@ -249,4 +258,5 @@ _SPECIAL: dict[str, Callable[[MockResourceArgs, dict[str, Any], str, str], str |
     "aws:ec2/eip:Eip": _eip,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "aws:ecr/repository:Repository": _ecr_repository,
 }
