@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import typing
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -855,6 +856,9 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     """The keys a mapping at ``loc`` (minus the offending key) admits, by walking the models."""
     model: Any = PlatformConfig
     for part in loc[:-1]:
+        if typing.get_origin(model) is dict:  # a mapping of free names to models: step into the model
+            model = typing.get_args(model)[1]
+            continue
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return []
         field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)

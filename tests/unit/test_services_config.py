@@ -1,0 +1,209 @@
+"""Configuration of the services and their add-ons: the seed's three services per tier, and the
+rejected configurations (limits outside the seed's range, port clashes, unknown datastores, moving or
+missing image tags, impossible rollout timings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra.config import DATASTORE_ENDPOINTS, ConfigError, build_config, duration_seconds
+
+SEED = ("user-service", "data-processing", "analytics")
+
+
+def with_service(environment: str, name: str, **values: Any) -> dict[str, Any]:
+    return {"environment": environment, "services": {"deployments": {name: values}}}
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_every_tier_has_the_seeds_three_services(env: str) -> None:
+    services = build_config({"environment": env}).services.enabled
+    assert tuple(services) == SEED
+    assert services["user-service"].port == 8001
+    assert services["analytics"].port == 8002
+    assert services["data-processing"].port is None and services["data-processing"].metrics_port == 9808
+    assert services["user-service"].datastores == ("postgres", "redis")
+    assert services["data-processing"].datastores == ("rabbitmq",)
+    assert services["analytics"].datastores == ("documentdb",)
+    assert "--concurrency=4" in services["data-processing"].container_args
+    tokens = services["user-service"].tokens
+    assert tokens is not None
+    assert duration_seconds(tokens.access_token_ttl) == 15 * 60
+    assert duration_seconds(tokens.refresh_token_ttl) == 7 * 86400
+    for service in services.values():
+        assert service.image.reference not in ("", "latest")
+        assert service.resources is None  # the platform's default applies
+
+
+@pytest.mark.parametrize(("env", "auto"), [("dev", True), ("staging", True), ("prod", False)])
+def test_prod_waits_for_manual_promotion_and_staging_promotes_itself(env: str, auto: bool) -> None:
+    cfg = build_config({"environment": env})
+    assert cfg.services.auto_promotion is auto
+    assert cfg.services.scale_down_delay_seconds >= cfg.services.analysis.duration_seconds
+
+
+def test_concurrency_is_configurable_per_environment() -> None:
+    cfg = build_config(with_service("staging", "data-processing", concurrency=8))
+    assert cfg.services.deployments["data-processing"].container_args[-1] == "--concurrency=8"
+
+
+def test_a_fourth_service_is_a_few_lines_of_config() -> None:
+    cfg = build_config(
+        with_service("dev", "notifications", runtime="go", port=8003, datastores=["redis"], image={"blue": "0.1.0"})
+    )
+    assert cfg.services.deployments["notifications"].ports == (8003,)
+    assert len(cfg.services.enabled) == 4
+
+
+def test_a_service_can_be_switched_off() -> None:
+    cfg = build_config(with_service("dev", "analytics", enabled=False))
+    assert "analytics" not in cfg.services.enabled
+
+
+def test_target_colour_picks_the_image() -> None:
+    cfg = build_config(
+        with_service("prod", "user-service", image={"blue": "1.4.2", "green": "1.5.0", "target": "green"})
+    )
+    assert cfg.services.deployments["user-service"].image.reference == "1.5.0"
+
+
+def test_every_datastore_has_a_secret_and_a_port() -> None:
+    assert set(DATASTORE_ENDPOINTS) == {"postgres", "redis", "rabbitmq", "documentdb"}
+    assert all(e.secret.endswith("-credentials") and e.port > 0 for e in DATASTORE_ENDPOINTS.values())
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "fragment"),
+    [
+        (
+            with_service("prod", "user-service", resources={"limits": {"cpu": "2500m", "memory": "2Gi"}}),
+            "platform:services.deployments.user-service.resources.limits.cpu",
+            "500m to 2000m",
+        ),
+        (
+            with_service("prod", "analytics", resources={"limits": {"cpu": "2000m", "memory": "4Gi"}}),
+            "platform:services.deployments.analytics.resources.limits.memory",
+            "512Mi to 2Gi",
+        ),
+        (
+            with_service("prod", "analytics", resources={"requests": {"cpu": "250m", "memory": "512Mi"}}),
+            "platform:services.deployments.analytics.resources.requests.cpu",
+            "500m to 2000m",
+        ),
+        (
+            with_service("prod", "analytics", port=8001),
+            "platform:services.deployments.analytics.port",
+            "already used by user-service",
+        ),
+        (
+            with_service("prod", "data-processing", metricsPort=8002),
+            "platform:services.deployments.analytics.port",
+            "8002 is already used by data-processing",
+        ),
+        (
+            with_service("prod", "analytics", datastores=["mongodb"]),
+            "platform:services.deployments.analytics.datastores",
+            "unknown datastore 'mongodb'",
+        ),
+        (
+            with_service("prod", "analytics", image={"blue": "latest"}),
+            "platform:services.deployments.analytics.image.blue",
+            "moving tag",
+        ),
+        (
+            with_service("prod", "analytics", image={"blue": ""}),
+            "platform:services.deployments.analytics.image.blue",
+            "untagged",
+        ),
+        (
+            with_service("prod", "analytics", image={"blue": "sha256:abc"}),
+            "platform:services.deployments.analytics.image.blue",
+            "not a sha256 digest",
+        ),
+        (
+            with_service("prod", "analytics", image={"blue": "1.0", "repository": "repo/analytics:latest"}),
+            "platform:services.deployments.analytics.image.repository",
+            "carries a tag",
+        ),
+        (
+            with_service("prod", "analytics", image={"blue": "1.0", "target": "green"}),
+            "platform:services.deployments.analytics.image.green",
+            "no green image",
+        ),
+        (
+            with_service("prod", "analytics", scaling={"minReplicas": 5, "maxReplicas": 3}),
+            "platform:services.deployments.analytics.scaling.maxReplicas",
+            "below minReplicas",
+        ),
+        (
+            with_service("prod", "analytics", env={"DB_PASSWORD": "hunter2"}),
+            "platform:services.deployments.analytics.env",
+            "looks like a secret",
+        ),
+        (
+            with_service("prod", "analytics", env={"DATABASE_URL": "postgres://x"}),
+            "platform:services.deployments.analytics.env",
+            "set by the platform",
+        ),
+        (
+            with_service("prod", "user-service", tokens={"accessTokenTtl": "7d", "refreshTokenTtl": "15m"}),
+            "platform:services.deployments.user-service.tokens.refreshTokenTtl",
+            "outlive",
+        ),
+        (
+            with_service("prod", "user-service", tokens={"accessTokenTtl": "15 minutes"}),
+            "platform:services.deployments.user-service.tokens.accessTokenTtl",
+            "not a duration",
+        ),
+        (
+            with_service("prod", "data-processing", metricsPort=None),
+            "platform:services.deployments.data-processing.metricsPort",
+            "needs a metricsPort",
+        ),
+        (
+            with_service("prod", "data-processing", concurrency=0),
+            "platform:services.deployments.data-processing.concurrency",
+            "out of range",
+        ),
+        (
+            with_service("prod", "analytics", awsPermissions=[{"actions": ["s3:*"], "resources": ["arn:aws:s3:::x"]}]),
+            "platform:services.deployments.analytics.awsPermissions[0].actions",
+            "specific IAM action",
+        ),
+        (
+            with_service("prod", "analytics", awsPermissions=[{"actions": ["s3:GetObject"], "resources": ["*"]}]),
+            "platform:services.deployments.analytics.awsPermissions[0].resources",
+            "no '*'",
+        ),
+        (
+            with_service("prod", "Bad_Name", runtime="x", port=9000, image={"blue": "1"}),
+            "platform:services.deployments.Bad_Name",
+            "not a service name",
+        ),
+        (
+            {"environment": "prod", "services": {"scaleDownDelaySeconds": 60}},
+            "platform:services.scaleDownDelaySeconds",
+            "shorter than the analysis",
+        ),
+        (
+            {"environment": "prod", "services": {"analysis": {"count": 2, "failureLimit": 2}}},
+            "platform:services.analysis.failureLimit",
+            "below count",
+        ),
+        (
+            {"environment": "prod", "services": {"deployments": {"analytics": {"colour": "blue"}}}},
+            "platform:services.deployments.analytics.colour",
+            "unknown key (allowed: args, awsPermissions, command,",
+        ),
+    ],
+    ids=lambda v: v if isinstance(v, str) and v.startswith("platform:") else None,
+)
+def test_broken_service_config_is_one_line_naming_the_key(values: dict[str, Any], key: str, fragment: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        build_config(values)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(key), message
+    assert fragment in message, message
