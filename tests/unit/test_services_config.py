@@ -4,12 +4,16 @@ missing image tags, impossible rollout timings)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra.config import DATASTORE_ENDPOINTS, ConfigError, build_config, duration_seconds
 
+ROOT = Path(__file__).resolve().parents[2]
 SEED = ("user-service", "data-processing", "analytics")
 
 
@@ -207,3 +211,21 @@ def test_broken_service_config_is_one_line_naming_the_key(values: dict[str, Any]
     assert "\n" not in message
     assert message.startswith(key), message
     assert fragment in message, message
+
+
+@pytest.mark.parametrize("fixture", ["service-port-clash", "service-unknown-datastore", "service-cpu-over-limit"])
+def test_cli_exits_2_on_a_broken_service_config(fixture: str, tmp_path: Path) -> None:
+    path = ROOT / "tests" / "fixtures" / "invalid" / f"{fixture}.yaml"
+    expected = path.read_text().splitlines()[0].removeprefix("# expect: ")
+    run = subprocess.run(
+        [sys.executable, "-m", "infra.cli", "plan", "--stack", "x", "--config-file", str(path), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2
+    (line,) = run.stderr.strip().splitlines()
+    assert line.startswith(f"error: {expected}: ")
+    assert not (tmp_path / "plan.json").exists()
