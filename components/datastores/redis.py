@@ -87,7 +87,8 @@ class Redis(pulumi.ComponentResource):
             at_rest_encryption_enabled=True,
             kms_key_id=args.kms_key_arn,
             transit_encryption_enabled=True,
-            transit_encryption_mode="required",
+            # Redis 7 can also run TLS "preferred"; pin "required". Redis 6 has no mode: TLS is always required.
+            transit_encryption_mode=None if args.engine_version.startswith("6.") else "required",
             auth_token=token,
             snapshot_retention_limit=args.snapshot_retention_days,
             snapshot_window=args.snapshot_window,

@@ -101,3 +101,8 @@ def test_args_refuse_failover_without_a_replica() -> None:
         dataclasses.replace(ARGS, num_cache_clusters=1)
     with pytest.raises(ValueError, match="automatic_failover"):
         dataclasses.replace(ARGS, automatic_failover=False)
+
+
+def test_redis_6_has_tls_without_a_mode() -> None:
+    group = one(redis(engine_version="6.2"), "aws:elasticache/replicationGroup:ReplicationGroup")["inputs"]
+    assert group["transitEncryptionEnabled"] is True and "transitEncryptionMode" not in group
