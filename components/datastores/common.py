@@ -55,24 +55,31 @@ class SecretSpec:
 def security_group(
     parent: pulumi.Resource, name: str, description: str, placement: Placement, port: int
 ) -> aws.ec2.SecurityGroup:
-    """The datastore's own security group: its one port from the given groups only, no egress."""
-    return aws.ec2.SecurityGroup(
+    """The datastore's own security group: its one port from the given groups only, no egress.
+
+    The admitting rules are separate resources: the group (and so the datastore, which takes 10-20
+    minutes to create) does not wait for the admitted groups' owners (the EKS cluster); only the
+    rules do. The group itself manages egress (none) and leaves ingress to those rules.
+    """
+    group = aws.ec2.SecurityGroup(
         name,
         vpc_id=placement.vpc_id,
         description=description,
-        ingress=[
-            aws.ec2.SecurityGroupIngressArgs(
-                protocol="tcp",
-                from_port=port,
-                to_port=port,
-                security_groups=[group],
-                description=f"{description}: port {port} from an admitted security group",
-            )
-            for group in placement.allowed_security_group_ids
-        ],
         egress=[],  # a managed datastore initiates nothing; clients connect to it
         opts=pulumi.ResourceOptions(parent=parent),
     )
+    for i, admitted in enumerate(placement.allowed_security_group_ids):
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-{i}",
+            security_group_id=group.id,
+            referenced_security_group_id=admitted,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=f"{description}: port {port} from an admitted security group",
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+    return group
 
 
 def password(parent: pulumi.Resource, name: str, length: int = 40) -> pulumi.Output[str]:

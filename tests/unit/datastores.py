@@ -24,15 +24,18 @@ WORLD = ("0.0.0.0/0", "::/0")
 def assert_security_group_admits_only(resources: list[dict[str, Any]], port: int, groups: list[str]) -> None:
     """One security group: exactly ``port`` from exactly ``groups``; no CIDR anywhere; no egress."""
     sg = one(resources, "aws:ec2/securityGroup:SecurityGroup")
-    rules = sg["inputs"]["ingress"]
-    assert sorted(g for r in rules for g in r["securityGroups"]) == sorted(groups)
-    for rule in rules:
-        assert (rule["protocol"], rule["fromPort"], rule["toPort"]) == ("tcp", port, port)
-        assert not rule.get("cidrBlocks") and not rule.get("ipv6CidrBlocks")
-        assert not rule.get("self")
     assert sg["inputs"]["egress"] == []
-    assert not of_type(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-    assert not any(w in json.dumps(sg) for w in WORLD)
+    assert not sg["inputs"].get("ingress"), "ingress is the standalone rules' alone"
+    rules = of_type(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert sorted(r["inputs"]["referencedSecurityGroupId"] for r in rules) == sorted(groups)
+    for rule in rules:
+        inputs = rule["inputs"]
+        assert inputs["securityGroupId"] == sg["id"]
+        assert (inputs["ipProtocol"], inputs["fromPort"], inputs["toPort"]) == ("tcp", port, port)
+        assert not inputs.get("cidrIpv4") and not inputs.get("cidrIpv6") and not inputs.get("prefixListId")
+    assert not of_type(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+    assert not of_type(resources, "aws:ec2/securityGroupRule:SecurityGroupRule")
+    assert not any(w in json.dumps(resources) for w in WORLD)
 
 
 def assert_password_never_plain(resources: list[dict[str, Any]], logical_name: str, length: int) -> None:
