@@ -237,3 +237,38 @@ def test_connection_details_are_stack_outputs(planned: Plan) -> None:
     assert outputs["documentdbPort"] == 27017 and ".docdb." in outputs["documentdbHost"]
     assert outputs["postgresSecretName"] == "platform-prod/datastores/postgres"
     assert "ciphertext" not in json.dumps({k: v for k, v in outputs.items() if k.startswith("postgres")})
+
+
+def test_declared_dependencies_of_the_datastores_are_recorded(planned: Plan) -> None:
+    _, resources = planned("prod")
+    keys = {k["urn"].rsplit("-", 1)[-1]: k["urn"] for k in of_type(resources, "aws:kms/key:Key")}
+    data_subnets = {
+        s["urn"] for s in of_type(resources, "aws:ec2/subnet:Subnet") if s["inputs"]["tags"]["Tier"] == "data"
+    }
+    for token, domain in (
+        ("aws:rds/instance:Instance", "users"),
+        ("aws:elasticache/replicationGroup:ReplicationGroup", "users"),
+        ("aws:mq/broker:Broker", "processing"),
+        ("aws:docdb/cluster:Cluster", "analytics"),
+    ):
+        assert keys[domain] in one(resources, token)["dependencies"], token
+    for token in ("aws:rds/subnetGroup:SubnetGroup", "aws:docdb/subnetGroup:SubnetGroup"):
+        assert data_subnets <= set(one(resources, token)["dependencies"]), token
+    assert data_subnets <= set(one(resources, "aws:mq/broker:Broker")["dependencies"])
+    operator_policy = next(
+        p
+        for p in of_type(resources, "aws:iam/rolePolicy:RolePolicy")
+        if p["urn"].endswith("::external-secrets-operator")
+    )
+    secrets = {s["urn"] for s in of_type(resources, "aws:secretsmanager/secret:Secret")}
+    assert secrets <= set(operator_policy["dependencies"])
+    oidc = one(resources, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    operator_role = next(
+        r for r in of_type(resources, "aws:iam/role:Role") if r["urn"].endswith("::external-secrets-operator")
+    )
+    assert oidc["urn"] in operator_role["dependencies"]
+    release = next(
+        r for r in of_type(resources, "kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == "external-secrets"
+    )
+    assert operator_policy["urn"] in release["dependencies"]
+    assert release["provider"].rpartition("::")[0].endswith("::cluster-k8s"), "installed through the cluster's provider"
