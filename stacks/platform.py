@@ -161,6 +161,7 @@ def build_datastores(
     keys = DataKeys(
         "data-keys", DataKeysArgs(prefix=prefix, domains=tuple(DATA_DOMAINS), aws=context, protect=protect), opts=opts
     )
+    key_of = {store: keys.key_arns[domain] for domain, stores in DATA_DOMAINS.items() for store in stores}
     placement = Placement(
         vpc_id=network.vpc_id,
         subnet_ids=network.data_subnet_ids,
@@ -176,7 +177,7 @@ def build_datastores(
         PostgresArgs(
             identifier=f"{prefix}-postgres",
             placement=placement,
-            kms_key_arn=keys.key_arns["users"],
+            kms_key_arn=key_of["postgres"],
             secret=secret("postgres"),
             engine_version=pg.engine_version,
             instance_class=pg.instance_class,
@@ -199,7 +200,7 @@ def build_datastores(
         RedisArgs(
             replication_group_id=f"{prefix}-redis",
             placement=placement,
-            kms_key_arn=keys.key_arns["users"],
+            kms_key_arn=key_of["redis"],
             secret=secret("redis"),
             engine_version=rd.engine_version,
             node_type=rd.node_type,
@@ -219,7 +220,7 @@ def build_datastores(
         RabbitMqArgs(
             broker_name=f"{prefix}-rabbitmq",
             placement=placement,
-            kms_key_arn=keys.key_arns["processing"],
+            kms_key_arn=key_of["rabbitmq"],
             secret=secret("rabbitmq"),
             engine_version=mq.engine_version,
             instance_type=mq.instance_type,
@@ -237,7 +238,7 @@ def build_datastores(
         DocumentDbArgs(
             cluster_identifier=f"{prefix}-documentdb",
             placement=placement,
-            kms_key_arn=keys.key_arns["analytics"],
+            kms_key_arn=key_of["documentdb"],
             secret=secret("documentdb"),
             engine_version=dd.engine_version,
             instance_class=dd.instance_class,
