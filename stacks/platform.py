@@ -7,8 +7,16 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components.cluster import Cluster, ClusterArgs, NodeGroupSpec
+from components.datastores.common import Placement, SecretSpec
+from components.datastores.documentdb import DocumentDb, DocumentDbArgs
+from components.datastores.external_secrets import DeliveredSecret, ExternalSecrets, ExternalSecretsArgs
+from components.datastores.keys import DataKeys, DataKeysArgs
+from components.datastores.postgres import Postgres, PostgresArgs
+from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
+from components.datastores.redis import Redis, RedisArgs
 from components.network import Network, NetworkArgs, SubnetLayout, subnet_layout
 from infra.aws_context import AwsContext
 from infra.config import PlatformConfig
@@ -22,6 +30,19 @@ class Platform:
 
     network: Network
     cluster: Cluster
+    datastores: Datastores | None = None
+
+
+@dataclass
+class Datastores:
+    """The datastores, their domain keys and the delivery of their secrets into the cluster."""
+
+    keys: DataKeys
+    postgres: Postgres
+    redis: Redis
+    rabbitmq: RabbitMq
+    documentdb: DocumentDb
+    secrets: ExternalSecrets
 
 
 def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
@@ -102,6 +123,8 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         opts=with_primary,
     )
 
+    datastores = build_datastores(cfg, network, cluster, context, primary)
+
     pulumi.export("environment", cfg.environment.value)
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("privateSubnetIds", network.private_subnet_ids)
@@ -109,7 +132,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     pulumi.export("clusterEndpoint", cluster.endpoint)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
-    return Platform(network=network, cluster=cluster)
+    return Platform(network=network, cluster=cluster, datastores=datastores)
 
 
 def _zone(names: list[str], index: int, region: str) -> str:
@@ -119,3 +142,143 @@ def _zone(names: list[str], index: int, region: str) -> str:
             f"{index + 1} or more were asked for"
         )
     return names[index]
+
+
+# Data domains and the datastores that keep their data under the domain's KMS key.
+DATA_DOMAINS = {"users": ("postgres", "redis"), "processing": ("rabbitmq",), "analytics": ("documentdb",)}
+
+
+def build_datastores(
+    cfg: PlatformConfig, network: Network, cluster: Cluster, context: AwsContext, primary: aws.Provider
+) -> Datastores:
+    """The seed's datastores after the cluster: each in the data subnets, admitting only the cluster's
+    security group (nodes and pods), with its secret delivered to ``cfg.datastores.namespace``."""
+    ds = cfg.datastores
+    prefix = cfg.name_prefix
+    protect = cfg.protection.protect
+    deletion_protection = cfg.protection.deletion_protection
+    opts = pulumi.ResourceOptions(providers={"aws": primary, "random": random.Provider("random")})
+    keys = DataKeys(
+        "data-keys", DataKeysArgs(prefix=prefix, domains=tuple(DATA_DOMAINS), aws=context, protect=protect), opts=opts
+    )
+    key_of = {store: keys.key_arns[domain] for domain, stores in DATA_DOMAINS.items() for store in stores}
+    placement = Placement(
+        vpc_id=network.vpc_id,
+        subnet_ids=network.data_subnet_ids,
+        allowed_security_group_ids=[cluster.cluster_security_group_id],
+    )
+
+    def secret(store: str) -> SecretSpec:
+        return SecretSpec(name=f"{prefix}/datastores/{store}", recovery_window_days=ds.secret_recovery_window_days)
+
+    pg = ds.postgres
+    postgres = Postgres(
+        "postgres",
+        PostgresArgs(
+            identifier=f"{prefix}-postgres",
+            placement=placement,
+            kms_key_arn=key_of["postgres"],
+            secret=secret("postgres"),
+            engine_version=pg.engine_version,
+            instance_class=pg.instance_class,
+            allocated_storage_gib=pg.allocated_storage_gib,
+            max_allocated_storage_gib=pg.max_allocated_storage_gib,
+            multi_az=pg.multi_az,
+            database_name=pg.database_name,
+            username=pg.username,
+            backup_retention_days=pg.backup_retention_days,
+            backup_window=pg.backup_window,
+            maintenance_window=pg.maintenance_window,
+            protect=protect,
+            deletion_protection=deletion_protection,
+        ),
+        opts=opts,
+    )
+    rd = ds.redis
+    redis = Redis(
+        "redis",
+        RedisArgs(
+            replication_group_id=f"{prefix}-redis",
+            placement=placement,
+            kms_key_arn=key_of["redis"],
+            secret=secret("redis"),
+            engine_version=rd.engine_version,
+            node_type=rd.node_type,
+            num_cache_clusters=rd.num_cache_clusters,
+            automatic_failover=rd.automatic_failover,
+            multi_az=rd.multi_az,
+            snapshot_retention_days=rd.snapshot_retention_days,
+            snapshot_window=rd.snapshot_window,
+            maintenance_window=rd.maintenance_window,
+            protect=protect,
+        ),
+        opts=opts,
+    )
+    mq = ds.rabbitmq
+    rabbitmq = RabbitMq(
+        "rabbitmq",
+        RabbitMqArgs(
+            broker_name=f"{prefix}-rabbitmq",
+            placement=placement,
+            kms_key_arn=key_of["rabbitmq"],
+            secret=secret("rabbitmq"),
+            engine_version=mq.engine_version,
+            instance_type=mq.instance_type,
+            deployment_mode=mq.deployment_mode,
+            username=mq.username,
+            maintenance_day=mq.maintenance_day,
+            maintenance_time=mq.maintenance_time,
+            protect=protect,
+        ),
+        opts=opts,
+    )
+    dd = ds.documentdb
+    documentdb = DocumentDb(
+        "documentdb",
+        DocumentDbArgs(
+            cluster_identifier=f"{prefix}-documentdb",
+            placement=placement,
+            kms_key_arn=key_of["documentdb"],
+            secret=secret("documentdb"),
+            engine_version=dd.engine_version,
+            instance_class=dd.instance_class,
+            instances=dd.instances,
+            username=dd.username,
+            backup_retention_days=dd.backup_retention_days,
+            backup_window=dd.backup_window,
+            maintenance_window=dd.maintenance_window,
+            protect=protect,
+            deletion_protection=deletion_protection,
+        ),
+        opts=opts,
+    )
+    stores: dict[str, Postgres | Redis | RabbitMq | DocumentDb] = {
+        "postgres": postgres,
+        "redis": redis,
+        "rabbitmq": rabbitmq,
+        "documentdb": documentdb,
+    }
+    secrets = ExternalSecrets(
+        "external-secrets",
+        ExternalSecretsArgs(
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            kubernetes_provider=cluster.provider,
+            aws=context,
+            namespace=ds.namespace,
+            secrets=[
+                DeliveredSecret(f"{store}-credentials", component.secret_name, component.secret_arn)
+                for store, component in stores.items()
+            ],
+            kms_key_arns=[keys.key_arns[domain] for domain in DATA_DOMAINS],
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": primary}),
+    )
+    for store, component in stores.items():
+        pulumi.export(f"{store}Host", component.host)
+        pulumi.export(f"{store}Port", component.port)
+        pulumi.export(f"{store}SecretName", component.secret_name)
+    pulumi.export("datastoreNamespace", secrets.namespace)
+    return Datastores(
+        keys=keys, postgres=postgres, redis=redis, rabbitmq=rabbitmq, documentdb=documentdb, secrets=secrets
+    )
