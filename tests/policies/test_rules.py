@@ -63,8 +63,10 @@ def test_every_rule_has_a_description_severity_and_fix() -> None:
 
 
 def mutated(resources: list[Resource], kind: str, change: Callable[[Resource], None]) -> tuple[list[Resource], str]:
+    """Deep copy of the plan with ``change`` applied to the first resource of ``kind`` (``type::name`` picks one)."""
     copied = copy.deepcopy(resources)
-    target = next(r for r in copied if r["type"] == kind)
+    kind, _, name = kind.partition("::")
+    target = next(r for r in copied if r["type"] == kind and (not name or r["urn"].endswith(f"::{name}")))
     change(target)
     return copied, target["urn"]
 
@@ -81,7 +83,7 @@ PLAN_MUTATIONS: list[tuple[str, str, str, Callable[[Resource], None]]] = [
     ("kms-key-rotation", "aws:kms/key:Key", "staging", lambda r: r["inputs"].update(enableKeyRotation=False)),
     (
         "no-world-ingress",
-        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:ec2/securityGroup:SecurityGroup::network-endpoints",
         "prod",
         lambda r: r["inputs"]["ingress"][0].update(cidrBlocks=["0.0.0.0/0"]),
     ),
