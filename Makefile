@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STACK  ?= dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup plan test lint typecheck check bench clean
+.PHONY: setup plan test lint typecheck check bench rules-doc clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+## The policy pack's rules, offline, over a fresh plan of one stack.
+check: $(STAMP)
+	$(BIN)/infra check --stack $(STACK)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -37,6 +41,10 @@ typecheck: $(STAMP)
 ## Offline plan of prod against the bare-resource floor of Pulumi's mock runtime.
 bench: $(STAMP)
 	$(BIN)/python bench/plan_vs_floor.py --stack prod
+
+## Regenerate README's list of policy rules from the rule objects (a test keeps it in step).
+rules-doc: $(STAMP)
+	$(BIN)/python -m infra.readme_rules README.md
 
 clean:
 	rm -rf build $(VENV)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -37,6 +38,7 @@ class WorkloadNamespaceArgs:
     name: str
     defaults: PodResources  # a container's requests and limits when it names none
     create: bool = True  # False: the namespace exists (made by another component), only guard it
+    after: Sequence[pulumi.Resource] = ()  # what makes the namespace when this component does not
 
 
 class WorkloadNamespace(pulumi.ComponentResource):
@@ -45,7 +47,7 @@ class WorkloadNamespace(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: WorkloadNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:workload_namespace:WorkloadNamespace", name, None, opts)
-        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=list(args.after))
         namespace_name: pulumi.Output[str]
         created: list[pulumi.Resource] = []
         if args.create:

@@ -144,6 +144,67 @@ ALL_CHARTS: tuple[ChartPin, ...] = (CLUSTER_AUTOSCALER,)
 
 
 # ---------------------------------------------------------------------------------------------
+# external-secrets (external-secrets/external-secrets, deploy/charts/external-secrets), see
+# /work/research/charts.md section 5: keys read in values.yaml at tag helm-chart-2.9.0.
+# ---------------------------------------------------------------------------------------------
+EXTERNAL_SECRETS = ChartPin(
+    chart="external-secrets",
+    version="2.9.0",
+    repository="https://charts.external-secrets.io",
+    app_version="v2.9.0",
+    known_keys=frozenset(
+        {
+            "installCRDs",
+            "replicaCount",
+            "serviceAccount.create",
+            "serviceAccount.name",
+            "serviceAccount.annotations",
+            "resources.requests.cpu",
+            "resources.requests.memory",
+            "resources.limits.cpu",
+            "resources.limits.memory",
+            "webhook.create",
+            "webhook.replicaCount",
+            "certController.create",
+            "certController.replicaCount",
+        }
+    ),
+    free_form=frozenset({"serviceAccount.annotations"}),
+)
+
+
+@dataclass(frozen=True)
+class ExternalSecretsSettings:
+    """The External Secrets Operator: its controller's service account carries the IRSA role that
+    may read exactly the platform's datastore secrets. CRDs come with the chart (``installCRDs``), so
+    ``external-secrets.io/v1`` exists before the ClusterSecretStore is created."""
+
+    service_account: str
+    role_arn: pulumi.Input[str]
+    replicas: int = 1  # one active controller; Kubernetes restarts it, secrets already synced stay
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "installCRDs": True,
+            "replicaCount": self.replicas,
+            "serviceAccount": {
+                "create": True,
+                "name": self.service_account,
+                "annotations": {"eks.amazonaws.com/role-arn": self.role_arn},
+            },
+            "resources": {
+                "requests": {"cpu": "50m", "memory": "128Mi"},
+                "limits": {"cpu": "500m", "memory": "512Mi"},
+            },
+            "webhook": {"create": True, "replicaCount": 1},
+            "certController": {"create": True, "replicaCount": 1},
+        }
+
+
+ALL_CHARTS = (*ALL_CHARTS, EXTERNAL_SECRETS)
+
+
+# ---------------------------------------------------------------------------------------------
 # Progressive delivery and metrics (issue 5): Argo Rollouts (blue-green), kube-prometheus-stack
 # (Prometheus Operator, Prometheus for the rollout analysis, Grafana), metrics-server (HPA).
 # Keys from /work/research/charts.md sections 6, 7, 8a (read in each chart's values.yaml at the tag).

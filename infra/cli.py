@@ -10,6 +10,7 @@ one line naming the key and what is allowed.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -65,6 +66,66 @@ def plan(
         typer.echo(str(result["out"]))
     else:
         typer.echo(summary(result))
+
+
+@app.command()
+def check(
+    stack: Annotated[str | None, typer.Option("--stack", "-s", help="Plan this stack offline, then check it.")] = None,
+    plan_file: Annotated[
+        Path | None, typer.Option("--plan", help="Check a plan.json from infra plan, or a `pulumi stack export` file.")
+    ] = None,
+    config_file: Annotated[
+        Path | None, typer.Option("--config-file", help="With --stack: use this stack file.")
+    ] = None,
+    policy_config: Annotated[
+        Path | None, typer.Option("--policy-config", help="JSON {rule: {key: value}}, as --policy-pack-config.")
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    out: Annotated[Path | None, typer.Option("--out", help="With --stack: plan output folder.")] = None,
+) -> None:
+    """Run the policy pack's rules offline. Exit 1 on any mandatory violation, 0 when clean, 2 on bad input."""
+    from infra.check import CheckInputError, format_json, format_text, load_resources
+    from infra.check import check as run_checks
+
+    if (stack is None) == (plan_file is None):
+        raise _fail("give exactly one of --stack NAME or --plan FILE")
+    if output_format not in ("text", "json"):
+        raise _fail(f"--format: {output_format!r} is not allowed (allowed: text, json)")
+    rule_config: dict[str, Any] = {}
+    if policy_config is not None:
+        try:
+            rule_config = json.loads(policy_config.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise _fail(f"--policy-config: {policy_config}: {error}") from None
+        if not isinstance(rule_config, dict) or not all(isinstance(v, dict) for v in rule_config.values()):
+            raise _fail("--policy-config: expected a JSON object of rule name to an object of settings")
+    if plan_file is not None:
+        try:
+            resources = load_resources(plan_file)
+        except CheckInputError as error:
+            raise _fail(str(error)) from None
+    else:
+        assert stack is not None
+        resources = run_plan(stack, config_file, out)["resources"]
+
+    from policies.rules import ALL_POLICIES
+
+    unknown = sorted(set(rule_config) - {p.name for p in ALL_POLICIES})
+    if unknown:
+        raise _fail(f"--policy-config: unknown rule {unknown[0]!r}")
+    violations = run_checks(resources, ALL_POLICIES, rule_config)
+    typer.echo(format_json(violations) if output_format == "json" else format_text(violations))
+    if any(v.mandatory for v in violations):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def rules() -> None:
+    """Print the policy pack's rules as a Markdown table (README's list is generated from it)."""
+    from infra.check import rules_table
+    from policies.rules import ALL_POLICIES
+
+    typer.echo(rules_table(ALL_POLICIES))
 
 
 def run_plan(stack: str, config_file: Path | None, out: Path | None) -> dict[str, Any]:

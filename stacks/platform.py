@@ -7,8 +7,20 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components.cluster import Cluster, ClusterArgs, NodeGroupSpec
+from components.datastores.common import Placement, SecretSpec
+from components.datastores.documentdb import PORT as DOCUMENTDB_PORT
+from components.datastores.documentdb import DocumentDb, DocumentDbArgs
+from components.datastores.external_secrets import DeliveredSecret, ExternalSecrets, ExternalSecretsArgs
+from components.datastores.keys import DataKeys, DataKeysArgs
+from components.datastores.postgres import PORT as POSTGRES_PORT
+from components.datastores.postgres import Postgres, PostgresArgs
+from components.datastores.rabbitmq import PORT as RABBITMQ_PORT
+from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
+from components.datastores.redis import PORT as REDIS_PORT
+from components.datastores.redis import Redis, RedisArgs
 from components.delivery import Delivery, DeliveryArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs, SubnetLayout, subnet_layout
@@ -22,7 +34,6 @@ from infra.config import (
     GATEWAY_SERVICE_ANNOTATIONS,
     MONITORING_NAMESPACE,
     PROMETHEUS_POD_LABELS,
-    SERVICES_NAMESPACE,
     PlatformConfig,
 )
 from infra.providers import aws_provider
@@ -35,7 +46,20 @@ class Platform:
 
     network: Network
     cluster: Cluster
+    datastores: Datastores | None = None
     services: Services | None = None
+
+
+@dataclass
+class Datastores:
+    """The datastores, their domain keys and the delivery of their secrets into the cluster."""
+
+    keys: DataKeys
+    postgres: Postgres
+    redis: Redis
+    rabbitmq: RabbitMq
+    documentdb: DocumentDb
+    secrets: ExternalSecrets
 
 
 @dataclass
@@ -126,7 +150,8 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         opts=with_primary,
     )
 
-    services = build_services(cfg, layout, cluster, context, primary)
+    datastores = build_datastores(cfg, network, cluster, context, primary)
+    services = build_services(cfg, layout, cluster, context, primary, datastores)
 
     pulumi.export("environment", cfg.environment.value)
     pulumi.export("vpcId", network.vpc_id)
@@ -135,7 +160,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     pulumi.export("clusterEndpoint", cluster.endpoint)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
-    return Platform(network=network, cluster=cluster, services=services)
+    return Platform(network=network, cluster=cluster, datastores=datastores, services=services)
 
 
 def _zone(names: list[str], index: int, region: str) -> str:
@@ -147,16 +172,163 @@ def _zone(names: list[str], index: int, region: str) -> str:
     return names[index]
 
 
+# Data domains and the datastores that keep their data under the domain's KMS key.
+DATA_DOMAINS = {"users": ("postgres", "redis"), "processing": ("rabbitmq",), "analytics": ("documentdb",)}
+
+
+def build_datastores(
+    cfg: PlatformConfig, network: Network, cluster: Cluster, context: AwsContext, primary: aws.Provider
+) -> Datastores:
+    """The seed's datastores after the cluster: each in the data subnets, admitting only the cluster's
+    security group (nodes and pods), with its secret delivered to ``cfg.datastores.namespace``."""
+    ds = cfg.datastores
+    prefix = cfg.name_prefix
+    protect = cfg.protection.protect
+    deletion_protection = cfg.protection.deletion_protection
+    opts = pulumi.ResourceOptions(providers={"aws": primary, "random": random.Provider("random")})
+    keys = DataKeys(
+        "data-keys", DataKeysArgs(prefix=prefix, domains=tuple(DATA_DOMAINS), aws=context, protect=protect), opts=opts
+    )
+    key_of = {store: keys.key_arns[domain] for domain, stores in DATA_DOMAINS.items() for store in stores}
+    placement = Placement(
+        vpc_id=network.vpc_id,
+        subnet_ids=network.data_subnet_ids,
+        allowed_security_group_ids=[cluster.cluster_security_group_id],
+    )
+
+    def secret(store: str) -> SecretSpec:
+        return SecretSpec(name=f"{prefix}/datastores/{store}", recovery_window_days=ds.secret_recovery_window_days)
+
+    pg = ds.postgres
+    postgres = Postgres(
+        "postgres",
+        PostgresArgs(
+            identifier=f"{prefix}-postgres",
+            placement=placement,
+            kms_key_arn=key_of["postgres"],
+            secret=secret("postgres"),
+            engine_version=pg.engine_version,
+            instance_class=pg.instance_class,
+            allocated_storage_gib=pg.allocated_storage_gib,
+            max_allocated_storage_gib=pg.max_allocated_storage_gib,
+            multi_az=pg.multi_az,
+            database_name=pg.database_name,
+            username=pg.username,
+            backup_retention_days=pg.backup_retention_days,
+            backup_window=pg.backup_window,
+            maintenance_window=pg.maintenance_window,
+            protect=protect,
+            deletion_protection=deletion_protection,
+        ),
+        opts=opts,
+    )
+    rd = ds.redis
+    redis = Redis(
+        "redis",
+        RedisArgs(
+            replication_group_id=f"{prefix}-redis",
+            placement=placement,
+            kms_key_arn=key_of["redis"],
+            secret=secret("redis"),
+            engine_version=rd.engine_version,
+            node_type=rd.node_type,
+            num_cache_clusters=rd.num_cache_clusters,
+            automatic_failover=rd.automatic_failover,
+            multi_az=rd.multi_az,
+            snapshot_retention_days=rd.snapshot_retention_days,
+            snapshot_window=rd.snapshot_window,
+            maintenance_window=rd.maintenance_window,
+            protect=protect,
+        ),
+        opts=opts,
+    )
+    mq = ds.rabbitmq
+    rabbitmq = RabbitMq(
+        "rabbitmq",
+        RabbitMqArgs(
+            broker_name=f"{prefix}-rabbitmq",
+            placement=placement,
+            kms_key_arn=key_of["rabbitmq"],
+            secret=secret("rabbitmq"),
+            engine_version=mq.engine_version,
+            instance_type=mq.instance_type,
+            deployment_mode=mq.deployment_mode,
+            username=mq.username,
+            maintenance_day=mq.maintenance_day,
+            maintenance_time=mq.maintenance_time,
+            protect=protect,
+        ),
+        opts=opts,
+    )
+    dd = ds.documentdb
+    documentdb = DocumentDb(
+        "documentdb",
+        DocumentDbArgs(
+            cluster_identifier=f"{prefix}-documentdb",
+            placement=placement,
+            kms_key_arn=key_of["documentdb"],
+            secret=secret("documentdb"),
+            engine_version=dd.engine_version,
+            instance_class=dd.instance_class,
+            instances=dd.instances,
+            username=dd.username,
+            backup_retention_days=dd.backup_retention_days,
+            backup_window=dd.backup_window,
+            maintenance_window=dd.maintenance_window,
+            protect=protect,
+            deletion_protection=deletion_protection,
+        ),
+        opts=opts,
+    )
+    stores: dict[str, Postgres | Redis | RabbitMq | DocumentDb] = {
+        "postgres": postgres,
+        "redis": redis,
+        "rabbitmq": rabbitmq,
+        "documentdb": documentdb,
+    }
+    secrets = ExternalSecrets(
+        "external-secrets",
+        ExternalSecretsArgs(
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            kubernetes_provider=cluster.provider,
+            aws=context,
+            namespace=ds.namespace,
+            secrets=[
+                DeliveredSecret(f"{store}-credentials", component.secret_name, component.secret_arn)
+                for store, component in stores.items()
+            ],
+            kms_key_arns=[keys.key_arns[domain] for domain in DATA_DOMAINS],
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": primary}),
+    )
+    for store, component in stores.items():
+        pulumi.export(f"{store}Host", component.host)
+        pulumi.export(f"{store}Port", component.port)
+        pulumi.export(f"{store}SecretName", component.secret_name)
+    pulumi.export("datastoreNamespace", secrets.namespace)
+    return Datastores(
+        keys=keys, postgres=postgres, redis=redis, rabbitmq=rabbitmq, documentdb=documentdb, secrets=secrets
+    )
+
+
 # Cluster DNS (CoreDNS, the EKS add-on): the one thing every service may always reach.
 CLUSTER_DNS = PeerPods(namespace="kube-system", pod_labels={"k8s-app": "kube-dns"})
 
 
 def build_services(
-    cfg: PlatformConfig, layout: SubnetLayout, cluster: Cluster, context: AwsContext, primary: aws.Provider
+    cfg: PlatformConfig,
+    layout: SubnetLayout,
+    cluster: Cluster,
+    context: AwsContext,
+    primary: aws.Provider,
+    datastores: Datastores,
 ) -> Services:
     """The add-ons the services' objects need (Prometheus Operator and Prometheus, metrics-server, Argo
-    Rollouts), the services' namespace guard rails, and one ServiceDeployment per configured service."""
+    Rollouts), the guard rails of the services' namespace (made by the datastores' External Secrets,
+    which deliver the credentials there), and one ServiceDeployment per configured service."""
     provider = cluster.provider
+    secrets = datastores.secrets
     mon = cfg.monitoring
     monitoring = Monitoring(
         "monitoring",
@@ -168,6 +340,7 @@ def build_services(
             retention_days=mon.retention_days,
             storage_gib=mon.storage_gib,
             metrics_server_replicas=mon.metrics_server_replicas,
+            secrets_operator=[secrets],
         ),
     )
     delivery = Delivery(
@@ -178,10 +351,26 @@ def build_services(
             after=[monitoring.prometheus_release],
         ),
     )
+    namespace_name = cfg.datastores.namespace
     namespace = WorkloadNamespace(
         "apps",
-        WorkloadNamespaceArgs(kubernetes_provider=provider, name=SERVICES_NAMESPACE, defaults=cfg.workloads.resources),
+        WorkloadNamespaceArgs(
+            kubernetes_provider=provider,
+            name=namespace_name,
+            defaults=cfg.workloads.resources,
+            create=False,  # the External Secrets component makes it (restricted) and fills it with Secrets
+            after=[secrets],
+        ),
     )
+    # The Secret each datastore's credentials land in, from the component that delivers them.
+    delivered = secrets.kubernetes_secret_names
+    ports = {"postgres": POSTGRES_PORT, "redis": REDIS_PORT, "rabbitmq": RABBITMQ_PORT, "documentdb": DOCUMENTDB_PORT}
+    for store, endpoint in DATASTORE_ENDPOINTS.items():
+        if delivered.get(endpoint.secret) != endpoint.secret or ports[store] != endpoint.port:
+            raise pulumi.RunError(
+                f"platform:services: datastore {store} is expected as Secret {endpoint.secret} on port "
+                f"{endpoint.port}; the datastores deliver {sorted(delivered)} and listen on {ports[store]}"
+            )
     analysis = cfg.services.analysis
     prometheus = f"http://kube-prometheus-stack-prometheus.{MONITORING_NAMESPACE}.svc.cluster.local:9090"
     deployments: dict[str, ServiceDeployment] = {}
@@ -195,7 +384,7 @@ def build_services(
             svc_name,
             ServiceDeploymentArgs(
                 name=svc_name,
-                namespace=SERVICES_NAMESPACE,
+                namespace=namespace_name,
                 kubernetes_provider=provider,
                 aws=context,
                 runtime=svc.runtime,
@@ -238,7 +427,7 @@ def build_services(
                     for p in svc.aws_permissions
                 ],
                 protect=cfg.protection.protect,
-                after=[*namespace.ready, delivery.release, monitoring.prometheus_release],
+                after=[*namespace.ready, secrets, delivery.release, monitoring.prometheus_release],
             ),
             opts=pulumi.ResourceOptions(providers={"aws": primary}),
         )

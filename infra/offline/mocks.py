@@ -49,6 +49,8 @@ _ID_PREFIX = {
     "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
+    # datastores
+    "aws:mq/broker:Broker": "b-",
 }
 # ARN resource part by type (service, resource-path builder from (id, outputs)).
 _ARN: dict[str, tuple[str, Callable[[str, dict[str, Any]], str]]] = {
@@ -64,6 +66,18 @@ _ARN: dict[str, tuple[str, Callable[[str, dict[str, Any]], str]]] = {
     "aws:eks/cluster:Cluster": ("eks", lambda i, o: f"cluster/{o['name']}"),
     "aws:eks/nodeGroup:NodeGroup": ("eks", lambda i, o: f"nodegroup/{o['clusterName']}/{o['nodeGroupName']}/x"),
     "aws:eks/addon:Addon": ("eks", lambda i, o: f"addon/{o['clusterName']}/{o['addonName']}/x"),
+    # datastores
+    "aws:rds/instance:Instance": ("rds", lambda i, o: f"db:{o['identifier']}"),
+    "aws:rds/parameterGroup:ParameterGroup": ("rds", lambda i, o: f"pg:{o['name']}"),
+    "aws:rds/subnetGroup:SubnetGroup": ("rds", lambda i, o: f"subgrp:{o['name']}"),
+    "aws:elasticache/replicationGroup:ReplicationGroup": ("elasticache", lambda i, o: f"replicationgroup:{i}"),
+    "aws:elasticache/subnetGroup:SubnetGroup": ("elasticache", lambda i, o: f"subnetgroup:{o['name']}"),
+    "aws:mq/broker:Broker": ("mq", lambda i, o: f"broker:{o['brokerName']}:{i}"),
+    "aws:docdb/cluster:Cluster": ("rds", lambda i, o: f"cluster:{i}"),
+    "aws:docdb/clusterInstance:ClusterInstance": ("rds", lambda i, o: f"db:{i}"),
+    "aws:docdb/clusterParameterGroup:ClusterParameterGroup": ("rds", lambda i, o: f"cluster-pg:{o['name']}"),
+    "aws:docdb/subnetGroup:SubnetGroup": ("rds", lambda i, o: f"subgrp:{o['name']}"),
+    "aws:secretsmanager/secret:Secret": ("secretsmanager", lambda i, o: f"secret:{o['name']}-{digest(o['name'])[:6]}"),
 }
 _GLOBAL_ARN = {  # IAM is global: no region in its ARNs
     "aws:iam/role:Role": lambda i, o: f"role/{o['name']}",
@@ -81,6 +95,16 @@ _AUTONAMED = {
     "aws:ec2/launchTemplate:LaunchTemplate": "name",
     "aws:cloudwatch/logGroup:LogGroup": "name",
     "aws:eks/nodeGroup:NodeGroup": "nodeGroupName",
+    # datastores
+    "aws:rds/instance:Instance": "identifier",
+    "aws:rds/parameterGroup:ParameterGroup": "name",
+    "aws:rds/subnetGroup:SubnetGroup": "name",
+    "aws:elasticache/subnetGroup:SubnetGroup": "name",
+    "aws:docdb/cluster:Cluster": "clusterIdentifier",
+    "aws:docdb/clusterInstance:ClusterInstance": "identifier",
+    "aws:docdb/clusterParameterGroup:ClusterParameterGroup": "name",
+    "aws:docdb/subnetGroup:SubnetGroup": "name",
+    "aws:secretsmanager/secret:Secret": "name",
 }
 
 
@@ -239,6 +263,98 @@ def _oidc_provider(args: MockResourceArgs, outputs: dict[str, Any], seed: str, r
     return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{url}"
 
 
+def mock_password(name: str, length: int) -> str:
+    """The ``result`` the mocks give ``random.RandomPassword`` ``name``: deterministic, so tests can
+    search plan.json and manifests/ for it (it must never appear there in plain text)."""
+    text = "Pw" + digest("random-password", name, length=64)
+    return (text * (length // len(text) + 1))[:length]
+
+
+def _random_password(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    length = int(outputs.get("length") or 16)
+    outputs["result"] = mock_password(args.name, length)
+    outputs["bcryptHash"] = "$2a$10$" + digest(seed, "bcrypt", length=53)
+    return "none"
+
+
+def _rds_instance(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    identifier = str(outputs["identifier"])
+    address = f"{identifier}.c{digest(seed, 'rds', length=11)}.{region}.rds.amazonaws.com"
+    port = int(outputs.get("port") or 5432)
+    outputs.update(
+        address=address,
+        port=port,
+        endpoint=f"{address}:{port}",
+        resourceId="db-" + digest(seed, "resource", length=26).upper(),
+        hostedZoneId="Z2R2ITUGPM61AM",
+        status="available",
+    )
+    return identifier
+
+
+def _named(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    return str(outputs["name"])
+
+
+def _replication_group(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    group = str(outputs.get("replicationGroupId") or f"{args.name}-{seed[:7]}")
+    outputs["replicationGroupId"] = group
+    suffix = f"{group}.{digest(seed, 'cache', length=6)}.{region.replace('-', '')[:4]}.cache.amazonaws.com"
+    outputs.update(
+        primaryEndpointAddress=f"master.{suffix}",
+        readerEndpointAddress=f"replica.{suffix}",
+        port=int(outputs.get("port") or 6379),
+        memberClusters=[f"{group}-{i + 1:03d}" for i in range(int(outputs.get("numCacheClusters") or 1))],
+    )
+    return group
+
+
+def _mq_broker(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    broker_id = f"b-{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-8{seed[15:17]}{digest(seed)[:10]}"
+    host = f"{broker_id}.mq.{region}.on.aws"
+    outputs["instances"] = [
+        {"consoleUrl": f"https://{host}", "ipAddress": "", "endpoints": [f"amqps://{host}:5671"]},
+    ]
+    return broker_id
+
+
+def _docdb_cluster(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    identifier = str(outputs["clusterIdentifier"])
+    token = digest(seed, "docdb", length=12)
+    outputs.update(
+        endpoint=f"{identifier}.cluster-{token}.{region}.docdb.amazonaws.com",
+        readerEndpoint=f"{identifier}.cluster-ro-{token}.{region}.docdb.amazonaws.com",
+        port=int(outputs.get("port") or 27017),
+        clusterResourceId="cluster-" + digest(seed, "resource", length=26).upper(),
+        hostedZoneId="ZNKXH85TT8WVW",
+    )
+    return identifier
+
+
+def _docdb_instance(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    identifier = str(outputs["identifier"])
+    outputs.update(
+        endpoint=f"{identifier}.c{digest(seed, 'docdb', length=11)}.{region}.docdb.amazonaws.com",
+        port=27017,
+        writer=False,
+        dbiResourceId="db-" + digest(seed, "resource", length=26).upper(),
+    )
+    return identifier
+
+
+def _secret(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    name = str(outputs["name"])
+    return f"arn:{PARTITION}:secretsmanager:{region}:{ACCOUNT_ID}:secret:{name}-{digest(name)[:6]}"
+
+
+def _secret_version(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    version = f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-8{seed[15:17]}{digest(seed)[:10]}"
+    outputs["versionId"] = version
+    outputs["arn"] = outputs.get("secretId", "")
+    outputs.setdefault("versionStages", ["AWSCURRENT"])
+    return f"{outputs.get('secretId', '')}|{version}"
+
+
 def _ecr_repository(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
     name = str(outputs.get("name") or args.name)
     outputs["name"] = name
@@ -258,5 +374,19 @@ _SPECIAL: dict[str, Callable[[MockResourceArgs, dict[str, Any], str, str], str |
     "aws:ec2/eip:Eip": _eip,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    # datastores
+    "random:index/randomPassword:RandomPassword": _random_password,
+    "aws:rds/instance:Instance": _rds_instance,
+    "aws:rds/parameterGroup:ParameterGroup": _named,
+    "aws:rds/subnetGroup:SubnetGroup": _named,
+    "aws:elasticache/subnetGroup:SubnetGroup": _named,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:mq/broker:Broker": _mq_broker,
+    "aws:docdb/cluster:Cluster": _docdb_cluster,
+    "aws:docdb/clusterInstance:ClusterInstance": _docdb_instance,
+    "aws:docdb/clusterParameterGroup:ClusterParameterGroup": _named,
+    "aws:docdb/subnetGroup:SubnetGroup": _named,
+    "aws:secretsmanager/secret:Secret": _secret,
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
     "aws:ecr/repository:Repository": _ecr_repository,
 }

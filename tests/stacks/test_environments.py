@@ -119,6 +119,7 @@ def test_environments_are_the_same_code(planned: Plan) -> None:
         "aws:ec2/eip:Eip",
         "aws:eks/accessEntry:AccessEntry",
         "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+        "aws:docdb/clusterInstance:ClusterInstance",  # platform:datastores.documentdb.instances
     }
     for kind in counts["prod"]:
         if kind not in may_differ:

@@ -178,3 +178,31 @@ def test_services_have_their_ecr_repository_and_irsa_role(planned: Plan) -> None
     roles = [r for r in of_type(resources, "aws:iam/role:Role") if r["urn"].rsplit("::", 1)[-1].endswith("-irsa")]
     assert len(roles) == len(SERVICES)
     assert all(oidc["urn"] in r["dependencies"] for r in roles), "IRSA trust is built from the OIDC provider"
+
+
+def test_every_secret_a_pod_reads_is_delivered_by_external_secrets(planned: Plan) -> None:
+    out_dir, _ = planned("prod")
+    delivered = {
+        (e["metadata"]["namespace"], e["spec"]["target"]["name"]) for e in objects(out_dir, "ExternalSecret").values()
+    }
+    for name, rollout in objects(out_dir, "Rollout").items():
+        _, container = pod_and_container(rollout)
+        refs = [e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e]
+        assert refs, f"{name} reads its datastore credentials from a Secret"
+        for ref in refs:
+            assert (rollout["metadata"]["namespace"], ref["name"]) in delivered, (name, ref["name"])
+            assert ref["key"] == "url"
+
+
+def test_services_wait_for_their_secrets_and_the_controllers(planned: Plan) -> None:
+    _, resources = planned("prod")
+    by_name = {r["urn"].rsplit("::", 1)[-1]: r for r in resources}
+    rollout = by_name["user-service-rollout"]
+    credentials = by_name["external-secrets-postgres-credentials"]
+    argo = by_name["delivery-argo-rollouts"]
+    assert argo["urn"] in rollout["dependencies"]
+    assert credentials["urn"] in rollout["dependencies"]
+    operator = by_name["external-secrets-operator"]
+    assert operator["type"] == "kubernetes:helm.sh/v3:Release"
+    assert operator["urn"] in by_name["monitoring-grafana-password"]["dependencies"]
+    assert by_name["monitoring-grafana-admin"]["urn"] in by_name["monitoring-kube-prometheus-stack"]["dependencies"]

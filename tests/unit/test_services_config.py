@@ -229,3 +229,12 @@ def test_cli_exits_2_on_a_broken_service_config(fixture: str, tmp_path: Path) ->
     (line,) = run.stderr.strip().splitlines()
     assert line.startswith(f"error: {expected}: ")
     assert not (tmp_path / "plan.json").exists()
+
+
+def test_datastore_table_matches_the_datastore_components() -> None:
+    from components.datastores import documentdb, postgres, rabbitmq, redis
+
+    modules = {"postgres": postgres, "redis": redis, "rabbitmq": rabbitmq, "documentdb": documentdb}
+    for store, endpoint in DATASTORE_ENDPOINTS.items():
+        assert endpoint.port == modules[store].PORT, store
+        assert endpoint.secret == f"{store}-credentials"  # the name stacks/platform.py delivers it under

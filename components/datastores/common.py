@@ -1,0 +1,134 @@
+"""Pieces every datastore component uses: its security group, its generated credential and the
+Secrets Manager secret that holds it, and the connection details it hands to the services.
+
+These are helpers called from inside a component (children get ``parent=`` that component), not
+components of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What a service needs to reach a datastore; the credential itself stays in the secret."""
+
+    host: pulumi.Output[str]
+    port: pulumi.Output[int]
+    secret_name: pulumi.Output[str]
+    secret_arn: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a datastore lives and who may reach it (the same for every datastore)."""
+
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    # Security groups admitted on the datastore's port (the cluster's nodes and pods); nothing else.
+    allowed_security_group_ids: Sequence[pulumi.Input[str]]
+
+    def __post_init__(self) -> None:
+        if not self.allowed_security_group_ids:
+            raise ValueError("a datastore needs at least one security group to admit (or nobody can use it)")
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    """Where the generated credential is stored."""
+
+    name: str  # Secrets Manager secret name, e.g. platform-prod/datastores/postgres
+    recovery_window_days: int = 30
+
+    def __post_init__(self) -> None:
+        if self.recovery_window_days != 0 and not 7 <= self.recovery_window_days <= 30:
+            raise ValueError("recovery_window_days is 0 or 7 to 30")
+
+
+def security_group(
+    parent: pulumi.Resource, name: str, description: str, placement: Placement, port: int
+) -> aws.ec2.SecurityGroup:
+    """The datastore's own security group: its one port from the given groups only, no egress.
+
+    The admitting rules are separate resources: the group (and so the datastore, which takes 10-20
+    minutes to create) does not wait for the admitted groups' owners (the EKS cluster); only the
+    rules do. The group itself manages egress (none) and leaves ingress to those rules.
+    """
+    group = aws.ec2.SecurityGroup(
+        name,
+        vpc_id=placement.vpc_id,
+        description=description,
+        egress=[],  # a managed datastore initiates nothing; clients connect to it
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    for i, admitted in enumerate(placement.allowed_security_group_ids):
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-{i}",
+            security_group_id=group.id,
+            referenced_security_group_id=admitted,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=f"{description}: port {port} from an admitted security group",
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+    return group
+
+
+def password(parent: pulumi.Resource, name: str, length: int = 40) -> pulumi.Output[str]:
+    """A generated password of letters and digits only: every engine here accepts it, and it needs
+    no escaping in a connection URL. 40 alphanumerics are about 238 bits.
+
+    The result is marked secret explicitly: the engine marks ``RandomPassword.result`` secret, but a
+    value nested in a non-secret input (Amazon MQ's ``users`` list) would otherwise be written in
+    plain text wherever the mark is lost (the mock runtime does not apply it).
+    """
+    generated = random.RandomPassword(
+        name,
+        length=length,
+        special=False,
+        min_lower=4,
+        min_upper=4,
+        min_numeric=4,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return pulumi.Output.secret(generated.result)
+
+
+def stored_secret(
+    parent: pulumi.Resource,
+    name: str,
+    spec: SecretSpec,
+    kms_key_arn: pulumi.Input[str],
+    description: str,
+    content: Mapping[str, pulumi.Input[Any]],
+    protect: bool,
+) -> aws.secretsmanager.Secret:
+    """A Secrets Manager secret encrypted with the domain's key, holding ``content`` as JSON.
+
+    The version's ``secret_string`` is built from the password's secret output and marked secret
+    again explicitly, so it is hidden in state and plan whatever else it contains.
+    """
+    secret = aws.secretsmanager.Secret(
+        name,
+        name=spec.name,
+        description=description,
+        kms_key_id=kms_key_arn,
+        recovery_window_in_days=spec.recovery_window_days,
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+    )
+    document: pulumi.Input[str] = pulumi.Output.json_dumps(dict(content))
+    aws.secretsmanager.SecretVersion(
+        name,
+        secret_id=secret.id,
+        secret_string=pulumi.Output.secret(document),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return secret

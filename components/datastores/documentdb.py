@@ -1,0 +1,170 @@
+"""MongoDB for the Analytics Service: an Amazon DocumentDB (MongoDB-compatible) cluster.
+
+A cluster in the data subnets with one primary and replicas from config, TLS required by the
+cluster parameter group (``tls = enabled``), storage encrypted with the domain's KMS key, automated
+backups kept for the configured days in a window from config (the seed's 02:00 UTC), deletion
+protection, a final snapshot when the cluster is deleted, and a generated master password kept in
+Secrets Manager. Why DocumentDB rather than another MongoDB: see the README, "Datastores and secrets".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.datastores.common import Connection, Placement, SecretSpec, password, security_group, stored_secret
+
+PORT = 27017
+CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+
+
+def parameter_family(engine_version: str) -> str:
+    """``5.0.0`` -> ``docdb5.0``."""
+    major, minor, *_ = engine_version.split(".")
+    return f"docdb{major}.{minor}"
+
+
+@dataclass(frozen=True)
+class DocumentDbArgs:
+    cluster_identifier: str  # physical name, e.g. platform-prod-documentdb
+    placement: Placement
+    kms_key_arn: pulumi.Input[str]
+    secret: SecretSpec
+    engine_version: str
+    instance_class: str
+    instances: int
+    username: str
+    backup_retention_days: int
+    backup_window: str
+    maintenance_window: str
+    protect: bool = True
+    deletion_protection: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.instances <= 16:
+            raise ValueError("a DocumentDB cluster has 1 to 16 instances")
+        if not 1 <= self.backup_retention_days <= 35:
+            raise ValueError("backup_retention_days must be 1 to 35")
+
+
+class DocumentDb(pulumi.ComponentResource):
+    connection: Connection
+    host: pulumi.Output[str]
+    reader_host: pulumi.Output[str]
+    port: pulumi.Output[int]
+    secret_arn: pulumi.Output[str]
+    secret_name: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: DocumentDbArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:datastores:DocumentDb", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        keep = pulumi.ResourceOptions(parent=self, protect=args.protect)
+
+        sg = security_group(self, f"{name}-sg", f"DocumentDB {args.cluster_identifier}", args.placement, PORT)
+        subnets = aws.docdb.SubnetGroup(
+            f"{name}-subnets",
+            name=args.cluster_identifier,
+            description=f"Data subnets of {args.cluster_identifier}",
+            subnet_ids=args.placement.subnet_ids,
+            opts=child,
+        )
+        family = parameter_family(args.engine_version)
+        parameters = aws.docdb.ClusterParameterGroup(
+            f"{name}-params",
+            name=f"{args.cluster_identifier}-{family.replace('.', '-')}",
+            family=family,
+            description=f"{args.cluster_identifier}: TLS required",
+            parameters=[
+                aws.docdb.ClusterParameterGroupParameterArgs(
+                    name="tls", value="enabled", apply_method="pending-reboot"
+                ),
+            ],
+            opts=child,
+        )
+        master = password(self, f"{name}-master")
+
+        cluster = aws.docdb.Cluster(
+            f"{name}-cluster",
+            cluster_identifier=args.cluster_identifier,
+            engine="docdb",
+            engine_version=args.engine_version,
+            master_username=args.username,
+            master_password=master,
+            port=PORT,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[sg.id],
+            db_cluster_parameter_group_name=parameters.name,
+            storage_encrypted=True,
+            kms_key_id=args.kms_key_arn,
+            backup_retention_period=args.backup_retention_days,
+            preferred_backup_window=args.backup_window,
+            preferred_maintenance_window=args.maintenance_window,
+            deletion_protection=args.deletion_protection,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{args.cluster_identifier}-final",
+            apply_immediately=False,
+            opts=keep,
+        )
+        for i in range(args.instances):
+            aws.docdb.ClusterInstance(
+                f"{name}-{i}",
+                identifier=f"{args.cluster_identifier}-{i}",
+                cluster_identifier=cluster.id,
+                instance_class=args.instance_class,
+                ca_cert_identifier=CA_CERTIFICATE,
+                auto_minor_version_upgrade=True,
+                promotion_tier=min(i, 15),
+                preferred_maintenance_window=args.maintenance_window,
+                apply_immediately=False,
+                opts=keep,
+            )
+        port = cluster.port.apply(lambda p: int(p or PORT))
+        secret = stored_secret(
+            self,
+            f"{name}-credentials",
+            args.secret,
+            args.kms_key_arn,
+            f"Master credentials of DocumentDB {args.cluster_identifier}",
+            {
+                "engine": "docdb",
+                "host": cluster.endpoint,
+                "readerHost": cluster.reader_endpoint,
+                "port": port,
+                "username": args.username,
+                "password": master,
+                "tls": "true",
+                "url": pulumi.Output.format(
+                    "mongodb://{0}:{1}@{2}:{3}/?tls=true&replicaSet=rs0&readPreference=secondaryPreferred"
+                    "&retryWrites=false",
+                    args.username,
+                    master,
+                    cluster.endpoint,
+                    port,
+                ),
+            },
+            protect=args.protect,
+        )
+
+        self.host = cluster.endpoint
+        self.reader_host = cluster.reader_endpoint
+        self.port = port
+        self.secret_arn = secret.arn
+        self.secret_name = secret.name
+        self.security_group_id = sg.id
+        self.cluster_arn = cluster.arn
+        self.connection = Connection(self.host, self.port, self.secret_name, self.secret_arn)
+        self.register_outputs(
+            {
+                "host": self.host,
+                "reader_host": self.reader_host,
+                "port": self.port,
+                "secret_arn": self.secret_arn,
+                "secret_name": self.secret_name,
+                "security_group_id": self.security_group_id,
+                "cluster_arn": self.cluster_arn,
+            }
+        )

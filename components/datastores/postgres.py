@@ -1,0 +1,168 @@
+"""PostgreSQL for the User Service: Amazon RDS for PostgreSQL in the isolated data subnets.
+
+Multi-AZ from config, storage and Performance Insights encrypted with the domain's KMS key, TLS
+enforced by the parameter group (``rds.force_ssl = 1``), IAM database authentication, automated
+backups (hence point-in-time recovery) kept for the configured days in a window from config (the
+seed's 02:00 UTC), deletion protection, and a final snapshot when the instance is deleted. The
+master password is generated, stored in Secrets Manager, and never set or read in plain text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.datastores.common import Connection, Placement, SecretSpec, password, security_group, stored_secret
+
+PORT = 5432
+# Amazon's current RDS certificate authority (RSA 2048, 40-year validity): clients verify with it.
+CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+
+
+@dataclass(frozen=True)
+class PostgresArgs:
+    identifier: str  # the DB instance identifier (physical name), e.g. platform-prod-postgres
+    placement: Placement
+    kms_key_arn: pulumi.Input[str]
+    secret: SecretSpec
+    engine_version: str  # major, e.g. "17"
+    instance_class: str
+    allocated_storage_gib: int
+    max_allocated_storage_gib: int
+    multi_az: bool
+    database_name: str
+    username: str
+    backup_retention_days: int
+    backup_window: str
+    maintenance_window: str
+    performance_insights_retention_days: int = 7
+    protect: bool = True
+    deletion_protection: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.backup_retention_days <= 35:
+            raise ValueError("backup_retention_days must be 1 to 35 (0 would turn off point-in-time recovery)")
+        if self.max_allocated_storage_gib < self.allocated_storage_gib:
+            raise ValueError("max_allocated_storage_gib must be at least allocated_storage_gib")
+
+
+class Postgres(pulumi.ComponentResource):
+    connection: Connection
+    host: pulumi.Output[str]
+    port: pulumi.Output[int]
+    secret_arn: pulumi.Output[str]
+    secret_name: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    instance_arn: pulumi.Output[str]
+    resource_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:datastores:Postgres", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        sg = security_group(self, f"{name}-sg", f"PostgreSQL {args.identifier}", args.placement, PORT)
+        subnets = aws.rds.SubnetGroup(
+            f"{name}-subnets",
+            name=args.identifier,
+            description=f"Data subnets of {args.identifier}",
+            subnet_ids=args.placement.subnet_ids,
+            opts=child,
+        )
+        parameters = aws.rds.ParameterGroup(
+            f"{name}-params",
+            name=f"{args.identifier}-pg{args.engine_version}",
+            family=f"postgres{args.engine_version}",
+            description=f"{args.identifier}: TLS required",
+            parameters=[
+                aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1", apply_method="pending-reboot"),
+                aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1", apply_method="pending-reboot"),
+            ],
+            opts=child,
+        )
+        master = password(self, f"{name}-master")
+
+        instance = aws.rds.Instance(
+            f"{name}-db",
+            identifier=args.identifier,
+            engine="postgres",
+            engine_version=args.engine_version,
+            auto_minor_version_upgrade=True,
+            allow_major_version_upgrade=False,
+            instance_class=args.instance_class,
+            allocated_storage=args.allocated_storage_gib,
+            max_allocated_storage=args.max_allocated_storage_gib,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=args.kms_key_arn,
+            db_name=args.database_name,
+            username=args.username,
+            password=master,
+            port=PORT,
+            iam_database_authentication_enabled=True,
+            ca_cert_identifier=CA_CERTIFICATE,
+            multi_az=args.multi_az,
+            publicly_accessible=False,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[sg.id],
+            parameter_group_name=parameters.name,
+            backup_retention_period=args.backup_retention_days,
+            backup_window=args.backup_window,
+            maintenance_window=args.maintenance_window,
+            copy_tags_to_snapshot=True,
+            delete_automated_backups=False,
+            deletion_protection=args.deletion_protection,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{args.identifier}-final",
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=args.kms_key_arn,
+            performance_insights_retention_period=args.performance_insights_retention_days,
+            apply_immediately=False,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        port = instance.port.apply(int)
+        secret = stored_secret(
+            self,
+            f"{name}-credentials",
+            args.secret,
+            args.kms_key_arn,
+            f"Master credentials of RDS PostgreSQL {args.identifier}",
+            {
+                "engine": "postgres",
+                "host": instance.address,
+                "port": port,
+                "dbname": args.database_name,
+                "username": args.username,
+                "password": master,
+                "sslmode": "verify-full",
+                "url": pulumi.Output.format(
+                    "postgresql://{0}:{1}@{2}:{3}/{4}?sslmode=verify-full",
+                    args.username,
+                    master,
+                    instance.address,
+                    port,
+                    args.database_name,
+                ),
+            },
+            protect=args.protect,
+        )
+
+        self.host = instance.address
+        self.port = port
+        self.secret_arn = secret.arn
+        self.secret_name = secret.name
+        self.security_group_id = sg.id
+        self.instance_arn = instance.arn
+        self.resource_id = instance.resource_id
+        self.connection = Connection(self.host, self.port, self.secret_name, self.secret_arn)
+        self.register_outputs(
+            {
+                "host": self.host,
+                "port": self.port,
+                "secret_arn": self.secret_arn,
+                "secret_name": self.secret_name,
+                "security_group_id": self.security_group_id,
+                "instance_arn": self.instance_arn,
+            }
+        )

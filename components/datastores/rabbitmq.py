@@ -1,0 +1,128 @@
+"""RabbitMQ for the Data Processing Service: an Amazon MQ for RabbitMQ broker in the data subnets.
+
+Not publicly accessible (it gets network interfaces in the data subnets and the security group
+below), a three-node ``CLUSTER_MULTI_AZ`` or a ``SINGLE_INSTANCE`` from config, at-rest encryption
+with the domain's customer-managed KMS key, general logs to CloudWatch Logs, and a generated
+password kept in Secrets Manager. Amazon MQ for RabbitMQ speaks AMQP only over TLS (AMQPS, 5671);
+that is the only port the security group opens (its management console on 443 stays closed).
+Amazon MQ has neither deletion protection nor final snapshots; ``protect`` guards the broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pulumi
+import pulumi_aws as aws
+
+from components.datastores.common import Connection, Placement, SecretSpec, password, security_group, stored_secret
+
+PORT = 5671  # AMQPS
+DEPLOYMENT_MODES = ("SINGLE_INSTANCE", "CLUSTER_MULTI_AZ")
+CLUSTER_SUBNETS = 3  # a RabbitMQ cluster is three nodes, one per zone
+
+
+@dataclass(frozen=True)
+class RabbitMqArgs:
+    broker_name: str  # physical name, e.g. platform-prod-rabbitmq
+    placement: Placement
+    kms_key_arn: pulumi.Input[str]
+    secret: SecretSpec
+    engine_version: str
+    instance_type: str
+    deployment_mode: str
+    username: str
+    maintenance_day: str = "SUNDAY"
+    maintenance_time: str = "04:00"
+    protect: bool = True
+
+    def __post_init__(self) -> None:
+        if self.deployment_mode not in DEPLOYMENT_MODES:
+            raise ValueError(f"deployment_mode {self.deployment_mode!r} is not one of {DEPLOYMENT_MODES}")
+
+
+def _host(instances: Sequence[Any]) -> str:
+    """The broker's host from its first AMQPS endpoint (``amqps://b-….mq.<region>.on.aws:5671``)."""
+    endpoint = instances[0]["endpoints"][0] if isinstance(instances[0], dict) else instances[0].endpoints[0]
+    return urlsplit(endpoint).hostname or ""
+
+
+class RabbitMq(pulumi.ComponentResource):
+    connection: Connection
+    host: pulumi.Output[str]
+    port: pulumi.Output[int]
+    secret_arn: pulumi.Output[str]
+    secret_name: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    broker_arn: pulumi.Output[str]
+    broker_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: RabbitMqArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:datastores:RabbitMq", name, None, opts)
+
+        sg = security_group(self, f"{name}-sg", f"RabbitMQ {args.broker_name} (AMQPS)", args.placement, PORT)
+        count = 1 if args.deployment_mode == "SINGLE_INSTANCE" else CLUSTER_SUBNETS
+        subnet_ids = pulumi.Output.from_input(args.placement.subnet_ids).apply(lambda ids: list(ids)[:count])
+        # Amazon MQ passwords: 12+ characters, no commas, colons or equals signs.
+        secret_password = password(self, f"{name}-password")
+
+        broker = aws.mq.Broker(
+            f"{name}-broker",
+            broker_name=args.broker_name,
+            engine_type="RabbitMQ",
+            engine_version=args.engine_version,
+            auto_minor_version_upgrade=True,
+            host_instance_type=args.instance_type,
+            deployment_mode=args.deployment_mode,
+            publicly_accessible=False,
+            subnet_ids=subnet_ids,
+            security_groups=[sg.id],
+            encryption_options=aws.mq.BrokerEncryptionOptionsArgs(use_aws_owned_key=False, kms_key_id=args.kms_key_arn),
+            users=[aws.mq.BrokerUserArgs(username=args.username, password=secret_password)],
+            logs=aws.mq.BrokerLogsArgs(general=True),
+            maintenance_window_start_time=aws.mq.BrokerMaintenanceWindowStartTimeArgs(
+                day_of_week=args.maintenance_day, time_of_day=args.maintenance_time, time_zone="UTC"
+            ),
+            apply_immediately=False,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        host = broker.instances.apply(_host)
+        port = pulumi.Output.from_input(PORT)
+        secret = stored_secret(
+            self,
+            f"{name}-credentials",
+            args.secret,
+            args.kms_key_arn,
+            f"Credentials of Amazon MQ RabbitMQ {args.broker_name}",
+            {
+                "engine": "rabbitmq",
+                "host": host,
+                "port": PORT,
+                "username": args.username,
+                "password": secret_password,
+                "url": pulumi.Output.format("amqps://{0}:{1}@{2}:{3}", args.username, secret_password, host, PORT),
+            },
+            protect=args.protect,
+        )
+
+        self.host = host
+        self.port = port
+        self.secret_arn = secret.arn
+        self.secret_name = secret.name
+        self.security_group_id = sg.id
+        self.broker_arn = broker.arn
+        self.broker_id = broker.id
+        self.connection = Connection(self.host, self.port, self.secret_name, self.secret_arn)
+        self.register_outputs(
+            {
+                "host": self.host,
+                "port": self.port,
+                "secret_arn": self.secret_arn,
+                "secret_name": self.secret_name,
+                "security_group_id": self.security_group_id,
+                "broker_arn": self.broker_arn,
+            }
+        )

@@ -1,0 +1,1 @@
+"""The platform's CrossGuard policy pack: rules in ``policies.rules``; ``__main__`` builds the pack."""

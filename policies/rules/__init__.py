@@ -1,0 +1,17 @@
+"""All rules of the policy pack, in one tuple. ``policies/__main__.py`` builds the pack from it and
+``infra check`` runs the same objects offline."""
+
+from __future__ import annotations
+
+from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
+
+from policies.rules import encryption, exposure, iam, kubernetes, protection, stack
+
+ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
+    *encryption.POLICIES,
+    *exposure.POLICIES,
+    *kubernetes.POLICIES,
+    *protection.POLICIES,
+    *iam.POLICIES,
+    *stack.POLICIES,
+)

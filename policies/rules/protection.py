@@ -1,0 +1,120 @@
+"""Stateful resources never lose data by accident (seed: "Backup and Recovery": daily backups kept
+30 days, RPO 1 h, RTO 4 h): protect, deletion protection and final snapshots in protected
+environments; 30-day backup retention everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, Severity
+
+from policies.rules._base import Props, config, decoded, get, resource_rule
+
+RDS_INSTANCE = "aws:rds/instance:Instance"
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+DOCDB_CLUSTER = "aws:docdb/cluster:Cluster"
+REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
+MQ_BROKER = "aws:mq/broker:Broker"
+STATEFUL = (
+    RDS_INSTANCE,
+    RDS_CLUSTER,
+    DOCDB_CLUSTER,
+    REDIS,
+    MQ_BROKER,
+    "aws:kms/key:Key",
+    "aws:secretsmanager/secret:Secret",
+    "aws:eks/cluster:Cluster",
+    "aws:s3/bucket:Bucket",
+    "aws:backup/vault:Vault",
+)
+ENVIRONMENTS_SCHEMA = PolicyConfigSchema(
+    properties={"environments": {"type": "array", "items": {"type": "string"}, "default": ["prod"]}}
+)
+
+
+def environment(args: ResourceValidationArgs) -> str | None:
+    """The resource's environment: its AWS provider's default tag, else its own tag."""
+    if args.provider is not None:
+        tags = get(decoded(get(args.provider.props, "defaultTags")), "tags", default={})
+        if get(tags, "Environment"):
+            return str(tags["Environment"])
+    found = get(args.props, "tags", "Environment")
+    return str(found) if found else None
+
+
+def _protected(args: ResourceValidationArgs) -> bool:
+    return environment(args) in set(config(args).get("environments", ["prod"]))
+
+
+def _protect(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
+    if _protected(args) and not args.opts.protect:
+        yield f"stateful resource in {environment(args)} is not protected (ResourceOptions protect=True)"
+
+
+def _deletion(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
+    if not _protected(args):
+        return
+    kind = args.resource_type
+    deletable = (RDS_INSTANCE, RDS_CLUSTER, DOCDB_CLUSTER, "aws:eks/cluster:Cluster")
+    if kind in deletable and get(props, "deletionProtection") is not True:
+        yield "deletion protection is off (deletionProtection)"
+    if kind in (RDS_INSTANCE, RDS_CLUSTER, DOCDB_CLUSTER):
+        if get(props, "skipFinalSnapshot", default=False) is True:
+            yield "a delete skips the final snapshot (skipFinalSnapshot)"
+        elif not get(props, "finalSnapshotIdentifier"):
+            yield "no final snapshot identifier (finalSnapshotIdentifier), so a delete cannot take one"
+    if kind == REDIS and not get(props, "finalSnapshotIdentifier"):
+        yield "a delete takes no final snapshot (finalSnapshotIdentifier)"
+
+
+def _retention(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
+    minimum = int(config(args).get("minimumDays", 30))
+    kind = args.resource_type
+    if kind in (RDS_INSTANCE, RDS_CLUSTER, DOCDB_CLUSTER):
+        days = int(get(props, "backupRetentionPeriod", default=1 if kind != RDS_INSTANCE else 0))
+        if days < minimum:
+            yield f"automated backups are kept {days} days; at least {minimum} are required"
+    elif kind == REDIS:
+        days = int(get(props, "snapshotRetentionLimit", default=0))
+        if days < 1:
+            yield "no automatic snapshots (snapshotRetentionLimit is 0)"
+    elif kind == "aws:backup/plan:Plan":
+        for rule in get(props, "rules", default=[]):
+            delete_after = get(rule, "lifecycle", "deleteAfter")
+            if delete_after is not None and int(delete_after) < minimum:
+                yield f"backup rule {get(rule, 'ruleName', default='?')} deletes after {delete_after} days"
+
+
+PROTECT_STATEFUL = resource_rule(
+    "protect-stateful-in-prod",
+    "In protected environments (prod) every stateful resource (database, cache, broker, document DB, "
+    "KMS key, secret, cluster, bucket) has Pulumi's protect set.",
+    Severity.HIGH,
+    "Pass ResourceOptions(protect=...) from platform:protection.protect (true in prod).",
+    STATEFUL,
+    _protect,
+    ENVIRONMENTS_SCHEMA,
+)
+
+DELETION_PROTECTION = resource_rule(
+    "deletion-protection-and-final-snapshot",
+    "In protected environments databases and clusters have deletion protection and take a final snapshot on delete.",
+    Severity.HIGH,
+    "Set deletion_protection=True, skip_final_snapshot=False and a final_snapshot_identifier.",
+    (RDS_INSTANCE, RDS_CLUSTER, DOCDB_CLUSTER, REDIS, "aws:eks/cluster:Cluster"),
+    _deletion,
+    ENVIRONMENTS_SCHEMA,
+)
+
+BACKUP_RETENTION = resource_rule(
+    "backup-retention-30-days",
+    "Automated backups are kept at least 30 days (seed: retention 30 days); caches keep snapshots.",
+    Severity.HIGH,
+    "Set backup_retention_period=30 (RDS, DocumentDB), snapshot_retention_limit >= 1 (ElastiCache), "
+    "delete_after >= 30 in AWS Backup rules.",
+    (RDS_INSTANCE, RDS_CLUSTER, DOCDB_CLUSTER, REDIS, "aws:backup/plan:Plan"),
+    _retention,
+    PolicyConfigSchema(properties={"minimumDays": {"type": "integer", "default": 30}}),
+)
+
+POLICIES = (PROTECT_STATEFUL, DELETION_PROTECTION, BACKUP_RETENTION)

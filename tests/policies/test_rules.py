@@ -1,0 +1,492 @@
+"""Each rule passes the clean plans of all three environments and catches its violation."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.check import CheckInputError, check, load_resources, rules_table
+from policies.rules import ALL_POLICIES
+from tests.conftest import STACKS
+from tests.support import ROOT
+
+Resource = dict[str, Any]
+PROVIDER_URN = "urn:pulumi:prod::platform::pulumi:providers:aws::aws-primary"
+PROVIDER = {
+    "urn": PROVIDER_URN,
+    "type": "pulumi:providers:aws",
+    "custom": True,
+    "id": "p1",
+    "inputs": {
+        "region": "us-east-1",
+        "defaultTags": json.dumps({"tags": {"Project": "platform", "Environment": "prod", "ManagedBy": "pulumi"}}),
+    },
+}
+
+
+def violations_of(resources: list[Resource], rule: str | None = None) -> list[Any]:
+    found = check(resources, ALL_POLICIES)
+    return [v for v in found if rule is None or v.policy == rule]
+
+
+def resource(kind: str, name: str, inputs: dict[str, Any], **extra: Any) -> Resource:
+    urn = f"urn:pulumi:prod::platform::{kind}::{name}"
+    return {
+        "urn": urn,
+        "type": kind,
+        "custom": True,
+        "id": name,
+        "inputs": inputs,
+        "provider": f"{PROVIDER_URN}::p1",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_clean_plans_pass_every_rule(planned: Any, stack: str) -> None:
+    _, resources = planned(stack)
+    assert violations_of(resources) == []
+
+
+def test_every_rule_has_a_description_severity_and_fix() -> None:
+    names = [p.name for p in ALL_POLICIES]
+    assert len(names) == len(set(names))
+    for policy in ALL_POLICIES:
+        assert policy.description and policy.severity is not None and policy.remediation_steps
+
+
+def mutated(resources: list[Resource], kind: str, change: Callable[[Resource], None]) -> tuple[list[Resource], str]:
+    """Deep copy of the plan with ``change`` applied to the first resource of ``kind`` (``type::name`` picks one)."""
+    copied = copy.deepcopy(resources)
+    kind, _, name = kind.partition("::")
+    target = next(r for r in copied if r["type"] == kind and (not name or r["urn"].endswith(f"::{name}")))
+    change(target)
+    return copied, target["urn"]
+
+
+PLAN_MUTATIONS: list[tuple[str, str, str, Callable[[Resource], None]]] = [
+    ("storage-encrypted-with-kms", "aws:eks/cluster:Cluster", "prod", lambda r: r["inputs"].pop("encryptionConfig")),
+    ("storage-encrypted-with-kms", "aws:cloudwatch/logGroup:LogGroup", "dev", lambda r: r["inputs"].pop("kmsKeyId")),
+    (
+        "storage-encrypted-with-kms",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "prod",
+        lambda r: r["inputs"]["blockDeviceMappings"][0]["ebs"].update(encrypted="false"),
+    ),
+    ("kms-key-rotation", "aws:kms/key:Key", "staging", lambda r: r["inputs"].update(enableKeyRotation=False)),
+    (
+        "no-world-ingress",
+        "aws:ec2/securityGroup:SecurityGroup::network-endpoints",
+        "prod",
+        lambda r: r["inputs"]["ingress"][0].update(cidrBlocks=["0.0.0.0/0"]),
+    ),
+    (
+        "eks-endpoint-restricted",
+        "aws:eks/cluster:Cluster",
+        "prod",
+        lambda r: r["inputs"]["vpcConfig"].update(endpointPublicAccess=True, publicAccessCidrs=["0.0.0.0/0"]),
+    ),
+    (
+        "imdsv2-required",
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "dev",
+        lambda r: r["inputs"]["metadataOptions"].update(httpTokens="optional"),
+    ),
+    ("protect-stateful-in-prod", "aws:eks/cluster:Cluster", "prod", lambda r: r.pop("protect")),
+    ("protect-stateful-in-prod", "aws:kms/key:Key", "prod", lambda r: r.pop("protect")),
+    (
+        "deletion-protection-and-final-snapshot",
+        "aws:eks/cluster:Cluster",
+        "prod",
+        lambda r: r["inputs"].update(deletionProtection=False),
+    ),
+    (
+        "iam-no-wildcard-admin",
+        "aws:iam/rolePolicy:RolePolicy",
+        "prod",
+        lambda r: r["inputs"].update(
+            policy=json.dumps({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+        ),
+    ),
+    (
+        "iam-no-wildcard-admin",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "dev",
+        lambda r: r["inputs"].update(policyArn="arn:aws:iam::aws:policy/AdministratorAccess"),
+    ),
+    (
+        "required-default-tags",
+        "pulumi:providers:aws",
+        "prod",
+        lambda r: r["inputs"].update(defaultTags=json.dumps({"tags": {"Project": "platform"}})),
+    ),
+    ("vpc-flow-logs", "aws:ec2/flowLog:FlowLog", "prod", lambda r: r.update(propertyDependencies={})),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "kind", "stack", "change"), PLAN_MUTATIONS, ids=lambda x: x if isinstance(x, str) else ""
+)
+def test_rule_catches_a_broken_resource_in_a_real_plan(
+    planned: Any, rule: str, kind: str, stack: str, change: Callable[[Resource], None]
+) -> None:
+    _, resources = planned(stack)
+    broken, urn = mutated(resources, kind, change)
+    found = violations_of(broken, rule)
+    assert found, f"{rule} missed the change to {urn}"
+    if rule != "vpc-flow-logs":
+        assert {v.urn for v in found} == {urn}
+    assert all(v.mandatory for v in found)
+
+
+def test_dev_may_leave_stateful_resources_unprotected(planned: Any) -> None:
+    _, resources = planned("dev")
+    assert not any(r.get("protect") for r in resources if r["type"] == "aws:eks/cluster:Cluster")
+    assert violations_of(resources, "protect-stateful-in-prod") == []
+
+
+DATASTORE_CASES: list[tuple[str, Resource]] = [
+    ("storage-encrypted-with-kms", resource("aws:rds/instance:Instance", "db", {"storageEncrypted": False})),
+    ("storage-encrypted-with-kms", resource("aws:rds/instance:Instance", "db", {"storageEncrypted": True})),
+    (
+        "storage-encrypted-with-kms",
+        resource(
+            "aws:elasticache/replicationGroup:ReplicationGroup",
+            "redis",
+            {"atRestEncryptionEnabled": False, "transitEncryptionEnabled": True},
+        ),
+    ),
+    ("storage-encrypted-with-kms", resource("aws:mq/broker:Broker", "mq", {"engineType": "RabbitMQ"})),
+    ("storage-encrypted-with-kms", resource("aws:docdb/cluster:Cluster", "docdb", {"storageEncrypted": False})),
+    (
+        "storage-encrypted-with-kms",
+        resource(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "sse",
+            {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
+        ),
+    ),
+    (
+        "tls-in-transit",
+        resource(
+            "aws:elasticache/replicationGroup:ReplicationGroup",
+            "redis",
+            {"atRestEncryptionEnabled": True, "kmsKeyId": "k"},
+        ),
+    ),
+    (
+        "tls-in-transit",
+        resource("aws:rds/parameterGroup:ParameterGroup", "pg", {"family": "postgres16", "parameters": []}),
+    ),
+    (
+        "tls-in-transit",
+        resource(
+            "aws:docdb/clusterParameterGroup:ClusterParameterGroup",
+            "dpg",
+            {"family": "docdb5.0", "parameters": [{"name": "tls", "value": "disabled"}]},
+        ),
+    ),
+    (
+        "tls-in-transit",
+        resource(
+            "aws:lb/listener:Listener",
+            "https",
+            {"protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"},
+        ),
+    ),
+    (
+        "tls-in-transit",
+        resource("aws:lb/listener:Listener", "http", {"protocol": "HTTP", "defaultActions": [{"type": "forward"}]}),
+    ),
+    ("datastores-not-public", resource("aws:rds/instance:Instance", "db", {"publiclyAccessible": True})),
+    ("datastores-not-public", resource("aws:mq/broker:Broker", "mq", {"publiclyAccessible": True})),
+    (
+        "no-world-ingress",
+        resource(
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "r",
+            {"cidrIpv4": "0.0.0.0/0", "fromPort": 5432, "toPort": 5432, "ipProtocol": "tcp"},
+        ),
+    ),
+    (
+        "no-world-ingress",
+        resource(
+            "aws:ec2/securityGroupRule:SecurityGroupRule",
+            "r",
+            {"type": "ingress", "ipv6CidrBlocks": ["::/0"], "fromPort": 0, "toPort": 65535, "protocol": "tcp"},
+        ),
+    ),
+    (
+        "s3-no-public-access",
+        resource(
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "pab",
+            {"blockPublicAcls": True, "blockPublicPolicy": False},
+        ),
+    ),
+    ("protect-stateful-in-prod", resource("aws:rds/instance:Instance", "db", {"deletionProtection": True})),
+    (
+        "deletion-protection-and-final-snapshot",
+        resource("aws:rds/instance:Instance", "db", {"deletionProtection": True, "skipFinalSnapshot": True}),
+    ),
+    (
+        "deletion-protection-and-final-snapshot",
+        resource("aws:docdb/cluster:Cluster", "docdb", {"deletionProtection": False}),
+    ),
+    ("backup-retention-30-days", resource("aws:rds/instance:Instance", "db", {"backupRetentionPeriod": 7})),
+    ("backup-retention-30-days", resource("aws:docdb/cluster:Cluster", "docdb", {"backupRetentionPeriod": 1})),
+    ("backup-retention-30-days", resource("aws:elasticache/replicationGroup:ReplicationGroup", "redis", {})),
+    (
+        "iam-no-wildcard-admin",
+        resource(
+            "aws:iam/role:Role",
+            "role",
+            {
+                "assumeRolePolicy": json.dumps(
+                    {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+                )
+            },
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("rule", "bad"), DATASTORE_CASES, ids=lambda x: x if isinstance(x, str) else x["urn"][-30:])
+def test_rule_catches_a_broken_resource(rule: str, bad: Resource) -> None:
+    found = violations_of([PROVIDER, bad], rule)
+    assert found and all(v.urn == bad["urn"] for v in found)
+
+
+def pod(**container: Any) -> dict[str, Any]:
+    base = {
+        "name": "app",
+        "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:1.4.2",
+        "resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}},
+        "livenessProbe": {"httpGet": {"path": "/health", "port": 8001}},
+        "readinessProbe": {"httpGet": {"path": "/health", "port": 8001}},
+        "securityContext": {
+            "runAsNonRoot": True,
+            "readOnlyRootFilesystem": True,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+    base.update(container)
+    return {"template": {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [base]}}}
+
+
+def deployment(**container: Any) -> Resource:
+    return resource(
+        "kubernetes:apps/v1:Deployment",
+        "web",
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "apps"},
+            "spec": pod(**container),
+        },
+    )
+
+
+def test_a_hardened_workload_passes_the_workload_rules() -> None:
+    rules = ("container-resources-in-range", "workload-probes", "hardened-security-context", "images-pinned")
+    assert [v for v in violations_of([deployment()]) if v.policy in rules] == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "change"),
+    [
+        ("container-resources-in-range", {"resources": {}}),
+        (
+            "container-resources-in-range",
+            {"resources": {"requests": {"cpu": "100m", "memory": "512Mi"}, "limits": {"cpu": "2", "memory": "2Gi"}}},
+        ),
+        (
+            "container-resources-in-range",
+            {"resources": {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "4", "memory": "2Gi"}}},
+        ),
+        ("workload-probes", {"livenessProbe": None}),
+        ("hardened-security-context", {"securityContext": {"runAsNonRoot": True}}),
+        (
+            "hardened-security-context",
+            {
+                "securityContext": {
+                    "runAsNonRoot": True,
+                    "readOnlyRootFilesystem": True,
+                    "allowPrivilegeEscalation": False,
+                    "privileged": True,
+                    "capabilities": {"drop": ["ALL"]},
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                }
+            },
+        ),
+        ("images-pinned", {"image": "nginx:latest"}),
+        ("images-pinned", {"image": "registry.local:5000/app"}),
+    ],
+)
+def test_workload_rules_catch_each_gap(rule: str, change: dict[str, Any]) -> None:
+    found = violations_of([deployment(**change)], rule)
+    assert found and found[0].urn.endswith("::web")
+
+
+def test_stack_rules_for_workloads_and_buckets() -> None:
+    bucket = resource("aws:s3/bucket:Bucket", "backups", {}, protect=True)
+    web = deployment()
+    found = {v.policy for v in violations_of([PROVIDER, bucket, web])}
+    assert {
+        "s3-private-versioned-encrypted",
+        "workloads-autoscaled-and-disruption-safe",
+        "namespace-default-deny",
+    } <= found
+    hpa = resource(
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+        "hpa",
+        {"metadata": {"namespace": "apps"}, "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"}}},
+    )
+    pdb = resource(
+        "kubernetes:policy/v1:PodDisruptionBudget",
+        "pdb",
+        {"metadata": {"namespace": "apps"}, "spec": {"selector": {"matchLabels": {"app": "x"}}}},
+    )
+    deny = resource(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "deny",
+        {"metadata": {"namespace": "apps"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}},
+    )
+    found = {v.policy for v in violations_of([PROVIDER, web, hpa, pdb, deny])}
+    assert not {"workloads-autoscaled-and-disruption-safe", "namespace-default-deny"} & found
+    bucket_urn = bucket["urn"]
+    dep = {"bucket": [bucket_urn]}
+    parts = [
+        resource(
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            "pab",
+            {
+                "bucket": "b",
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+            propertyDependencies=dep,
+        ),
+        resource(
+            "aws:s3/bucketVersioning:BucketVersioning",
+            "ver",
+            {"versioningConfiguration": {"status": "Enabled"}},
+            propertyDependencies=dep,
+        ),
+        resource(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            "sse",
+            {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "k"}}]},
+            propertyDependencies=dep,
+        ),
+    ]
+    assert violations_of([PROVIDER, bucket, *parts]) == []
+
+
+def world_sg(port: int, tags: dict[str, str]) -> Resource:
+    return resource(
+        "aws:ec2/securityGroup:SecurityGroup",
+        "sg",
+        {"tags": tags, "ingress": [{"protocol": "tcp", "fromPort": port, "toPort": port, "cidrBlocks": ["0.0.0.0/0"]}]},
+    )
+
+
+def world_ingress(resources: list[Resource], settings: dict[str, Any] | None = None) -> list[Any]:
+    return [v for v in check(resources, ALL_POLICIES, settings) if v.policy == "no-world-ingress"]
+
+
+def test_only_the_tagged_load_balancer_group_may_admit_the_internet_on_443() -> None:
+    assert world_ingress([world_sg(443, {"Exposure": "internet"})]) == []
+    assert world_ingress([world_sg(443, {})]), "an untagged group may not admit the internet even on 443"
+    assert world_ingress([world_sg(5432, {"Exposure": "internet"})]), "the load balancer opens 80/443 only"
+
+
+def test_policy_config_changes_what_is_allowed() -> None:
+    tagged = world_sg(8443, {"Exposure": "internet"})
+    assert world_ingress([tagged])
+    assert world_ingress([tagged], {"no-world-ingress": {"allowedPublicPorts": [443, 8443]}}) == []
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "infra.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def test_check_plan_exits_1_and_names_the_resource(planned: Any, tmp_path: Path) -> None:
+    out, resources = planned("prod")
+    broken, urn = mutated(resources, "aws:eks/cluster:Cluster", lambda r: r.pop("protect"))
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({"version": 3, "deployment": {"resources": broken}}))
+    run = run_cli("check", "--plan", str(path))
+    assert run.returncode == 1 and urn in run.stdout and "protect-stateful-in-prod" in run.stdout
+    run = run_cli("check", "--plan", str(path), "--format", "json")
+    assert run.returncode == 1
+    assert [v["urn"] for v in json.loads(run.stdout)["violations"]] == [urn]
+    assert run_cli("check", "--plan", str(out / "plan.json")).returncode == 0
+
+
+def test_check_accepts_a_pulumi_stack_export(tmp_path: Path) -> None:
+    export = {
+        "version": 3,
+        "deployment": {
+            "manifest": {"time": "2026-11-01T00:00:00Z", "magic": "abc", "version": "v3.272.0"},
+            "secrets_providers": {"type": "passphrase", "state": {"salt": "v1:x"}},
+            "resources": [
+                {
+                    "urn": "urn:pulumi:prod::platform::pulumi:pulumi:Stack::platform-prod",
+                    "custom": False,
+                    "type": "pulumi:pulumi:Stack",
+                },
+                {**PROVIDER, "outputs": {}},
+                {
+                    **resource(
+                        "aws:rds/instance:Instance",
+                        "db",
+                        {
+                            "storageEncrypted": True,
+                            "kmsKeyId": "arn:aws:kms:us-east-1:1:key/k",
+                            "backupRetentionPeriod": 30,
+                            "deletionProtection": True,
+                            "finalSnapshotIdentifier": "db-final",
+                            "password": {
+                                "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270",
+                                "ciphertext": "v1:abcdef",
+                            },
+                        },
+                    ),
+                    "protect": True,
+                },
+            ],
+        },
+    }
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export))
+    assert check(load_resources(path), ALL_POLICIES) == []
+    assert run_cli("check", "--plan", str(path)).returncode == 0
+
+
+@pytest.mark.parametrize("content", ["not json", '{"deployment": {}}', "[1, 2]", '{"resources": [{"x": 1}]}'])
+def test_check_rejects_a_bad_file_with_exit_2(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(CheckInputError):
+        load_resources(path)
+    run = run_cli("check", "--plan", str(path))
+    assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+def test_readme_lists_the_rules_as_generated() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert rules_table(ALL_POLICIES) in readme, "run `make rules-doc` to regenerate README's rules table"

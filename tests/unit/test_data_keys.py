@@ -1,0 +1,37 @@
+"""The DataKeys component: one rotating customer-managed key (and alias) per data domain."""
+
+from __future__ import annotations
+
+import pytest
+
+from components.datastores.keys import DataKeys, DataKeysArgs
+from tests.support import AWS, build, of_type, policy
+
+
+def test_one_rotating_symmetric_key_per_domain_with_alias() -> None:
+    resources = build(lambda: DataKeys("keys", DataKeysArgs("platform-test", ("users", "processing"), AWS)))
+    keys = of_type(resources, "aws:kms/key:Key")
+    assert len(keys) == 2
+    for key in keys:
+        assert key["inputs"]["enableKeyRotation"] is True
+        assert key["inputs"]["customerMasterKeySpec"] == "SYMMETRIC_DEFAULT"  # AES-256-GCM
+        assert key["inputs"]["deletionWindowInDays"] == 30
+        assert key.get("protect") is True
+        (statement,) = policy(key, "policy")["Statement"]
+        assert statement["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+    aliases = {a["inputs"]["name"]: a["inputs"]["targetKeyId"] for a in of_type(resources, "aws:kms/alias:Alias")}
+    assert aliases == {
+        "alias/platform-test/users": next(k["id"] for k in keys if k["urn"].endswith("keys-users")),
+        "alias/platform-test/processing": next(k["id"] for k in keys if k["urn"].endswith("keys-processing")),
+    }
+
+
+def test_protect_follows_args() -> None:
+    resources = build(lambda: DataKeys("keys", DataKeysArgs("platform-test", ("users",), AWS, protect=False)))
+    assert all(k.get("protect", False) is False for k in of_type(resources, "aws:kms/key:Key"))
+
+
+@pytest.mark.parametrize("domains", [(), ("users", "users"), ("Users",)])
+def test_domains_are_checked(domains: tuple[str, ...]) -> None:
+    with pytest.raises(ValueError):
+        DataKeysArgs("platform-test", domains, AWS)

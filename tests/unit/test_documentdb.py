@@ -1,0 +1,108 @@
+"""The DocumentDB component: TLS required, encrypted, backed up 30 days, protected, instances."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from components.datastores.documentdb import DocumentDb, DocumentDbArgs, parameter_family
+from tests.support import build, of_type, one
+from tests.unit.datastores import (
+    CLUSTER_SG,
+    KEY_ARN,
+    PLACEMENT,
+    SECRET,
+    assert_password_never_plain,
+    assert_secret_stored,
+    assert_security_group_admits_only,
+    component_outputs,
+)
+
+ARGS = DocumentDbArgs(
+    cluster_identifier="platform-test-documentdb",
+    placement=PLACEMENT,
+    kms_key_arn=KEY_ARN,
+    secret=SECRET,
+    engine_version="5.0.0",
+    instance_class="db.r6g.large",
+    instances=3,
+    username="analytics_admin",
+    backup_retention_days=30,
+    backup_window="02:00-02:30",
+    maintenance_window="sun:04:00-sun:04:30",
+)
+
+
+def documentdb(**changes: Any) -> list[dict[str, Any]]:
+    args = dataclasses.replace(ARGS, **changes)
+    return build(lambda: DocumentDb("documentdb", args))
+
+
+@pytest.fixture(scope="module")
+def resources() -> list[dict[str, Any]]:
+    return documentdb()
+
+
+def test_tls_required_by_the_cluster_parameter_group(resources: list[dict[str, Any]]) -> None:
+    params = one(resources, "aws:docdb/clusterParameterGroup:ClusterParameterGroup")
+    assert params["inputs"]["family"] == "docdb5.0"
+    assert {p["name"]: p["value"] for p in params["inputs"]["parameters"]} == {"tls": "enabled"}
+    cluster = one(resources, "aws:docdb/cluster:Cluster")
+    assert cluster["inputs"]["dbClusterParameterGroupName"] == params["outputs"]["name"]
+
+
+def test_encrypted_backed_up_and_protected(resources: list[dict[str, Any]]) -> None:
+    cluster = one(resources, "aws:docdb/cluster:Cluster")
+    inputs = cluster["inputs"]
+    assert inputs["storageEncrypted"] is True and inputs["kmsKeyId"] == KEY_ARN
+    assert inputs["backupRetentionPeriod"] == 30 and inputs["preferredBackupWindow"].startswith("02:00")
+    assert inputs["deletionProtection"] is True
+    assert (
+        inputs["skipFinalSnapshot"] is False and inputs["finalSnapshotIdentifier"] == "platform-test-documentdb-final"
+    )
+    assert cluster.get("protect") is True
+    assert "ciphertext" in str(inputs["masterPassword"])
+
+
+def test_instances_belong_to_the_cluster_and_are_protected(resources: list[dict[str, Any]]) -> None:
+    cluster = one(resources, "aws:docdb/cluster:Cluster")
+    instances = of_type(resources, "aws:docdb/clusterInstance:ClusterInstance")
+    assert len(instances) == 3
+    for instance in instances:
+        assert instance["inputs"]["clusterIdentifier"] == cluster["id"]
+        assert cluster["urn"] in instance["dependencies"]
+        assert instance["inputs"]["instanceClass"] == "db.r6g.large"
+        assert instance.get("protect") is True
+
+
+def test_private_behind_its_own_group(resources: list[dict[str, Any]]) -> None:
+    cluster = one(resources, "aws:docdb/cluster:Cluster")
+    subnets = one(resources, "aws:docdb/subnetGroup:SubnetGroup")
+    sg = one(resources, "aws:ec2/securityGroup:SecurityGroup")
+    assert subnets["inputs"]["subnetIds"] == ["subnet-0a", "subnet-0b", "subnet-0c"]
+    assert cluster["inputs"]["dbSubnetGroupName"] == subnets["outputs"]["name"]
+    assert cluster["inputs"]["vpcSecurityGroupIds"] == [sg["id"]]
+    assert_security_group_admits_only(resources, 27017, [CLUSTER_SG])
+
+
+def test_password_generated_and_stored(resources: list[dict[str, Any]]) -> None:
+    assert_password_never_plain(resources, "documentdb-master", 40)
+    assert_secret_stored(resources, KEY_ARN, protect=True)
+    outputs = component_outputs(resources, "platform:datastores:DocumentDb")
+    cluster = one(resources, "aws:docdb/cluster:Cluster")
+    assert outputs["host"] == cluster["outputs"]["endpoint"] and outputs["port"] == 27017
+
+
+def test_dev_one_instance_unprotected() -> None:
+    resources = documentdb(instances=1, protect=False, deletion_protection=False)
+    assert len(of_type(resources, "aws:docdb/clusterInstance:ClusterInstance")) == 1
+    cluster = one(resources, "aws:docdb/cluster:Cluster")
+    assert cluster.get("protect", False) is False and cluster["inputs"]["deletionProtection"] is False
+    assert cluster["inputs"]["storageEncrypted"] is True
+
+
+@pytest.mark.parametrize(("version", "family"), [("4.0.0", "docdb4.0"), ("5.0.0", "docdb5.0"), ("8.0.0", "docdb8.0")])
+def test_parameter_family(version: str, family: str) -> None:
+    assert parameter_family(version) == family

@@ -1,0 +1,134 @@
+"""The PostgreSQL component: RDS encrypted, private, TLS-only, backed up, protected, secret stored."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from components.datastores.postgres import Postgres, PostgresArgs
+from tests.support import build, one
+from tests.unit.datastores import (
+    CLUSTER_SG,
+    KEY_ARN,
+    OTHER_SG,
+    PLACEMENT,
+    SECRET,
+    assert_password_never_plain,
+    assert_secret_stored,
+    assert_security_group_admits_only,
+    component_outputs,
+)
+
+ARGS = PostgresArgs(
+    identifier="platform-test-postgres",
+    placement=PLACEMENT,
+    kms_key_arn=KEY_ARN,
+    secret=SECRET,
+    engine_version="17",
+    instance_class="db.r6g.large",
+    allocated_storage_gib=100,
+    max_allocated_storage_gib=500,
+    multi_az=True,
+    database_name="users",
+    username="users_admin",
+    backup_retention_days=30,
+    backup_window="02:00-02:30",
+    maintenance_window="sun:04:00-sun:04:30",
+)
+
+
+def postgres(**changes: Any) -> list[dict[str, Any]]:
+    args = dataclasses.replace(ARGS, **changes)
+    return build(lambda: Postgres("postgres", args))
+
+
+@pytest.fixture(scope="module")
+def resources() -> list[dict[str, Any]]:
+    return postgres()
+
+
+def test_encrypted_private_and_multi_az(resources: list[dict[str, Any]]) -> None:
+    db = one(resources, "aws:rds/instance:Instance")["inputs"]
+    assert db["engine"] == "postgres" and db["engineVersion"] == "17"
+    assert db["storageEncrypted"] is True and db["kmsKeyId"] == KEY_ARN
+    assert db["publiclyAccessible"] is False
+    assert db["multiAz"] is True
+    assert db["performanceInsightsEnabled"] is True and db["performanceInsightsKmsKeyId"] == KEY_ARN
+    assert db["iamDatabaseAuthenticationEnabled"] is True
+
+
+def test_in_the_given_subnets_behind_its_own_security_group(resources: list[dict[str, Any]]) -> None:
+    db = one(resources, "aws:rds/instance:Instance")
+    group = one(resources, "aws:rds/subnetGroup:SubnetGroup")
+    sg = one(resources, "aws:ec2/securityGroup:SecurityGroup")
+    assert group["inputs"]["subnetIds"] == ["subnet-0a", "subnet-0b", "subnet-0c"]
+    assert db["inputs"]["dbSubnetGroupName"] == group["outputs"]["name"]
+    assert db["inputs"]["vpcSecurityGroupIds"] == [sg["id"]]
+    assert_security_group_admits_only(resources, 5432, [CLUSTER_SG])
+
+
+def test_two_admitted_groups_get_one_rule_each() -> None:
+    placement = dataclasses.replace(PLACEMENT, allowed_security_group_ids=[CLUSTER_SG, OTHER_SG])
+    assert_security_group_admits_only(postgres(placement=placement), 5432, [CLUSTER_SG, OTHER_SG])
+
+
+def test_tls_is_forced_by_the_parameter_group(resources: list[dict[str, Any]]) -> None:
+    params = one(resources, "aws:rds/parameterGroup:ParameterGroup")
+    assert params["inputs"]["family"] == "postgres17"
+    assert {p["name"]: p["value"] for p in params["inputs"]["parameters"]}["rds.force_ssl"] == "1"
+    db = one(resources, "aws:rds/instance:Instance")
+    assert db["inputs"]["parameterGroupName"] == params["outputs"]["name"]
+
+
+def test_backups_point_in_time_and_final_snapshot(resources: list[dict[str, Any]]) -> None:
+    db = one(resources, "aws:rds/instance:Instance")
+    assert db["inputs"]["backupRetentionPeriod"] == 30  # > 0: automated backups, so point-in-time recovery
+    assert db["inputs"]["backupWindow"].startswith("02:00")
+    assert db["inputs"]["maintenanceWindow"] == "sun:04:00-sun:04:30"
+    assert db["inputs"]["deletionProtection"] is True
+    assert db["inputs"]["skipFinalSnapshot"] is False
+    assert db["inputs"]["finalSnapshotIdentifier"] == "platform-test-postgres-final"
+    assert db["inputs"]["deleteAutomatedBackups"] is False
+    assert db.get("protect") is True
+
+
+def test_password_generated_secret_and_stored_encrypted(resources: list[dict[str, Any]]) -> None:
+    db = one(resources, "aws:rds/instance:Instance")
+    assert "ciphertext" in str(db["inputs"]["password"])
+    assert_password_never_plain(resources, "postgres-master", 40)
+    secret = assert_secret_stored(resources, KEY_ARN, protect=True)
+    assert secret["inputs"]["name"] == SECRET.name
+    assert secret["inputs"]["recoveryWindowInDays"] == 30
+
+
+def test_dev_relaxes_protection_by_args_only() -> None:
+    resources = postgres(protect=False, deletion_protection=False, multi_az=False)
+    db = one(resources, "aws:rds/instance:Instance")
+    assert db.get("protect", False) is False
+    assert db["inputs"]["deletionProtection"] is False and db["inputs"]["multiAz"] is False
+    assert db["inputs"]["skipFinalSnapshot"] is False, "a final snapshot is taken in every environment"
+    assert_secret_stored(resources, KEY_ARN, protect=False)
+
+
+def test_the_secret_version_waits_for_the_instance(resources: list[dict[str, Any]]) -> None:
+    db = one(resources, "aws:rds/instance:Instance")
+    version = one(resources, "aws:secretsmanager/secretVersion:SecretVersion")
+    assert db["urn"] in version["dependencies"], "the stored host comes from the instance"
+
+
+def test_args_refuse_no_backups_and_no_admitted_group() -> None:
+    with pytest.raises(ValueError, match="point-in-time"):
+        dataclasses.replace(ARGS, backup_retention_days=0)
+    with pytest.raises(ValueError, match="security group"):
+        dataclasses.replace(PLACEMENT, allowed_security_group_ids=[])
+
+
+def test_connection_details_are_outputs(resources: list[dict[str, Any]]) -> None:
+    outputs = component_outputs(resources, "platform:datastores:Postgres")
+    db = one(resources, "aws:rds/instance:Instance")
+    secret = one(resources, "aws:secretsmanager/secret:Secret")
+    assert outputs["host"] == db["outputs"]["address"] and outputs["host"].endswith(".rds.amazonaws.com")
+    assert outputs["port"] == 5432
+    assert outputs["secret_name"] == SECRET.name and outputs["secret_arn"] == secret["outputs"]["arn"]

@@ -1,0 +1,108 @@
+"""The Redis component: ElastiCache encrypted at rest and in transit, AUTH, failover, snapshots."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from components.datastores.redis import Redis, RedisArgs
+from tests.support import build, one
+from tests.unit.datastores import (
+    CLUSTER_SG,
+    KEY_ARN,
+    PLACEMENT,
+    SECRET,
+    assert_password_never_plain,
+    assert_secret_stored,
+    assert_security_group_admits_only,
+    component_outputs,
+)
+
+ARGS = RedisArgs(
+    replication_group_id="platform-test-redis",
+    placement=PLACEMENT,
+    kms_key_arn=KEY_ARN,
+    secret=SECRET,
+    engine_version="7.1",
+    node_type="cache.r6g.large",
+    num_cache_clusters=3,
+    automatic_failover=True,
+    multi_az=True,
+    snapshot_retention_days=7,
+    snapshot_window="02:00-03:00",
+    maintenance_window="sun:05:00-sun:06:00",
+)
+
+
+def redis(**changes: Any) -> list[dict[str, Any]]:
+    args = dataclasses.replace(ARGS, **changes)
+    return build(lambda: Redis("redis", args))
+
+
+@pytest.fixture(scope="module")
+def resources() -> list[dict[str, Any]]:
+    return redis()
+
+
+def test_encrypted_at_rest_with_the_key_and_in_transit(resources: list[dict[str, Any]]) -> None:
+    group = one(resources, "aws:elasticache/replicationGroup:ReplicationGroup")["inputs"]
+    assert group["atRestEncryptionEnabled"] is True and group["kmsKeyId"] == KEY_ARN
+    assert group["transitEncryptionEnabled"] is True and group["transitEncryptionMode"] == "required"
+    assert "ciphertext" in str(group["authToken"])
+
+
+def test_failover_multi_az_and_three_nodes(resources: list[dict[str, Any]]) -> None:
+    group = one(resources, "aws:elasticache/replicationGroup:ReplicationGroup")["inputs"]
+    assert group["automaticFailoverEnabled"] is True and group["multiAzEnabled"] is True
+    assert group["numCacheClusters"] == 3 and group["engine"] == "redis"
+
+
+def test_private_in_the_data_subnets_with_its_own_group(resources: list[dict[str, Any]]) -> None:
+    group = one(resources, "aws:elasticache/replicationGroup:ReplicationGroup")
+    subnets = one(resources, "aws:elasticache/subnetGroup:SubnetGroup")
+    sg = one(resources, "aws:ec2/securityGroup:SecurityGroup")
+    assert subnets["inputs"]["subnetIds"] == ["subnet-0a", "subnet-0b", "subnet-0c"]
+    assert group["inputs"]["subnetGroupName"] == subnets["outputs"]["name"]
+    assert group["inputs"]["securityGroupIds"] == [sg["id"]]
+    assert_security_group_admits_only(resources, 6379, [CLUSTER_SG])
+
+
+def test_snapshots_at_two_and_a_final_one_and_protected(resources: list[dict[str, Any]]) -> None:
+    group = one(resources, "aws:elasticache/replicationGroup:ReplicationGroup")
+    assert group["inputs"]["snapshotRetentionLimit"] == 7
+    assert group["inputs"]["snapshotWindow"].startswith("02:00")
+    assert group["inputs"]["finalSnapshotIdentifier"] == "platform-test-redis-final"
+    assert group.get("protect") is True
+
+
+def test_token_generated_and_stored(resources: list[dict[str, Any]]) -> None:
+    assert_password_never_plain(resources, "redis-auth-token", 64)
+    assert_secret_stored(resources, KEY_ARN, protect=True)
+
+
+def test_connection_details_are_outputs(resources: list[dict[str, Any]]) -> None:
+    outputs = component_outputs(resources, "platform:datastores:Redis")
+    group = one(resources, "aws:elasticache/replicationGroup:ReplicationGroup")
+    assert outputs["host"] == group["outputs"]["primaryEndpointAddress"]
+    assert outputs["port"] == 6379 and outputs["secret_name"] == SECRET.name
+
+
+def test_dev_shape_single_node_unprotected() -> None:
+    resources = redis(num_cache_clusters=1, automatic_failover=False, multi_az=False, protect=False)
+    group = one(resources, "aws:elasticache/replicationGroup:ReplicationGroup")
+    assert group["inputs"]["automaticFailoverEnabled"] is False and group.get("protect", False) is False
+    assert group["inputs"]["transitEncryptionEnabled"] is True, "encryption is never relaxed"
+
+
+def test_args_refuse_failover_without_a_replica() -> None:
+    with pytest.raises(ValueError, match="at least 2"):
+        dataclasses.replace(ARGS, num_cache_clusters=1)
+    with pytest.raises(ValueError, match="automatic_failover"):
+        dataclasses.replace(ARGS, automatic_failover=False)
+
+
+def test_redis_6_has_tls_without_a_mode() -> None:
+    group = one(redis(engine_version="6.2"), "aws:elasticache/replicationGroup:ReplicationGroup")["inputs"]
+    assert group["transitEncryptionEnabled"] is True and "transitEncryptionMode" not in group
