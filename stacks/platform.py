@@ -9,6 +9,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster import Cluster, ClusterArgs, NodeGroupSpec
+from components.gateway import Gateway, GatewayArgs, GatewayConsumer, GatewayRoute
+from components.ingress import Ingress, IngressArgs
 from components.network import Network, NetworkArgs, SubnetLayout, subnet_layout
 from infra.aws_context import AwsContext
 from infra.config import PlatformConfig
@@ -22,6 +24,8 @@ class Platform:
 
     network: Network
     cluster: Cluster
+    ingress: Ingress | None = None
+    gateway: Gateway | None = None
 
 
 def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
@@ -102,6 +106,8 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         opts=with_primary,
     )
 
+    ingress, gateway = _edge(cfg, context, network, cluster, with_primary)
+
     pulumi.export("environment", cfg.environment.value)
     pulumi.export("vpcId", network.vpc_id)
     pulumi.export("privateSubnetIds", network.private_subnet_ids)
@@ -109,7 +115,84 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     pulumi.export("clusterEndpoint", cluster.endpoint)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
-    return Platform(network=network, cluster=cluster)
+    return Platform(network=network, cluster=cluster, ingress=ingress, gateway=gateway)
+
+
+def _edge(
+    cfg: PlatformConfig, context: AwsContext, network: Network, cluster: Cluster, opts: pulumi.ResourceOptions
+) -> tuple[Ingress | None, Gateway | None]:
+    """The public entry (ALB + WAF + NGINX + cert-manager) and the Kong gateway behind it, if configured."""
+    edge = cfg.ingress
+    if edge is None:
+        return None, None
+    ingress = Ingress(
+        "ingress",
+        IngressArgs(
+            name_prefix=cfg.name_prefix,
+            aws=context,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            node_security_group_id=cluster.cluster_security_group_id,
+            node_autoscaling_group_name=cluster.node_autoscaling_group_name,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            kubernetes_provider=cluster.provider,
+            hostnames=edge.hostnames,
+            dns_zone_id=edge.dns_zone_id,
+            dns_zone_name=edge.dns_zone_name,
+            acme_email=edge.acme_email,
+            acme_server=edge.acme_server,
+            cluster_issuer_name=f"letsencrypt-{edge.acme_environment}",
+            replicas=edge.replicas,
+            min_available=edge.min_available,
+            waf_rate_limit=edge.waf_rate_limit,
+            hsts_max_age_seconds=edge.hsts_max_age_seconds,
+            cert_manager_replicas=edge.cert_manager_replicas,
+            deletion_protection=cfg.protection.deletion_protection,
+        ),
+        opts=opts,
+    )
+    gw = cfg.gateway
+    gateway = Gateway(
+        "gateway",
+        GatewayArgs(
+            kubernetes_provider=cluster.provider,
+            hostnames=edge.hostnames,
+            public_ingress_class=ingress.ingress_class_name,
+            trusted_cidrs=(cfg.network.cidr,),
+            service_namespace=gw.service_namespace,
+            routes=[
+                GatewayRoute(
+                    name=r.name,
+                    path=r.path,
+                    service=r.service,
+                    port=r.port,
+                    jwt=r.jwt,
+                    limit_by=r.limit_by,
+                    requests_per_minute=r.requests_per_minute,
+                )
+                for r in gw.routes
+            ],
+            consumers=[
+                GatewayConsumer(
+                    username=c.username,
+                    credential_secret=c.credential_secret,
+                    requests_per_minute=c.requests_per_minute,
+                )
+                for c in gw.consumers
+            ],
+            replicas=gw.replicas,
+            min_available=gw.min_available,
+            access_token_ttl_seconds=gw.access_token_ttl_seconds,
+            refresh_token_ttl_seconds=gw.refresh_token_ttl_seconds,
+            global_requests_per_minute=gw.global_requests_per_minute,
+        ),
+        opts=opts,
+    )
+    pulumi.export("publicHostnames", list(edge.hostnames))
+    pulumi.export("loadBalancerDnsName", ingress.load_balancer_dns_name)
+    pulumi.export("webAclArn", ingress.web_acl_arn)
+    return ingress, gateway
 
 
 def _zone(names: list[str], index: int, region: str) -> str:
