@@ -70,9 +70,11 @@ class IngressArgs:
     waf_rate_limit: int
     hsts_max_age_seconds: int
     cert_manager_replicas: int = 1
+    waf_log_retention_days: int = 365
     http_node_port: int = 30080
     https_node_port: int = 30443
     deletion_protection: bool = True
+    protect: bool = True
 
     def __post_init__(self) -> None:
         if not self.hostnames:
@@ -446,6 +448,37 @@ class Ingress(pulumi.ComponentResource):
             opts=child,
         )
         aws.wafv2.WebAclAssociation(f"{name}-waf", resource_arn=alb.arn, web_acl_arn=acl.arn, opts=child)
+
+        # WAF logs: a KMS-encrypted log group whose name WAF requires to start with aws-waf-logs-.
+        group_name = f"aws-waf-logs-{args.name_prefix}-edge"
+        key = aws.kms.Key(
+            f"{name}-waf-logs",
+            description=f"WAF logs of {args.name_prefix}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=iam.key_policy(args.aws, iam.logs_key_statement(args.aws, group_name)),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-waf-logs",
+            name=group_name,
+            kms_key_id=key.arn,
+            retention_in_days=args.waf_log_retention_days,
+            opts=child,
+        )
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{name}-waf-logs",
+            resource_arn=acl.arn,
+            log_destination_configs=[group.arn],
+            # Bearer tokens and cookies never reach the logs.
+            redacted_fields=[
+                aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
+                    single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=header)
+                )
+                for header in ("authorization", "cookie")
+            ],
+            opts=child,
+        )
         return acl
 
 

@@ -416,6 +416,7 @@ class IngressConfig(_Model):
     waf_rate_limit: int = Field(2000, ge=10, le=2_000_000_000, description="requests per IP per 5 minutes")
     hsts_max_age_seconds: int = Field(31_536_000, ge=300, le=63_072_000)
     cert_manager_replicas: int = Field(1, ge=1, le=5)
+    waf_log_retention_days: RetentionDays = 365
 
     @field_validator("hostnames")
     @classmethod
@@ -607,14 +608,26 @@ TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
             "logRetentionDays": 30,
         },
         "protection": {"protect": False, "deletionProtection": False},
-        "ingress": {"acmeEnvironment": "staging", "replicas": 1, "minAvailable": 0, "wafRateLimit": 1000},
+        "ingress": {
+            "acmeEnvironment": "staging",
+            "replicas": 1,
+            "minAvailable": 0,
+            "wafRateLimit": 1000,
+            "wafLogRetentionDays": 30,
+        },
         "gateway": {"replicas": 1, "minAvailable": 0},
     },
     Environment.STAGING: {
         "network": {"availabilityZones": 3, "natGateways": "single", "flowLogs": {"retentionDays": 90}},
         "cluster": {"nodeGroup": {"minSize": 2, "desiredSize": 3, "maxSize": 6}, "logRetentionDays": 90},
         "protection": {"protect": True, "deletionProtection": True},
-        "ingress": {"acmeEnvironment": "staging", "replicas": 2, "minAvailable": 1, "wafRateLimit": 2000},
+        "ingress": {
+            "acmeEnvironment": "staging",
+            "replicas": 2,
+            "minAvailable": 1,
+            "wafRateLimit": 2000,
+            "wafLogRetentionDays": 90,
+        },
         "gateway": {"replicas": 2, "minAvailable": 1},
     },
     Environment.PROD: {
@@ -627,6 +640,7 @@ TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
             "minAvailable": 2,
             "wafRateLimit": 2000,
             "certManagerReplicas": 2,
+            "wafLogRetentionDays": 365,
         },
         "gateway": {"replicas": 3, "minAvailable": 2},
     },

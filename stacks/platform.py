@@ -148,7 +148,9 @@ def _edge(
             waf_rate_limit=edge.waf_rate_limit,
             hsts_max_age_seconds=edge.hsts_max_age_seconds,
             cert_manager_replicas=edge.cert_manager_replicas,
+            waf_log_retention_days=edge.waf_log_retention_days,
             deletion_protection=cfg.protection.deletion_protection,
+            protect=cfg.protection.protect,
         ),
         opts=opts,
     )

@@ -247,3 +247,16 @@ def test_everything_is_a_child_of_the_component(resources: list[dict[str, Any]])
 def test_args_reject_impossible_values(override: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         args(None, **override)  # type: ignore[arg-type]
+
+
+def test_waf_logs_go_to_an_encrypted_group_without_tokens(resources: list[dict[str, Any]]) -> None:
+    logging = one(resources, "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")["inputs"]
+    group = one(resources, "aws:cloudwatch/logGroup:LogGroup")
+    key = one(resources, "aws:kms/key:Key")
+    assert logging["resourceArn"] == one(resources, "aws:wafv2/webAcl:WebAcl")["outputs"]["arn"]
+    assert logging["logDestinationConfigs"] == [group["outputs"]["arn"]]
+    assert group["inputs"]["name"].startswith("aws-waf-logs-")
+    assert group["inputs"]["kmsKeyId"] == key["outputs"]["arn"] and key["inputs"]["enableKeyRotation"] is True
+    assert key["protect"] is True
+    redacted = {f["singleHeader"]["name"] for f in logging["redactedFields"]}
+    assert redacted == {"authorization", "cookie"}
