@@ -344,7 +344,6 @@ KONG = ChartPin(
             "env.trusted_ips",
             "env.real_ip_header",
             "env.real_ip_recursive",
-            "image.tag",
             "replicaCount",
             "podDisruptionBudget.enabled",
             "podDisruptionBudget.minAvailable",
@@ -370,13 +369,12 @@ KONG = ChartPin(
             "ingressController.enabled",
             "ingressController.ingressClass",
             "ingressController.createIngressClass",
-            "ingressController.image.tag",
         }
     ),
     free_form=frozenset({"topologySpreadConstraints"}),
 )
-KONG_IMAGE_TAG = "3.9.3"
-KONG_INGRESS_CONTROLLER_TAG = "3.5.13"
+# Images: the chart's own tags for its appVersion (kong:3.9, kong/kubernetes-ingress-controller:3.5); pin a
+# patch release here once its image is confirmed in the registry.
 
 
 @dataclass(frozen=True)
@@ -403,7 +401,6 @@ class KongSettings:
             )
         return {
             "env": env,
-            "image": {"tag": KONG_IMAGE_TAG},
             "replicaCount": self.replicas,
             "podDisruptionBudget": (
                 {"enabled": True, "minAvailable": self.min_available} if self.min_available > 0 else {"enabled": False}
@@ -433,7 +430,6 @@ class KongSettings:
                 "enabled": True,
                 "ingressClass": self.ingress_class,
                 "createIngressClass": True,
-                "image": {"tag": KONG_INGRESS_CONTROLLER_TAG},
             },
         }
 
