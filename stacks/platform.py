@@ -17,6 +17,8 @@ from components.datastores.keys import DataKeys, DataKeysArgs
 from components.datastores.postgres import Postgres, PostgresArgs
 from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
 from components.datastores.redis import Redis, RedisArgs
+from components.gateway import Gateway, GatewayArgs, GatewayConsumer, GatewayRoute
+from components.ingress import Ingress, IngressArgs
 from components.network import Network, NetworkArgs, SubnetLayout, subnet_layout
 from infra.aws_context import AwsContext
 from infra.config import PlatformConfig
@@ -31,6 +33,8 @@ class Platform:
     network: Network
     cluster: Cluster
     datastores: Datastores | None = None
+    ingress: Ingress | None = None
+    gateway: Gateway | None = None
 
 
 @dataclass
@@ -124,6 +128,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     )
 
     datastores = build_datastores(cfg, network, cluster, context, primary)
+    ingress, gateway = _edge(cfg, context, network, cluster, datastores.secrets.namespace, with_primary)
 
     pulumi.export("environment", cfg.environment.value)
     pulumi.export("vpcId", network.vpc_id)
@@ -132,7 +137,91 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     pulumi.export("clusterEndpoint", cluster.endpoint)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
-    return Platform(network=network, cluster=cluster, datastores=datastores)
+    return Platform(network=network, cluster=cluster, datastores=datastores, ingress=ingress, gateway=gateway)
+
+
+def _edge(
+    cfg: PlatformConfig,
+    context: AwsContext,
+    network: Network,
+    cluster: Cluster,
+    service_namespace: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[Ingress | None, Gateway | None]:
+    """The public entry (ALB + WAF + NGINX + cert-manager) and the Kong gateway behind it, if configured."""
+    edge = cfg.ingress
+    if edge is None:
+        return None, None
+    ingress = Ingress(
+        "ingress",
+        IngressArgs(
+            name_prefix=cfg.name_prefix,
+            aws=context,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            node_security_group_id=cluster.cluster_security_group_id,
+            node_autoscaling_group_name=cluster.node_autoscaling_group_name,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            kubernetes_provider=cluster.provider,
+            hostnames=edge.hostnames,
+            dns_zone_id=edge.dns_zone_id,
+            dns_zone_name=edge.dns_zone_name,
+            acme_email=edge.acme_email,
+            acme_server=edge.acme_server,
+            cluster_issuer_name=f"letsencrypt-{edge.acme_environment}",
+            replicas=edge.replicas,
+            min_available=edge.min_available,
+            waf_rate_limit=edge.waf_rate_limit,
+            hsts_max_age_seconds=edge.hsts_max_age_seconds,
+            cert_manager_replicas=edge.cert_manager_replicas,
+            waf_log_retention_days=edge.waf_log_retention_days,
+            deletion_protection=cfg.protection.deletion_protection,
+            protect=cfg.protection.protect,
+        ),
+        opts=opts,
+    )
+    gw = cfg.gateway
+    gateway = Gateway(
+        "gateway",
+        GatewayArgs(
+            kubernetes_provider=cluster.provider,
+            hostnames=edge.hostnames,
+            public_ingress_class=ingress.ingress_class_name,
+            trusted_cidrs=(cfg.network.cidr,),
+            service_namespace=service_namespace,
+            routes=[
+                GatewayRoute(
+                    name=r.name,
+                    path=r.path,
+                    service=r.service,
+                    port=r.port,
+                    jwt=r.jwt,
+                    limit_by=r.limit_by,
+                    requests_per_minute=r.requests_per_minute,
+                )
+                for r in gw.routes
+            ],
+            consumers=[
+                GatewayConsumer(
+                    username=c.username,
+                    credential_secret=c.credential_secret,
+                    requests_per_minute=c.requests_per_minute,
+                )
+                for c in gw.consumers
+            ],
+            replicas=gw.replicas,
+            min_available=gw.min_available,
+            access_token_ttl_seconds=gw.access_token_ttl_seconds,
+            refresh_token_ttl_seconds=gw.refresh_token_ttl_seconds,
+            global_requests_per_minute=gw.global_requests_per_minute,
+        ),
+        opts=opts,
+    )
+    pulumi.export("publicHostnames", list(edge.hostnames))
+    pulumi.export("loadBalancerDnsName", ingress.load_balancer_dns_name)
+    pulumi.export("webAclArn", ingress.web_acl_arn)
+    return ingress, gateway
 
 
 def _zone(names: list[str], index: int, region: str) -> str:
