@@ -77,6 +77,7 @@ class Cluster(pulumi.ComponentResource):
     node_role_arn: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
     storage_class_name: pulumi.Output[str]
+    node_autoscaling_group_name: pulumi.Output[str]
     provider: k8s.Provider
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -211,6 +212,10 @@ class Cluster(pulumi.ComponentResource):
         self.kubeconfig = config
         self.storage_class_name = storage_class.metadata.name
         self.provider = provider
+        # The workers' Auto Scaling group, for load balancer target groups that register nodes (the edge).
+        self.node_autoscaling_group_name = node_group.resources.apply(
+            lambda r: str(r[0].autoscaling_groups[0].name)  # type: ignore[index]
+        )
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,

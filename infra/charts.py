@@ -140,9 +140,6 @@ class ClusterAutoscalerSettings:
         }
 
 
-ALL_CHARTS: tuple[ChartPin, ...] = (CLUSTER_AUTOSCALER,)
-
-
 # ---------------------------------------------------------------------------------------------
 # external-secrets (external-secrets/external-secrets, deploy/charts/external-secrets), see
 # /work/research/charts.md section 5: keys read in values.yaml at tag helm-chart-2.9.0.
@@ -201,7 +198,301 @@ class ExternalSecretsSettings:
         }
 
 
-ALL_CHARTS = (*ALL_CHARTS, EXTERNAL_SECRETS)
+# ---------------------------------------------------------------------------------------------
+# NGINX Inc's nginx-ingress (nginx/kubernetes-ingress, charts/nginx-ingress @ v5.5.4). Not the
+# community ingress-nginx: that one has no least-connections method and is out of maintenance.
+# ---------------------------------------------------------------------------------------------
+NGINX_INGRESS = ChartPin(
+    chart="nginx-ingress",
+    version="2.6.4",
+    repository="https://helm.nginx.com/stable",
+    app_version="5.5.4",
+    known_keys=frozenset(
+        {
+            "controller.kind",
+            "controller.replicaCount",
+            "controller.ingressClass.name",
+            "controller.ingressClass.create",
+            "controller.config.entries",
+            "controller.defaultTLS.secret",
+            "controller.wildcardTLS.secret",
+            "controller.healthStatus",
+            "controller.healthStatusURI",
+            "controller.enableLatencyMetrics",
+            "controller.readOnlyRootFilesystem",
+            "controller.podDisruptionBudget.enabled",
+            "controller.podDisruptionBudget.minAvailable",
+            "controller.topologySpreadConstraints",
+            "controller.priorityClassName",
+            "controller.resources.requests.cpu",
+            "controller.resources.requests.memory",
+            "controller.resources.limits.cpu",
+            "controller.resources.limits.memory",
+            "controller.service.type",
+            "controller.service.externalTrafficPolicy",
+            "controller.service.httpPort.nodePort",
+            "controller.service.httpsPort.nodePort",
+            "prometheus.create",
+            "prometheus.port",
+            "prometheus.service.create",
+        }
+    ),
+    free_form=frozenset({"controller.config.entries", "controller.topologySpreadConstraints"}),
+)
+
+# TLS 1.3 only towards clients of NGINX (nginx's ssl_protocols syntax).
+NGINX_SSL_PROTOCOLS = "TLSv1.3"
+
+
+def zone_spread(labels: dict[str, str], max_skew: int = 1) -> list[dict[str, Any]]:
+    """Spread pods over availability zones (soft: a lost zone must not block scheduling) and hosts."""
+    return [
+        {
+            "maxSkew": max_skew,
+            "topologyKey": "topology.kubernetes.io/zone",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": labels},
+        },
+        {
+            "maxSkew": max_skew,
+            "topologyKey": "kubernetes.io/hostname",
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": labels},
+        },
+    ]
+
+
+@dataclass(frozen=True)
+class NginxIngressSettings:
+    """NGINX as the cluster's public ingress, reached by the ALB on fixed NodePorts."""
+
+    release: str
+    replicas: int
+    min_available: int
+    default_tls_secret: str  # "<namespace>/<name>": presented to the ALB (which sends no SNI)
+    http_node_port: int
+    https_node_port: int
+    hsts_max_age_seconds: int
+    ingress_class: str = "nginx"
+    metrics_port: int = 9113
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "controller": {
+                "kind": "deployment",
+                "replicaCount": self.replicas,
+                "ingressClass": {"name": self.ingress_class, "create": True},
+                "config": {
+                    # ConfigMap data: strings only.
+                    "entries": {
+                        "lb-method": "least_conn",
+                        "ssl-protocols": NGINX_SSL_PROTOCOLS,
+                        "ssl-redirect": "true",
+                        "redirect-to-https": "false",
+                        "http-redirect-code": "301",
+                        "hsts": "true",
+                        "hsts-max-age": str(self.hsts_max_age_seconds),
+                        "hsts-include-subdomains": "true",
+                        "hsts-behind-proxy": "false",
+                        "server-tokens": "false",
+                    }
+                },
+                "defaultTLS": {"secret": self.default_tls_secret},
+                "wildcardTLS": {"secret": self.default_tls_secret},
+                "healthStatus": True,
+                "healthStatusURI": "/nginx-health",
+                "enableLatencyMetrics": True,
+                "readOnlyRootFilesystem": True,
+                "podDisruptionBudget": (
+                    {"enabled": True, "minAvailable": self.min_available}
+                    if self.min_available > 0
+                    else {"enabled": False}
+                ),
+                "topologySpreadConstraints": zone_spread(
+                    {"app.kubernetes.io/name": "nginx-ingress", "app.kubernetes.io/instance": self.release}
+                ),
+                "priorityClassName": "system-cluster-critical",
+                "resources": {
+                    "requests": {"cpu": "500m", "memory": "512Mi"},
+                    "limits": {"cpu": "2000m", "memory": "2Gi"},
+                },
+                "service": {
+                    "type": "NodePort",
+                    "externalTrafficPolicy": "Local",
+                    "httpPort": {"nodePort": self.http_node_port},
+                    "httpsPort": {"nodePort": self.https_node_port},
+                },
+            },
+            "prometheus": {"create": True, "port": self.metrics_port, "service": {"create": True}},
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# cert-manager (cert-manager/cert-manager, deploy/charts/cert-manager @ v1.21.1; strict schema)
+# ---------------------------------------------------------------------------------------------
+CERT_MANAGER = ChartPin(
+    chart="cert-manager",
+    version="v1.21.1",
+    repository="https://charts.jetstack.io",
+    app_version="v1.21.1",
+    known_keys=frozenset(
+        {
+            "crds.enabled",
+            "crds.keep",
+            "replicaCount",
+            "podDisruptionBudget.enabled",
+            "podDisruptionBudget.minAvailable",
+            "serviceAccount.create",
+            "serviceAccount.name",
+            "serviceAccount.annotations",
+            "webhook.replicaCount",
+            "webhook.podDisruptionBudget.enabled",
+            "webhook.podDisruptionBudget.minAvailable",
+            "cainjector.replicaCount",
+            "prometheus.enabled",
+            "dns01RecursiveNameserversOnly",
+            "dns01RecursiveNameservers",
+        }
+    ),
+    free_form=frozenset({"serviceAccount.annotations"}),
+)
+
+
+@dataclass(frozen=True)
+class CertManagerSettings:
+    service_account: str
+    role_arn: pulumi.Input[str]
+    replicas: int = 1
+
+    def values(self) -> dict[str, Any]:
+        ha = self.replicas > 1
+        return {
+            "crds": {"enabled": True, "keep": True},
+            "replicaCount": self.replicas,
+            "podDisruptionBudget": {"enabled": True, "minAvailable": 1} if ha else {"enabled": False},
+            "serviceAccount": {
+                "create": True,
+                "name": self.service_account,
+                "annotations": {"eks.amazonaws.com/role-arn": self.role_arn},
+            },
+            "webhook": {
+                "replicaCount": self.replicas,
+                "podDisruptionBudget": {"enabled": True, "minAvailable": 1} if ha else {"enabled": False},
+            },
+            "cainjector": {"replicaCount": self.replicas},
+            "prometheus": {"enabled": True},
+            # DNS-01 self-checks ask public resolvers, not the VPC resolver (which may see a private zone).
+            "dns01RecursiveNameserversOnly": True,
+            "dns01RecursiveNameservers": "8.8.8.8:53,1.1.1.1:53",
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Kong (Kong/charts, charts/kong @ kong-3.4.1): DB-less, with the Kong Ingress Controller.
+# ---------------------------------------------------------------------------------------------
+KONG = ChartPin(
+    chart="kong",
+    version="3.4.1",
+    repository="https://charts.konghq.com",
+    app_version="3.9",
+    known_keys=frozenset(
+        {
+            "env.database",
+            "env.nginx_worker_processes",
+            "env.trusted_ips",
+            "env.real_ip_header",
+            "env.real_ip_recursive",
+            "replicaCount",
+            "podDisruptionBudget.enabled",
+            "podDisruptionBudget.minAvailable",
+            "topologySpreadConstraints",
+            "resources.requests.cpu",
+            "resources.requests.memory",
+            "resources.limits.cpu",
+            "resources.limits.memory",
+            "proxy.enabled",
+            "proxy.type",
+            "proxy.nameOverride",
+            "proxy.http.enabled",
+            "proxy.http.servicePort",
+            "proxy.http.containerPort",
+            "proxy.tls.enabled",
+            "admin.enabled",
+            "admin.type",
+            "admin.http.enabled",
+            "manager.enabled",
+            "portal.enabled",
+            "portalapi.enabled",
+            "status.enabled",
+            "ingressController.enabled",
+            "ingressController.ingressClass",
+            "ingressController.createIngressClass",
+        }
+    ),
+    free_form=frozenset({"topologySpreadConstraints"}),
+)
+# Images: the chart's own tags for its appVersion (kong:3.9, kong/kubernetes-ingress-controller:3.5); pin a
+# patch release here once its image is confirmed in the registry.
+
+
+@dataclass(frozen=True)
+class KongSettings:
+    release: str
+    replicas: int
+    min_available: int
+    proxy_service: str
+    proxy_port: int = 8000
+    ingress_class: str = "kong"
+    # Proxies whose X-Forwarded-For Kong believes (ALB and NGINX, inside the VPC): per-IP limits then count
+    # the real client, not NGINX's pod address.
+    trusted_cidrs: tuple[str, ...] = ()
+
+    def values(self) -> dict[str, Any]:
+        env: dict[str, Any] = {"database": "off", "nginx_worker_processes": "2"}
+        if self.trusted_cidrs:
+            env.update(
+                {
+                    "trusted_ips": ",".join(self.trusted_cidrs),
+                    "real_ip_header": "X-Forwarded-For",
+                    "real_ip_recursive": "on",
+                }
+            )
+        return {
+            "env": env,
+            "replicaCount": self.replicas,
+            "podDisruptionBudget": (
+                {"enabled": True, "minAvailable": self.min_available} if self.min_available > 0 else {"enabled": False}
+            ),
+            "topologySpreadConstraints": zone_spread(
+                {"app.kubernetes.io/name": "kong", "app.kubernetes.io/instance": self.release}
+            ),
+            "resources": {
+                "requests": {"cpu": "500m", "memory": "512Mi"},
+                "limits": {"cpu": "2000m", "memory": "2Gi"},
+            },
+            # Reached only by NGINX inside the cluster: a ClusterIP Service on the proxy port itself.
+            "proxy": {
+                "enabled": True,
+                "type": "ClusterIP",
+                "nameOverride": self.proxy_service,
+                "http": {"enabled": True, "servicePort": self.proxy_port, "containerPort": self.proxy_port},
+                "tls": {"enabled": False},
+            },
+            # The admin API listens on localhost only (for the controller sidecar): no Service, no GUI.
+            "admin": {"enabled": False, "type": "ClusterIP", "http": {"enabled": False}},
+            "manager": {"enabled": False},
+            "portal": {"enabled": False},
+            "portalapi": {"enabled": False},
+            "status": {"enabled": True},
+            "ingressController": {
+                "enabled": True,
+                "ingressClass": self.ingress_class,
+                "createIngressClass": True,
+            },
+        }
+
+
+ALL_CHARTS: tuple[ChartPin, ...] = (CLUSTER_AUTOSCALER, EXTERNAL_SECRETS, NGINX_INGRESS, CERT_MANAGER, KONG)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -167,9 +167,14 @@ def run_plan(stack: str, config_file: Path | None, out: Path | None) -> dict[str
         for p in (schema.validate(manifests.manifest(r), version) for r in resources if manifests.is_manifest(r))
         if p is not None
     ]
-    if problems:
-        for problem in problems:
-            typer.echo(f"error: manifest does not match the Kubernetes {version} schema: {problem}", err=True)
+    errors = [f"manifest does not match the Kubernetes {version} schema: {p}" for p in problems]
+    errors += [
+        f"{len(urns)} resources declare the Kubernetes object {key}: {', '.join(urns)}"
+        for key, urns in sorted(manifests.duplicates(resources).items())
+    ]
+    if errors:
+        for line in errors:
+            typer.echo(f"error: {line}", err=True)
         raise typer.Exit(EXIT_FAILED)
     return {
         "stack": stack,

@@ -19,7 +19,7 @@ import typing
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -610,14 +610,183 @@ class DatastoresConfig(_Model):
 
 
 # ---------------------------------------------------------------------------------------------
+# The edge (issue 3): public load balancer + WAF, NGINX ingress, cert-manager, Kong gateway.
+# ---------------------------------------------------------------------------------------------
+# Let's Encrypt's ACME directories (https://letsencrypt.org/docs/staging-environment/).
+ACME_SERVERS: dict[str, str] = {
+    "staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+    "production": "https://acme-v02.api.letsencrypt.org/directory",
+}
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_EMAIL = re.compile(r"^[^@\s]+@([a-z0-9-]+\.)+[a-z]{2,63}$")
+_K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_ROUTE_PATH = re.compile(r"^/[a-z0-9][a-z0-9/_-]*$")
+RESERVED_GATEWAY_PATHS = ("/health",)
+
+
+def _k8s_name(value: str) -> str:
+    if not _K8S_NAME.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes name (lower-case letters, digits and '-', at most 63)")
+    return value
+
+
+K8sName = Annotated[str, AfterValidator(_k8s_name)]
+
+
+class IngressConfig(_Model):
+    """The public entry: ALB + WAF in front of NGINX, certificates from ACM (ALB) and Let's Encrypt (NGINX)."""
+
+    hostnames: tuple[str, ...]
+    dns_zone_id: str
+    dns_zone_name: str
+    acme_email: str
+    acme_environment: Literal["staging", "production"] = "staging"
+    replicas: int = Field(2, ge=1, le=20)
+    min_available: int = Field(1, ge=0, le=19, description="NGINX pods the PodDisruptionBudget keeps (0: no PDB)")
+    waf_rate_limit: int = Field(2000, ge=10, le=2_000_000_000, description="requests per IP per 5 minutes")
+    hsts_max_age_seconds: int = Field(31_536_000, ge=300, le=63_072_000)
+    cert_manager_replicas: int = Field(1, ge=1, le=5)
+    waf_log_retention_days: RetentionDays = 365
+
+    @field_validator("hostnames")
+    @classmethod
+    def _hostnames(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("at least one public hostname is needed")
+        for host in value:
+            if not _HOSTNAME.match(host):
+                raise ValueError(f"{host!r} is not a lower-case DNS hostname like api.example.com")
+        if len(set(value)) != len(value):
+            raise ValueError("a hostname is listed twice")
+        return value
+
+    @field_validator("dns_zone_id")
+    @classmethod
+    def _zone_id(cls, value: str) -> str:
+        if not _ZONE_ID.match(value):
+            raise ValueError(f"{value!r} is not a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ")
+        return value
+
+    @field_validator("dns_zone_name")
+    @classmethod
+    def _zone_name(cls, value: str) -> str:
+        value = value.removesuffix(".")
+        if not _HOSTNAME.match(value):
+            raise ValueError(f"{value!r} is not a DNS zone name like example.com")
+        return value
+
+    @field_validator("acme_email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError(f"{value!r} is not an e-mail address (Let's Encrypt sends expiry notices there)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IngressConfig:
+        for host in self.hostnames:
+            if host != self.dns_zone_name and not host.endswith(f".{self.dns_zone_name}"):
+                raise _KeyedError("hostnames", f"{host} is not inside the DNS zone {self.dns_zone_name}")
+        if self.min_available >= self.replicas:
+            raise _KeyedError(
+                "minAvailable", f"{self.min_available} must be below replicas ({self.replicas}) or nodes cannot drain"
+            )
+        return self
+
+    @property
+    def acme_server(self) -> str:
+        return ACME_SERVERS[self.acme_environment]
+
+
+class GatewayRouteConfig(_Model):
+    """One public path of the API gateway, proxied to a Kubernetes Service."""
+
+    name: K8sName
+    path: str
+    service: K8sName
+    port: int = Field(ge=1, le=65535)
+    jwt: bool = True
+    limit_by: Literal["consumer", "ip"] = "consumer"
+    requests_per_minute: int = Field(600, ge=1, le=1_000_000)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not _ROUTE_PATH.match(value) or value.endswith("/"):
+            raise ValueError(f"{value!r} is not a path like /users (lower-case, no trailing slash)")
+        if value in RESERVED_GATEWAY_PATHS:
+            raise ValueError(f"{value} is the gateway's own health route")
+        return value
+
+    @model_validator(mode="after")
+    def _identity(self) -> GatewayRouteConfig:
+        if self.limit_by == "consumer" and not self.jwt:
+            raise _KeyedError("limitBy", "consumer needs jwt: true (without a token there is no consumer); use ip")
+        return self
+
+
+class GatewayConsumerConfig(_Model):
+    """An OAuth 2.0 client known to Kong: its JWT credential lives in a Secret (by name, never inline)."""
+
+    username: K8sName
+    credential_secret: K8sName
+    requests_per_minute: int | None = Field(None, ge=1, le=1_000_000)
+
+
+DEFAULT_GATEWAY_ROUTES: tuple[GatewayRouteConfig, ...] = (
+    GatewayRouteConfig(
+        name="auth", path="/auth", service="user-service", port=8001, jwt=False, limit_by="ip", requests_per_minute=30
+    ),
+    GatewayRouteConfig(name="users", path="/users", service="user-service", port=8001),
+    GatewayRouteConfig(name="analytics", path="/analytics", service="analytics", port=8002),
+)
+
+
+class GatewayConfig(_Model):
+    """Kong (DB-less, with its ingress controller) behind NGINX."""
+
+    replicas: int = Field(2, ge=1, le=20)
+    min_available: int = Field(1, ge=0, le=19)
+    access_token_ttl_seconds: int = Field(900, ge=60, le=3600)
+    refresh_token_ttl_seconds: int = Field(604_800, ge=3600, le=2_592_000)
+    global_requests_per_minute: int = Field(1200, ge=1, le=1_000_000, description="per client IP, all routes")
+    routes: tuple[GatewayRouteConfig, ...] = DEFAULT_GATEWAY_ROUTES
+    consumers: tuple[GatewayConsumerConfig, ...] = (
+        GatewayConsumerConfig(username="web-app", credential_secret="kong-jwt-web-app"),
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GatewayConfig:
+        if self.min_available >= self.replicas:
+            raise _KeyedError(
+                "minAvailable", f"{self.min_available} must be below replicas ({self.replicas}) or nodes cannot drain"
+            )
+        if self.refresh_token_ttl_seconds <= self.access_token_ttl_seconds:
+            raise _KeyedError("refreshTokenTtlSeconds", "a refresh token must outlive the access token")
+        if not self.routes:
+            raise _KeyedError("routes", "at least one route is needed")
+        for attr, label in (("name", "name"), ("path", "path")):
+            seen = [getattr(r, attr) for r in self.routes]
+            dupes = sorted({v for v in seen if seen.count(v) > 1})
+            if dupes:
+                raise _KeyedError("routes", f"route {label} {dupes[0]} is used twice")
+        ports: dict[str, int] = {}
+        for route in self.routes:
+            if ports.setdefault(route.service, route.port) != route.port:
+                raise _KeyedError("routes", f"service {route.service} is given two ports")
+        names = [c.username for c in self.consumers]
+        if len(set(names)) != len(names):
+            raise _KeyedError("consumers", "a consumer username is listed twice")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
 # Services (issue 5): the seed's three services, each one ServiceDeployment (components/service.py).
 # Adding a service is an entry under ``platform:services.deployments``. Names shared with the edge
 # (Kong) and the datastores (External Secrets) are the constants below.
 # ---------------------------------------------------------------------------------------------
-GATEWAY_NAMESPACE = "kong"  # Kong's namespace; only its proxy pods may call the services
-GATEWAY_POD_LABELS: dict[str, str] = {"app.kubernetes.io/name": "kong"}
-# Kong balances each Service's pods by least connections (the edge's KongUpstreamPolicy).
-GATEWAY_SERVICE_ANNOTATIONS: dict[str, str] = {"konghq.com/upstream-policy": "least-connections"}
+GATEWAY_POD_LABELS: dict[str, str] = {"app.kubernetes.io/name": "kong"}  # the kong chart's proxy pods
 MONITORING_NAMESPACE = "monitoring"  # Prometheus scrapes the services from here
 PROMETHEUS_POD_LABELS: dict[str, str] = {"app.kubernetes.io/name": "prometheus"}
 
@@ -947,6 +1116,8 @@ class PlatformConfig(_Model):
     workloads: WorkloadsConfig = WorkloadsConfig()
     protection: ProtectionConfig = ProtectionConfig()
     datastores: DatastoresConfig = DatastoresConfig()
+    ingress: IngressConfig | None = None  # no public entry (and no gateway) when absent
+    gateway: GatewayConfig = GatewayConfig()
     services: ServicesConfig = ServicesConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
 
@@ -974,6 +1145,39 @@ class PlatformConfig(_Model):
             raise _KeyedError("cluster.serviceCidr", f"{service} overlaps the VPC block {vpc}")
         return self
 
+    @model_validator(mode="after")
+    def _services_meet_the_gateway(self) -> PlatformConfig:
+        """Kong's routes point at services that exist, on their ports; the tokens a service issues live
+        exactly as long as Kong accepts them."""
+        services = self.services.enabled
+        for index, route in enumerate(self.gateway.routes):
+            target = services.get(route.service)
+            if target is None:
+                raise _KeyedError(
+                    f"gateway.routes[{index}].service",
+                    f"route {route.name} points at {route.service}, which is not a service "
+                    f"(services: {', '.join(services)})",
+                )
+            if target.port != route.port:
+                raise _KeyedError(
+                    f"gateway.routes[{index}].port",
+                    f"route {route.name} uses port {route.port}; {route.service} listens on {target.port}",
+                )
+        for name, service in services.items():
+            if service.tokens is None:
+                continue
+            pairs = (
+                ("accessTokenTtl", service.tokens.access_token_ttl, self.gateway.access_token_ttl_seconds),
+                ("refreshTokenTtl", service.tokens.refresh_token_ttl, self.gateway.refresh_token_ttl_seconds),
+            )
+            for key, ttl, gateway_seconds in pairs:
+                if duration_seconds(ttl) != gateway_seconds:
+                    raise _KeyedError(
+                        f"services.deployments.{name}.tokens.{key}",
+                        f"{ttl} differs from the gateway's {gateway_seconds} s (platform:gateway); they must agree",
+                    )
+        return self
+
     @property
     def name_prefix(self) -> str:
         """``<project>-<environment>``: the prefix of every physical name."""
@@ -992,18 +1196,45 @@ TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
             "logRetentionDays": 30,
         },
         "protection": {"protect": False, "deletionProtection": False},
+        "ingress": {
+            "acmeEnvironment": "staging",
+            "replicas": 1,
+            "minAvailable": 0,
+            "wafRateLimit": 1000,
+            "wafLogRetentionDays": 30,
+        },
+        "gateway": {"replicas": 1, "minAvailable": 0},
     },
     Environment.STAGING: {
         "network": {"availabilityZones": 3, "natGateways": "single", "flowLogs": {"retentionDays": 90}},
         "cluster": {"nodeGroup": {"minSize": 2, "desiredSize": 3, "maxSize": 6}, "logRetentionDays": 90},
         "protection": {"protect": True, "deletionProtection": True},
+        "ingress": {
+            "acmeEnvironment": "staging",
+            "replicas": 2,
+            "minAvailable": 1,
+            "wafRateLimit": 2000,
+            "wafLogRetentionDays": 90,
+        },
+        "gateway": {"replicas": 2, "minAvailable": 1},
     },
     Environment.PROD: {
         "network": {"availabilityZones": 3, "natGateways": "onePerAz", "flowLogs": {"retentionDays": 365}},
         "cluster": {"nodeGroup": {"minSize": 3, "desiredSize": 3, "maxSize": 10}, "logRetentionDays": 365},
         "protection": {"protect": True, "deletionProtection": True},
+        "ingress": {
+            "acmeEnvironment": "production",
+            "replicas": 3,
+            "minAvailable": 2,
+            "wafRateLimit": 2000,
+            "certManagerReplicas": 2,
+            "wafLogRetentionDays": 365,
+        },
+        "gateway": {"replicas": 3, "minAvailable": 2},
     },
 }
+# Sections a stack may leave out entirely; their tier defaults apply only when the stack has them.
+OPTIONAL_SECTIONS: tuple[str, ...] = ("ingress",)
 
 
 # Datastores per environment (merged into TIER_DEFAULTS; kept apart so other areas' entries stay untouched).
@@ -1120,12 +1351,20 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
         if typing.get_origin(model) is dict:  # a mapping of free names to models: step into the model
             model = typing.get_args(model)[1]
             continue
+        if isinstance(part, int):
+            continue
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return []
         field = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
         if field is None:
             return []
         model = field.annotation
+        if typing.get_origin(model) is dict:  # the next part is a free name (a key of the mapping)
+            continue
+        # Optional sections and lists of models: walk into the model they hold.
+        inner = [a for a in get_args(model) if isinstance(a, type) and issubclass(a, BaseModel)]
+        if inner:
+            model = inner[0]
     if isinstance(model, type) and issubclass(model, BaseModel):
         return sorted(f.alias or n for n, f in model.model_fields.items())
     return []
@@ -1169,7 +1408,8 @@ def build_config(values: Mapping[str, Any]) -> PlatformConfig:
         environment = Environment(env_value)
     except ValueError:
         raise ConfigError(f"{NAMESPACE}:environment: {env_value!r} is not allowed (allowed: {allowed_envs})") from None
-    merged = _deep_merge(TIER_DEFAULTS[environment], values)
+    defaults = {k: v for k, v in TIER_DEFAULTS[environment].items() if k not in OPTIONAL_SECTIONS or k in values}
+    merged = _deep_merge(defaults, values)
     try:
         return PlatformConfig.model_validate(merged)
     except ValidationError as err:

@@ -22,6 +22,8 @@ from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
 from components.datastores.redis import PORT as REDIS_PORT
 from components.datastores.redis import Redis, RedisArgs
 from components.delivery import Delivery, DeliveryArgs
+from components.gateway import KONG_NAMESPACE, Gateway, GatewayArgs, GatewayConsumer, GatewayRoute
+from components.ingress import Ingress, IngressArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs, SubnetLayout, subnet_layout
 from components.service import AnalysisSpec, EgressTarget, PeerPods, SecretEnv, ServiceDeployment, ServiceDeploymentArgs
@@ -29,9 +31,7 @@ from components.workload_namespace import WorkloadNamespace, WorkloadNamespaceAr
 from infra.aws_context import AwsContext
 from infra.config import (
     DATASTORE_ENDPOINTS,
-    GATEWAY_NAMESPACE,
     GATEWAY_POD_LABELS,
-    GATEWAY_SERVICE_ANNOTATIONS,
     MONITORING_NAMESPACE,
     PROMETHEUS_POD_LABELS,
     PlatformConfig,
@@ -47,6 +47,8 @@ class Platform:
     network: Network
     cluster: Cluster
     datastores: Datastores | None = None
+    ingress: Ingress | None = None
+    gateway: Gateway | None = None
     services: Services | None = None
 
 
@@ -151,7 +153,8 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     )
 
     datastores = build_datastores(cfg, network, cluster, context, primary)
-    services = build_services(cfg, layout, cluster, context, primary, datastores)
+    ingress, gateway = _edge(cfg, context, network, cluster, datastores.secrets.namespace, with_primary)
+    services = build_services(cfg, layout, cluster, context, primary, datastores, gateway)
 
     pulumi.export("environment", cfg.environment.value)
     pulumi.export("vpcId", network.vpc_id)
@@ -160,7 +163,93 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     pulumi.export("clusterEndpoint", cluster.endpoint)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
-    return Platform(network=network, cluster=cluster, datastores=datastores, services=services)
+    return Platform(
+        network=network, cluster=cluster, datastores=datastores, ingress=ingress, gateway=gateway, services=services
+    )
+
+
+def _edge(
+    cfg: PlatformConfig,
+    context: AwsContext,
+    network: Network,
+    cluster: Cluster,
+    service_namespace: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[Ingress | None, Gateway | None]:
+    """The public entry (ALB + WAF + NGINX + cert-manager) and the Kong gateway behind it, if configured."""
+    edge = cfg.ingress
+    if edge is None:
+        return None, None
+    ingress = Ingress(
+        "ingress",
+        IngressArgs(
+            name_prefix=cfg.name_prefix,
+            aws=context,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            node_security_group_id=cluster.cluster_security_group_id,
+            node_autoscaling_group_name=cluster.node_autoscaling_group_name,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer_url=cluster.oidc_issuer_url,
+            kubernetes_provider=cluster.provider,
+            hostnames=edge.hostnames,
+            dns_zone_id=edge.dns_zone_id,
+            dns_zone_name=edge.dns_zone_name,
+            acme_email=edge.acme_email,
+            acme_server=edge.acme_server,
+            cluster_issuer_name=f"letsencrypt-{edge.acme_environment}",
+            replicas=edge.replicas,
+            min_available=edge.min_available,
+            waf_rate_limit=edge.waf_rate_limit,
+            hsts_max_age_seconds=edge.hsts_max_age_seconds,
+            cert_manager_replicas=edge.cert_manager_replicas,
+            waf_log_retention_days=edge.waf_log_retention_days,
+            deletion_protection=cfg.protection.deletion_protection,
+            protect=cfg.protection.protect,
+        ),
+        opts=opts,
+    )
+    gw = cfg.gateway
+    gateway = Gateway(
+        "gateway",
+        GatewayArgs(
+            kubernetes_provider=cluster.provider,
+            hostnames=edge.hostnames,
+            public_ingress_class=ingress.ingress_class_name,
+            trusted_cidrs=(cfg.network.cidr,),
+            service_namespace=service_namespace,
+            routes=[
+                GatewayRoute(
+                    name=r.name,
+                    path=r.path,
+                    service=r.service,
+                    port=r.port,
+                    jwt=r.jwt,
+                    limit_by=r.limit_by,
+                    requests_per_minute=r.requests_per_minute,
+                )
+                for r in gw.routes
+            ],
+            consumers=[
+                GatewayConsumer(
+                    username=c.username,
+                    credential_secret=c.credential_secret,
+                    requests_per_minute=c.requests_per_minute,
+                )
+                for c in gw.consumers
+            ],
+            replicas=gw.replicas,
+            min_available=gw.min_available,
+            access_token_ttl_seconds=gw.access_token_ttl_seconds,
+            refresh_token_ttl_seconds=gw.refresh_token_ttl_seconds,
+            global_requests_per_minute=gw.global_requests_per_minute,
+        ),
+        opts=opts,
+    )
+    pulumi.export("publicHostnames", list(edge.hostnames))
+    pulumi.export("loadBalancerDnsName", ingress.load_balancer_dns_name)
+    pulumi.export("webAclArn", ingress.web_acl_arn)
+    return ingress, gateway
 
 
 def _zone(names: list[str], index: int, region: str) -> str:
@@ -323,6 +412,7 @@ def build_services(
     context: AwsContext,
     primary: aws.Provider,
     datastores: Datastores,
+    gateway: Gateway | None,
 ) -> Services:
     """The add-ons the services' objects need (Prometheus Operator and Prometheus, metrics-server, Argo
     Rollouts), the guard rails of the services' namespace (made by the datastores' External Secrets,
@@ -371,6 +461,9 @@ def build_services(
                 f"platform:services: datastore {store} is expected as Secret {endpoint.secret} on port "
                 f"{endpoint.port}; the datastores deliver {sorted(delivered)} and listen on {ports[store]}"
             )
+    # Only Kong's proxy pods may call the services' ports; Kong balances each by least connections.
+    kong = PeerPods(KONG_NAMESPACE, GATEWAY_POD_LABELS) if gateway is not None else None
+    balanced = {"konghq.com/upstream-policy": gateway.upstream_policy_name} if gateway is not None else {}
     analysis = cfg.services.analysis
     prometheus = f"http://kube-prometheus-stack-prometheus.{MONITORING_NAMESPACE}.svc.cluster.local:9090"
     deployments: dict[str, ServiceDeployment] = {}
@@ -418,8 +511,8 @@ def build_services(
                 oidc_issuer_url=cluster.oidc_issuer_url,
                 scrapers=PeerPods(MONITORING_NAMESPACE, PROMETHEUS_POD_LABELS),
                 dns=CLUSTER_DNS,
-                gateway=PeerPods(GATEWAY_NAMESPACE, GATEWAY_POD_LABELS) if svc.port is not None else None,
-                service_annotations=GATEWAY_SERVICE_ANNOTATIONS if svc.port is not None else {},
+                gateway=kong if svc.port is not None else None,
+                service_annotations=balanced if svc.port is not None else {},
                 datastore_egress=[EgressTarget(store, layout.data, e.port) for store, e in stores],
                 aws_api_cidrs=[cfg.network.cidr],
                 aws_permissions=[

@@ -28,6 +28,9 @@ TYPICAL_SECONDS: dict[str, float] = {
     "aws:iam/role:Role": 3,
     "aws:kms/key:Key": 5,
     "kubernetes:helm.sh/v3:Release": 90,
+    "aws:lb/loadBalancer:LoadBalancer": 180,
+    "aws:acm/certificateValidation:CertificateValidation": 300,  # DNS propagation + ACM's check
+    "kubernetes:cert-manager.io/v1:Certificate": 180,  # awaited (pulumi.com/waitFor): DNS-01 + issuance
 }
 DEFAULT_SECONDS = 2.0
 

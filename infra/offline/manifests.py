@@ -45,6 +45,21 @@ def manifest(resource: dict[str, Any]) -> dict[str, Any]:
     return ordered
 
 
+def identity(obj: dict[str, Any]) -> str:
+    """``Kind/namespace/name``: what the API server keys an object by (group aside)."""
+    meta = obj.get("metadata") or {}
+    return f"{obj.get('kind')}/{meta.get('namespace') or '-'}/{meta.get('name')}"
+
+
+def duplicates(resources: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Kubernetes objects declared by more than one resource (they would fight over one object)."""
+    owners: dict[str, list[str]] = {}
+    for resource in resources:
+        if is_manifest(resource):
+            owners.setdefault(identity(manifest(resource)), []).append(resource["urn"])
+    return {key: urns for key, urns in owners.items() if len(urns) > 1}
+
+
 def _redact(value: Any) -> Any:
     if is_secret_placeholder(value):
         return REDACTED

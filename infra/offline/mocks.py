@@ -21,6 +21,8 @@ from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
 DEFAULT_REGION = "us-east-1"
+# Route 53 zone ids of Application Load Balancers per region (ELB endpoints and quotas page).
+ALB_HOSTED_ZONE_IDS = {"us-east-1": "Z35SXDOTRQ7X7K", "us-west-2": "Z1H1FL5HABSF5", "eu-west-1": "Z32O12XQLNTSW2"}
 ZONE_LETTERS = {"us-east-1": "abcdef", "us-west-2": "abcd", "eu-west-1": "abc", "eu-central-1": "abc"}
 
 
@@ -51,6 +53,7 @@ _ID_PREFIX = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
     # datastores
     "aws:mq/broker:Broker": "b-",
+    "aws:route53/record:Record": "",
 }
 # ARN resource part by type (service, resource-path builder from (id, outputs)).
 _ARN: dict[str, tuple[str, Callable[[str, dict[str, Any]], str]]] = {
@@ -78,6 +81,11 @@ _ARN: dict[str, tuple[str, Callable[[str, dict[str, Any]], str]]] = {
     "aws:docdb/clusterParameterGroup:ClusterParameterGroup": ("rds", lambda i, o: f"cluster-pg:{o['name']}"),
     "aws:docdb/subnetGroup:SubnetGroup": ("rds", lambda i, o: f"subgrp:{o['name']}"),
     "aws:secretsmanager/secret:Secret": ("secretsmanager", lambda i, o: f"secret:{o['name']}-{digest(o['name'])[:6]}"),
+    "aws:acm/certificate:Certificate": ("acm", lambda i, o: f"certificate/{i}"),
+    "aws:lb/loadBalancer:LoadBalancer": ("elasticloadbalancing", lambda i, o: f"loadbalancer/app/{o['name']}/{i[:16]}"),
+    "aws:lb/targetGroup:TargetGroup": ("elasticloadbalancing", lambda i, o: f"targetgroup/{o['name']}/{i[:16]}"),
+    "aws:lb/listener:Listener": ("elasticloadbalancing", lambda i, o: f"listener/app/x/{i[:16]}/{i[16:]}"),
+    "aws:wafv2/webAcl:WebAcl": ("wafv2", lambda i, o: f"regional/webacl/{o['name']}/{i}"),
 }
 _GLOBAL_ARN = {  # IAM is global: no region in its ARNs
     "aws:iam/role:Role": lambda i, o: f"role/{o['name']}",
@@ -105,6 +113,8 @@ _AUTONAMED = {
     "aws:docdb/clusterParameterGroup:ClusterParameterGroup": "name",
     "aws:docdb/subnetGroup:SubnetGroup": "name",
     "aws:secretsmanager/secret:Secret": "name",
+    "aws:lb/loadBalancer:LoadBalancer": "name",
+    "aws:lb/targetGroup:TargetGroup": "name",
 }
 
 
@@ -355,6 +365,40 @@ def _secret_version(args: MockResourceArgs, outputs: dict[str, Any], seed: str, 
     return f"{outputs.get('secretId', '')}|{version}"
 
 
+def _acm_certificate(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    domains = [str(outputs.get("domainName", ""))] + [str(d) for d in outputs.get("subjectAlternativeNames") or []]
+    outputs["domainValidationOptions"] = [
+        {
+            "domainName": d,
+            "resourceRecordName": f"_{digest(d, 'name', length=32)}.{d}.",
+            "resourceRecordType": "CNAME",
+            "resourceRecordValue": f"_{digest(d, 'value', length=32)}.acm-validations.aws.",
+        }
+        for d in domains
+    ]
+    outputs["status"] = "ISSUED"
+    return f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-a{seed[15:17]}{seed[:1]}-{digest(seed)[:12]}"
+
+
+def _load_balancer(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str | None:
+    number = int(seed[:8], 16) % 10**10
+    outputs["dnsName"] = f"{outputs['name']}-{number}.{region}.elb.amazonaws.com"
+    outputs["zoneId"] = ALB_HOSTED_ZONE_IDS.get(region, "Z35SXDOTRQ7X7K")
+    return None
+
+
+def _route53_record(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    name = str(outputs.get("name", "")).rstrip(".")
+    outputs["fqdn"] = name
+    return f"{outputs.get('zoneId')}_{name}_{outputs.get('type')}"
+
+
+def _web_acl(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    outputs.setdefault("name", f"{args.name}-{seed[:7]}")
+    outputs["capacity"] = 1000
+    return f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-a{seed[15:17]}{seed[:1]}-{digest(seed)[:12]}"
+
+
 def _ecr_repository(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
     name = str(outputs.get("name") or args.name)
     outputs["name"] = name
@@ -388,5 +432,9 @@ _SPECIAL: dict[str, Callable[[MockResourceArgs, dict[str, Any], str, str], str |
     "aws:docdb/subnetGroup:SubnetGroup": _named,
     "aws:secretsmanager/secret:Secret": _secret,
     "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
+    "aws:acm/certificate:Certificate": _acm_certificate,
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:route53/record:Record": _route53_record,
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:ecr/repository:Repository": _ecr_repository,
 }

@@ -129,3 +129,19 @@ def test_plan_summary_names_components_and_output(tmp_path: Path) -> None:
     assert "aws:ec2/subnet:Subnet" in run.stdout
     assert load_plan(tmp_path)[0]["type"] == "pulumi:pulumi:Stack"
     assert "Estimated `pulumi up`" in run.stdout
+
+
+def test_two_resources_declaring_one_kubernetes_object_are_caught() -> None:
+    from infra.offline import manifests
+
+    def namespace(urn: str) -> dict[str, Any]:
+        return {
+            "urn": urn,
+            "type": "kubernetes:core/v1:Namespace",
+            "custom": True,
+            "inputs": {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}},
+        }
+
+    found = manifests.duplicates([namespace("urn:a"), namespace("urn:b")])
+    assert found == {"Namespace/-/apps": ["urn:a", "urn:b"]}
+    assert manifests.duplicates([namespace("urn:a")]) == {}

@@ -175,7 +175,11 @@ def test_services_have_their_ecr_repository_and_irsa_role(planned: Plan) -> None
         assert repo["inputs"]["imageTagMutability"] == "IMMUTABLE"
         assert repo.get("protect") is True
     oidc = next(r for r in resources if r["type"] == "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-    roles = [r for r in of_type(resources, "aws:iam/role:Role") if r["urn"].rsplit("::", 1)[-1].endswith("-irsa")]
+    roles = [
+        r
+        for r in of_type(resources, "aws:iam/role:Role")
+        if r["urn"].rsplit("::", 1)[-1] in {f"{s}-irsa" for s in SERVICES}
+    ]
     assert len(roles) == len(SERVICES)
     assert all(oidc["urn"] in r["dependencies"] for r in roles), "IRSA trust is built from the OIDC provider"
 
@@ -206,3 +210,31 @@ def test_services_wait_for_their_secrets_and_the_controllers(planned: Plan) -> N
     assert operator["type"] == "kubernetes:helm.sh/v3:Release"
     assert operator["urn"] in by_name["monitoring-grafana-password"]["dependencies"]
     assert by_name["monitoring-grafana-admin"]["urn"] in by_name["monitoring-kube-prometheus-stack"]["dependencies"]
+
+
+def test_kong_routes_reach_the_active_services_and_only_kong_may_call_them(planned: Plan) -> None:
+    out_dir, _ = planned("prod")
+    services = objects(out_dir, "Service")
+    routes = [i for i in objects(out_dir, "Ingress").values() if i["spec"].get("ingressClassName") == "kong"]
+    backends = {
+        (p["backend"]["service"]["name"], p["backend"]["service"]["port"]["number"])
+        for route in routes
+        if route["metadata"]["namespace"] == "apps"
+        for rule in route["spec"]["rules"]
+        for p in rule["http"]["paths"]
+    }
+    assert backends == set(WEB_PORTS.items())
+    (policy,) = objects(out_dir, "KongUpstreamPolicy").values()
+    for name, port in backends:
+        service = services[name]
+        assert service["metadata"]["namespace"] == "apps"
+        assert port in [p["port"] for p in service["spec"]["ports"]]
+        assert service["metadata"]["annotations"]["konghq.com/upstream-policy"] == policy["metadata"]["name"]
+    kong_pods = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kong"}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "kong"}},
+    }
+    policies = objects(out_dir, "NetworkPolicy")
+    for name in WEB_PORTS:
+        (rule,) = policies[f"{name}-from-gateway"]["spec"]["ingress"]
+        assert rule["from"] == [kong_pods]

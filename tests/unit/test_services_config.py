@@ -61,8 +61,15 @@ def test_a_fourth_service_is_a_few_lines_of_config() -> None:
     assert len(cfg.services.enabled) == 4
 
 
-def test_a_service_can_be_switched_off() -> None:
-    cfg = build_config(with_service("dev", "analytics", enabled=False))
+def test_a_service_can_be_switched_off_with_its_gateway_route() -> None:
+    values = with_service("dev", "analytics", enabled=False)
+    with pytest.raises(ConfigError, match=r"platform:gateway.routes\[2\].service: route analytics points at analytics"):
+        build_config(values)
+    routes = [
+        {"name": "auth", "path": "/auth", "service": "user-service", "port": 8001, "jwt": False, "limitBy": "ip"},
+        {"name": "users", "path": "/users", "service": "user-service", "port": 8001},
+    ]
+    cfg = build_config({**values, "gateway": {"routes": routes}})
     assert "analytics" not in cfg.services.enabled
 
 
@@ -185,6 +192,21 @@ def test_every_datastore_has_a_secret_and_a_port() -> None:
             with_service("prod", "Bad_Name", runtime="x", port=9000, image={"blue": "1"}),
             "platform:services.deployments.Bad_Name",
             "not a service name",
+        ),
+        (
+            with_service("prod", "analytics", port=8012),
+            "platform:gateway.routes[2].port",
+            "route analytics uses port 8002; analytics listens on 8012",
+        ),
+        (
+            {"environment": "prod", "gateway": {"accessTokenTtlSeconds": 600}},
+            "platform:services.deployments.user-service.tokens.accessTokenTtl",
+            "differs from the gateway's 600 s",
+        ),
+        (
+            with_service("prod", "user-service", tokens={"refreshTokenTtl": "30d"}),
+            "platform:services.deployments.user-service.tokens.refreshTokenTtl",
+            "must agree",
         ),
         (
             {"environment": "prod", "services": {"scaleDownDelaySeconds": 60}},

@@ -1,0 +1,549 @@
+"""The public entry: ALB + WAF in front of NGINX Inc's ingress controller, certificates from ACM and Let's Encrypt.
+
+Chain (see README "Edge")::
+
+    client --TLS 1.3 only (ACM certificate)--> ALB [WAFv2 web ACL] --HTTPS (Let's Encrypt certificate)-->
+    NGINX on fixed NodePorts (TLS 1.3 only, least_conn, HSTS) --> Kong proxy :8000 --> services
+
+- WAFv2 cannot sit on a Network Load Balancer, so the public load balancer is an internet-facing ALB in the
+  public subnets. It terminates the client's TLS with an ACM certificate (an ALB cannot present a
+  certificate that cert-manager keeps in a Kubernetes Secret) under ``ELBSecurityPolicy-TLS13-1-3-2021-06``
+  (TLS 1.3 only), answers port 80 with a 301 to HTTPS, and adds the HSTS header.
+- The ALB re-encrypts to NGINX. NGINX presents the Let's Encrypt certificate (issued by cert-manager through
+  DNS-01 on Route 53) as its default and wildcard certificate, because the ALB sends no SNI to targets, and
+  accepts TLS 1.3 only. The target group balances by least outstanding requests; NGINX by ``least_conn``.
+- The ALB health check uses plain HTTP on the HTTP NodePort (``/nginx-health``): an ALB HTTPS health check
+  fails against a TLS 1.3-only target.
+- Security groups: the ALB admits 80/443 from anywhere and may only reach the nodes' two NodePorts; the
+  nodes admit those two ports from the ALB's group only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from infra import iam
+from infra.aws_context import AwsContext
+from infra.charts import CERT_MANAGER, NGINX_INGRESS, CertManagerSettings, NginxIngressSettings
+
+ALB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-3-2021-06"  # TLS 1.3 only, the client side of the ALB
+NGINX_NAMESPACE = "nginx-ingress"
+NGINX_RELEASE = "nginx-ingress"
+CERT_MANAGER_NAMESPACE = "cert-manager"
+CERT_MANAGER_SERVICE_ACCOUNT = "cert-manager"
+TLS_SECRET = "edge-tls"
+INGRESS_CLASS = "nginx"
+HEALTH_PATH = "/nginx-health"
+AWS_MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+)
+
+
+# The only security group (and rules) the policy pack lets admit the internet, on 80/443.
+PUBLIC_EXPOSURE_TAG = {"Exposure": "internet"}
+
+
+@dataclass(frozen=True)
+class IngressArgs:
+    name_prefix: str
+    aws: AwsContext
+    vpc_id: pulumi.Input[str]
+    public_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    node_security_group_id: pulumi.Input[str]
+    node_autoscaling_group_name: pulumi.Input[str]
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer_url: pulumi.Input[str]
+    kubernetes_provider: k8s.Provider
+    hostnames: Sequence[str]
+    dns_zone_id: str
+    dns_zone_name: str
+    acme_email: str
+    acme_server: str
+    cluster_issuer_name: str
+    replicas: int
+    min_available: int
+    waf_rate_limit: int
+    hsts_max_age_seconds: int
+    cert_manager_replicas: int = 1
+    waf_log_retention_days: int = 365
+    http_node_port: int = 30080
+    https_node_port: int = 30443
+    deletion_protection: bool = True
+    protect: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.hostnames:
+            raise ValueError("at least one public hostname is needed")
+        if self.min_available >= self.replicas:
+            raise ValueError("min_available must be below replicas")
+        for port in (self.http_node_port, self.https_node_port):
+            if not 30000 <= port <= 32767:
+                raise ValueError(f"{port} is outside the Kubernetes NodePort range 30000-32767")
+
+
+class Ingress(pulumi.ComponentResource):
+    load_balancer_arn: pulumi.Output[str]
+    load_balancer_dns_name: pulumi.Output[str]
+    web_acl_arn: pulumi.Output[str]
+    certificate_arn: pulumi.Output[str]
+    ingress_class_name: pulumi.Output[str]
+    cluster_issuer_name: pulumi.Output[str]
+    tls_secret: pulumi.Output[str]
+
+    def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:ingress:Ingress", name, None, opts)
+        issuer, certificate = self._cert_manager(name, args)
+        nginx = self._nginx(name, args, certificate)
+        alb, acm_arn = self._load_balancer(name, args, nginx)
+        acl = self._waf(name, args, alb)
+
+        self.load_balancer_arn = alb.arn
+        self.load_balancer_dns_name = alb.dns_name
+        self.web_acl_arn = acl.arn
+        self.certificate_arn = acm_arn
+        # Read through the release, so Ingresses of this class wait until the controller is installed.
+        self.ingress_class_name = nginx.name.apply(lambda _: INGRESS_CLASS)
+        self.cluster_issuer_name = issuer.id.apply(lambda _: args.cluster_issuer_name)
+        self.tls_secret = certificate.id.apply(lambda _: f"{NGINX_NAMESPACE}/{TLS_SECRET}")
+        self.register_outputs(
+            {
+                "load_balancer_arn": self.load_balancer_arn,
+                "load_balancer_dns_name": self.load_balancer_dns_name,
+                "web_acl_arn": self.web_acl_arn,
+                "certificate_arn": self.certificate_arn,
+                "ingress_class_name": self.ingress_class_name,
+                "cluster_issuer_name": self.cluster_issuer_name,
+                "tls_secret": self.tls_secret,
+            }
+        )
+
+    # -- cert-manager, the ACME issuer and the certificate NGINX presents -----------------------
+    def _cert_manager(
+        self, name: str, args: IngressArgs
+    ) -> tuple[k8s.apiextensions.CustomResource, k8s.apiextensions.CustomResource]:
+        child = pulumi.ResourceOptions(parent=self)
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        role = aws.iam.Role(
+            f"{name}-cert-manager-irsa",
+            description="cert-manager: DNS-01 challenges in the public zone (IRSA)",
+            assume_role_policy=iam.irsa_assume_role(
+                args.oidc_provider_arn, args.oidc_issuer_url, CERT_MANAGER_NAMESPACE, CERT_MANAGER_SERVICE_ACCOUNT
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-cert-manager-dns01",
+            role=role.id,
+            policy=iam.document(*dns01_statements(args.aws.partition, args.dns_zone_id, args.hostnames)),
+            opts=child,
+        )
+        namespace = _namespace(f"{name}-cert-manager-ns", CERT_MANAGER_NAMESPACE, on_cluster)
+        settings = CertManagerSettings(
+            service_account=CERT_MANAGER_SERVICE_ACCOUNT, role_arn=role.arn, replicas=args.cert_manager_replicas
+        )
+        release = k8s.helm.v3.Release(
+            f"{name}-cert-manager",
+            k8s.helm.v3.ReleaseArgs(
+                name="cert-manager",
+                chart=CERT_MANAGER.chart,
+                version=CERT_MANAGER.version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CERT_MANAGER.repository),
+                namespace=namespace.metadata.name,
+                values=settings.values(),
+                atomic=True,
+                cleanup_on_fail=True,
+                timeout=600,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[namespace]),
+        )
+        after_crds = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[release])
+        issuer = k8s.apiextensions.CustomResource(
+            f"{name}-issuer",
+            api_version="cert-manager.io/v1",
+            kind="ClusterIssuer",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=args.cluster_issuer_name),
+            spec={
+                "acme": {
+                    "server": args.acme_server,
+                    "email": args.acme_email,
+                    "privateKeySecretRef": {"name": f"{args.cluster_issuer_name}-account"},
+                    "solvers": [
+                        {
+                            "selector": {"dnsZones": [args.dns_zone_name]},
+                            # Ambient credentials: the controller's IRSA role (ClusterIssuers may use them).
+                            "dns01": {"route53": {"region": args.aws.region, "hostedZoneID": args.dns_zone_id}},
+                        }
+                    ],
+                }
+            },
+            opts=after_crds,
+        )
+        nginx_namespace = _namespace(f"{name}-nginx-ns", NGINX_NAMESPACE, on_cluster)
+        certificate = k8s.apiextensions.CustomResource(
+            f"{name}-certificate",
+            api_version="cert-manager.io/v1",
+            kind="Certificate",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=TLS_SECRET,
+                namespace=nginx_namespace.metadata.name,
+                # NGINX refuses to start without its default certificate: wait until it is issued.
+                annotations={"pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "900"},
+            ),
+            spec={
+                "secretName": TLS_SECRET,
+                "dnsNames": list(args.hostnames),
+                "issuerRef": {"name": args.cluster_issuer_name, "kind": "ClusterIssuer", "group": "cert-manager.io"},
+                "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                "renewBefore": "720h",
+            },
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.kubernetes_provider, depends_on=[issuer, nginx_namespace]
+            ),
+        )
+        return issuer, certificate
+
+    # -- NGINX ---------------------------------------------------------------------------------
+    def _nginx(
+        self, name: str, args: IngressArgs, certificate: k8s.apiextensions.CustomResource
+    ) -> k8s.helm.v3.Release:
+        settings = NginxIngressSettings(
+            release=NGINX_RELEASE,
+            replicas=args.replicas,
+            min_available=args.min_available,
+            default_tls_secret=f"{NGINX_NAMESPACE}/{TLS_SECRET}",
+            http_node_port=args.http_node_port,
+            https_node_port=args.https_node_port,
+            hsts_max_age_seconds=args.hsts_max_age_seconds,
+            ingress_class=INGRESS_CLASS,
+        )
+        return k8s.helm.v3.Release(
+            f"{name}-nginx",
+            k8s.helm.v3.ReleaseArgs(
+                name=NGINX_RELEASE,
+                chart=NGINX_INGRESS.chart,
+                version=NGINX_INGRESS.version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=NGINX_INGRESS.repository),
+                namespace=certificate.id.apply(lambda _: NGINX_NAMESPACE),
+                values=settings.values(),
+                atomic=True,
+                cleanup_on_fail=True,
+                timeout=900,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[certificate]),
+        )
+
+    # -- the ALB, its certificate, listeners, security groups and DNS ---------------------------
+    def _load_balancer(
+        self, name: str, args: IngressArgs, nginx: k8s.helm.v3.Release
+    ) -> tuple[aws.lb.LoadBalancer, pulumi.Output[str]]:
+        child = pulumi.ResourceOptions(parent=self)
+        hosts = list(args.hostnames)
+        acm = aws.acm.Certificate(
+            f"{name}-alb-cert",
+            domain_name=hosts[0],
+            subject_alternative_names=hosts[1:] or None,
+            validation_method="DNS",
+            key_algorithm="EC_prime256v1",
+            opts=child,
+        )
+        validation_records = []
+        for i, host in enumerate(hosts):
+            option = acm.domain_validation_options.apply(functools.partial(_validation_option, host=host))
+            validation_records.append(
+                aws.route53.Record(
+                    f"{name}-acm-{i}",
+                    zone_id=args.dns_zone_id,
+                    name=option.apply(lambda o: o.resource_record_name or ""),
+                    type=option.apply(lambda o: o.resource_record_type or "CNAME"),
+                    records=[option.apply(lambda o: o.resource_record_value or "")],
+                    ttl=300,
+                    allow_overwrite=True,
+                    opts=child,
+                )
+            )
+        validated = aws.acm.CertificateValidation(
+            f"{name}-alb-cert",
+            certificate_arn=acm.arn,
+            validation_record_fqdns=[r.fqdn for r in validation_records],
+            opts=child,
+        )
+
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-alb-sg",
+            vpc_id=args.vpc_id,
+            description="Public ALB: HTTP and HTTPS from the internet, NodePorts of NGINX towards the nodes",
+            tags={"Name": f"{args.name_prefix}-alb", **PUBLIC_EXPOSURE_TAG},
+            opts=child,
+        )
+        for port in (80, 443):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-alb-in-{port}",
+                security_group_id=sg.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4="0.0.0.0/0",
+                description=f"{'HTTPS' if port == 443 else 'HTTP (redirected to HTTPS)'} from the internet",
+                tags=PUBLIC_EXPOSURE_TAG,
+                opts=child,
+            )
+        for port in (args.http_node_port, args.https_node_port):
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-alb-out-{port}",
+                security_group_id=sg.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=args.node_security_group_id,
+                description=f"to NGINX's NodePort {port} on the nodes",
+                opts=child,
+            )
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-nodes-in-{port}",
+                security_group_id=args.node_security_group_id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                referenced_security_group_id=sg.id,
+                description=f"NGINX's NodePort {port} from the public ALB",
+                opts=child,
+            )
+
+        alb = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            load_balancer_type="application",
+            internal=False,
+            ip_address_type="ipv4",
+            subnets=args.public_subnet_ids,
+            security_groups=[sg.id],
+            drop_invalid_header_fields=True,
+            desync_mitigation_mode="strictest",
+            enable_deletion_protection=args.deletion_protection,
+            enable_waf_fail_open=False,
+            xff_header_processing_mode="append",
+            idle_timeout=60,
+            opts=child,
+        )
+        target_group = aws.lb.TargetGroup(
+            f"{name}-nginx-tg",
+            vpc_id=args.vpc_id,
+            target_type="instance",
+            protocol="HTTPS",
+            protocol_version="HTTP1",
+            port=args.https_node_port,
+            load_balancing_algorithm_type="least_outstanding_requests",
+            deregistration_delay=30,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True,
+                protocol="HTTP",  # an HTTPS health check fails on a TLS 1.3-only target
+                port=str(args.http_node_port),
+                path=HEALTH_PATH,
+                matcher="200",
+                interval=15,
+                timeout=5,
+                healthy_threshold=2,
+                unhealthy_threshold=2,
+            ),
+            opts=child,
+        )
+        aws.autoscaling.Attachment(
+            f"{name}-nginx-nodes",
+            autoscaling_group_name=args.node_autoscaling_group_name,
+            lb_target_group_arn=target_group.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[nginx]),
+        )
+        aws.lb.Listener(
+            f"{name}-https",
+            load_balancer_arn=alb.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=ALB_TLS_POLICY,
+            certificate_arn=validated.certificate_arn,
+            routing_http_response_strict_transport_security_header_value=(
+                f"max-age={args.hsts_max_age_seconds}; includeSubDomains"
+            ),
+            default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)],
+            opts=child,
+        )
+        aws.lb.Listener(
+            f"{name}-http",
+            load_balancer_arn=alb.arn,
+            port=80,
+            protocol="HTTP",
+            default_actions=[
+                aws.lb.ListenerDefaultActionArgs(
+                    type="redirect",
+                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                        protocol="HTTPS", port="443", status_code="HTTP_301"
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        for i, host in enumerate(hosts):
+            aws.route53.Record(
+                f"{name}-host-{i}",
+                zone_id=args.dns_zone_id,
+                name=host,
+                type="A",
+                aliases=[
+                    aws.route53.RecordAliasArgs(name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True)
+                ],
+                opts=child,
+            )
+        return alb, validated.certificate_arn
+
+    # -- WAF -----------------------------------------------------------------------------------
+    def _waf(self, name: str, args: IngressArgs, alb: aws.lb.LoadBalancer) -> aws.wafv2.WebAcl:
+        child = pulumi.ResourceOptions(parent=self)
+
+        def visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
+            return aws.wafv2.WebAclRuleVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+            )
+
+        rules = [
+            aws.wafv2.WebAclRuleArgs(
+                name=group,
+                priority=i,
+                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
+                    none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()
+                ),
+                statement=aws.wafv2.WebAclRuleStatementArgs(
+                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                        vendor_name="AWS", name=group
+                    )
+                ),
+                visibility_config=visibility(group),
+            )
+            for i, group in enumerate(AWS_MANAGED_RULE_GROUPS)
+        ]
+        rules.append(
+            aws.wafv2.WebAclRuleArgs(
+                name="rate-limit-per-ip",
+                priority=len(rules),
+                action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
+                statement=aws.wafv2.WebAclRuleStatementArgs(
+                    rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
+                        aggregate_key_type="IP", limit=args.waf_rate_limit, evaluation_window_sec=300
+                    )
+                ),
+                visibility_config=visibility("rate-limit-per-ip"),
+            )
+        )
+        acl = aws.wafv2.WebAcl(
+            f"{name}-waf",
+            name=f"{args.name_prefix}-edge",
+            description="Public ALB: AWS managed rule groups and a per-IP rate limit",
+            scope="REGIONAL",
+            default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
+            rules=rules,
+            visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, metric_name=f"{args.name_prefix}-edge", sampled_requests_enabled=True
+            ),
+            opts=child,
+        )
+        aws.wafv2.WebAclAssociation(f"{name}-waf", resource_arn=alb.arn, web_acl_arn=acl.arn, opts=child)
+
+        # WAF logs: a KMS-encrypted log group whose name WAF requires to start with aws-waf-logs-.
+        group_name = f"aws-waf-logs-{args.name_prefix}-edge"
+        key = aws.kms.Key(
+            f"{name}-waf-logs",
+            description=f"WAF logs of {args.name_prefix}",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=iam.key_policy(args.aws, iam.logs_key_statement(args.aws, group_name)),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-waf-logs",
+            name=group_name,
+            kms_key_id=key.arn,
+            retention_in_days=args.waf_log_retention_days,
+            opts=child,
+        )
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{name}-waf-logs",
+            resource_arn=acl.arn,
+            log_destination_configs=[group.arn],
+            # Bearer tokens and cookies never reach the logs.
+            redacted_fields=[
+                aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
+                    single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=header)
+                )
+                for header in ("authorization", "cookie")
+            ],
+            opts=child,
+        )
+        return acl
+
+
+def dns01_statements(
+    partition: pulumi.Input[str], zone_id: str, hostnames: Sequence[str]
+) -> list[pulumi.Output[dict[str, Any]]]:
+    """cert-manager's Route 53 rights: TXT records named _acme-challenge.<host> in one zone, nothing else."""
+
+    def build(part: str) -> list[dict[str, Any]]:
+        zone = f"arn:{part}:route53:::hostedzone/{zone_id}"
+        return [
+            {
+                "Sid": "ReadChanges",
+                "Effect": "Allow",
+                "Action": "route53:GetChange",
+                "Resource": f"arn:{part}:route53:::change/*",
+            },
+            {"Sid": "ListZoneRecords", "Effect": "Allow", "Action": "route53:ListResourceRecordSets", "Resource": zone},
+            {
+                "Sid": "AcmeChallengeRecordsOnly",
+                "Effect": "Allow",
+                "Action": "route53:ChangeResourceRecordSets",
+                "Resource": zone,
+                "Condition": {
+                    "ForAllValues:StringEquals": {
+                        "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
+                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": sorted(
+                            f"_acme-challenge.{h}" for h in hostnames
+                        ),
+                    }
+                },
+            },
+        ]
+
+    part = pulumi.Output.from_input(partition)
+    return [part.apply(functools.partial(_nth, build=build, index=i)) for i in range(3)]
+
+
+def _nth(part: str, build: Callable[[str], list[dict[str, Any]]], index: int) -> dict[str, Any]:
+    return build(part)[index]
+
+
+def _validation_option(
+    options: list[aws.acm.outputs.CertificateDomainValidationOption] | None, host: str
+) -> aws.acm.outputs.CertificateDomainValidationOption:
+    found = [o for o in options or [] if o.domain_name == host]
+    if not found:
+        raise pulumi.RunError(f"ACM returned no DNS validation record for {host}")
+    return found[0]
+
+
+def _namespace(resource_name: str, namespace: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=namespace,
+            labels={
+                "pod-security.kubernetes.io/enforce": "baseline",
+                "pod-security.kubernetes.io/warn": "restricted",
+            },
+        ),
+        opts=opts,
+    )
