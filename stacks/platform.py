@@ -29,6 +29,7 @@ from components.network import Network, NetworkArgs, SubnetLayout, subnet_layout
 from components.service import AnalysisSpec, EgressTarget, PeerPods, SecretEnv, ServiceDeployment, ServiceDeploymentArgs
 from components.workload_namespace import WorkloadNamespace, WorkloadNamespaceArgs
 from infra.aws_context import AwsContext
+from infra.charts import PROMETHEUS_PORT, PROMETHEUS_SERVICE
 from infra.config import (
     DATASTORE_ENDPOINTS,
     GATEWAY_POD_LABELS,
@@ -465,7 +466,7 @@ def build_services(
     kong = PeerPods(KONG_NAMESPACE, GATEWAY_POD_LABELS) if gateway is not None else None
     balanced = {"konghq.com/upstream-policy": gateway.upstream_policy_name} if gateway is not None else {}
     analysis = cfg.services.analysis
-    prometheus = f"http://kube-prometheus-stack-prometheus.{MONITORING_NAMESPACE}.svc.cluster.local:9090"
+    prometheus = f"http://{PROMETHEUS_SERVICE}.{MONITORING_NAMESPACE}.svc.cluster.local:{PROMETHEUS_PORT}"
     deployments: dict[str, ServiceDeployment] = {}
     for svc_name, svc in cfg.services.enabled.items():
         env = dict(svc.env)

@@ -238,3 +238,11 @@ def test_kong_routes_reach_the_active_services_and_only_kong_may_call_them(plann
     for name in WEB_PORTS:
         (rule,) = policies[f"{name}-from-gateway"]["spec"]["ingress"]
         assert rule["from"] == [kong_pods]
+
+
+def test_analyses_ask_the_prometheus_the_platform_installs(planned: Plan) -> None:
+    out_dir, resources = planned("prod")
+    address = resources[0]["outputs"]["prometheusAddress"]
+    assert address.startswith("http://kube-prometheus-stack-prometheus.monitoring.svc")
+    for template in objects(out_dir, "AnalysisTemplate").values():
+        assert template["spec"]["metrics"][0]["provider"]["prometheus"]["address"] == address
