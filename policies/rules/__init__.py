@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from policies.rules import encryption, exposure, iam, kubernetes, protection, stack
+from policies.rules import edge, encryption, exposure, iam, kubernetes, protection, stack
 
 ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *encryption.POLICIES,
     *exposure.POLICIES,
+    *edge.POLICIES,
     *kubernetes.POLICIES,
     *protection.POLICIES,
     *iam.POLICIES,

@@ -128,6 +128,36 @@ PLAN_MUTATIONS: list[tuple[str, str, str, Callable[[Resource], None]]] = [
         lambda r: r["inputs"].update(defaultTags=json.dumps({"tags": {"Project": "platform"}})),
     ),
     ("vpc-flow-logs", "aws:ec2/flowLog:FlowLog", "prod", lambda r: r.update(propertyDependencies={})),
+    (
+        "edge-nginx-least-conn-tls13",
+        "kubernetes:helm.sh/v3:Release::ingress-nginx",
+        "prod",
+        lambda r: r["inputs"]["values"]["controller"]["config"]["entries"].update({"lb-method": "round_robin"}),
+    ),
+    (
+        "edge-nginx-least-conn-tls13",
+        "kubernetes:helm.sh/v3:Release::ingress-nginx",
+        "dev",
+        lambda r: r["inputs"]["values"]["controller"]["config"]["entries"].update({"ssl-protocols": "TLSv1.2 TLSv1.3"}),
+    ),
+    (
+        "gateway-admin-private",
+        "kubernetes:helm.sh/v3:Release::gateway-kong",
+        "prod",
+        lambda r: r["inputs"]["values"]["admin"].update(enabled=True, type="LoadBalancer"),
+    ),
+    (
+        "waf-on-public-load-balancer",
+        "aws:wafv2/webAclAssociation:WebAclAssociation",
+        "prod",
+        lambda r: r.update(type="test:index:Removed"),
+    ),
+    (
+        "waf-on-public-load-balancer",
+        "aws:wafv2/webAcl:WebAcl",
+        "staging",
+        lambda r: r["inputs"].update(rules=r["inputs"]["rules"][:1]),
+    ),
 ]
 
 
@@ -141,7 +171,7 @@ def test_rule_catches_a_broken_resource_in_a_real_plan(
     broken, urn = mutated(resources, kind, change)
     found = violations_of(broken, rule)
     assert found, f"{rule} missed the change to {urn}"
-    if rule != "vpc-flow-logs":
+    if rule not in ("vpc-flow-logs", "waf-on-public-load-balancer"):
         assert {v.urn for v in found} == {urn}
     assert all(v.mandatory for v in found)
 

@@ -1,0 +1,120 @@
+"""The public path (seed: "Load Balancing", "API Gateway", "Network Security"): NGINX balances by least
+connections and speaks TLS 1.3 only; Kong's admin API stays inside the cluster; every internet-facing
+load balancer sits behind the WAF."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
+
+from policies.rules._base import Props, get, listify, resource_rule, stack_rule
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+
+
+def _values(props: Props) -> Mapping[str, object] | None:
+    values = get(props, "values", default={})
+    return values if isinstance(values, Mapping) else None
+
+
+def _nginx(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
+    if get(props, "chart") != "nginx-ingress":
+        return
+    values = _values(props)
+    if values is None:
+        yield "the chart's values are hidden (a secret inside them?); pass secrets by reference"
+        return
+    entries = get(values, "controller", "config", "entries", default={})
+    method = get(entries, "lb-method", default="random two least_conn")
+    if method != "least_conn":
+        yield f"NGINX balances with {method!r}, not least_conn"
+    if str(get(entries, "ssl-protocols", default="")).split() != ["TLSv1.3"]:
+        yield f"NGINX accepts {get(entries, 'ssl-protocols', default='TLSv1.2 TLSv1.3 (default)')!r}; TLSv1.3 only"
+    if str(get(entries, "hsts", default="true")).lower() != "true":
+        yield "HSTS is off"
+
+
+def _kong(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
+    if get(props, "chart") != "kong":
+        return
+    values = _values(props)
+    if values is None:
+        yield "the chart's values are hidden (a secret inside them?); pass secrets by reference"
+        return
+    admin = get(values, "admin", default={})
+    if get(admin, "enabled", default=False) is True and (
+        get(admin, "type", default="NodePort") != "ClusterIP" or get(admin, "ingress", "enabled") is True
+    ):
+        yield "Kong's admin API is exposed outside the cluster (admin.type / admin.ingress)"
+    for part in ("manager", "portal", "portalapi"):
+        section = get(values, part, default={})
+        if (
+            get(section, "enabled", default=True) is not False
+            and get(section, "type", default="NodePort") != "ClusterIP"
+        ):
+            yield f"Kong's {part} is exposed outside the cluster; disable it or make it ClusterIP"
+    if get(values, "proxy", "http", "servicePort", default=80) != 8000:
+        yield "Kong's proxy does not listen on port 8000"
+
+
+def _waf(args: StackValidationArgs) -> Iterable[tuple[str, str | None]]:
+    associations = [r for r in args.resources if r.resource_type == WAF_ASSOCIATION]
+    for lb in args.resources:
+        if lb.resource_type not in LOAD_BALANCERS or get(lb.props, "internal") is True:
+            continue
+        if get(lb.props, "loadBalancerType", default="application") != "application":
+            continue
+        guarded = [
+            a for a in associations if any(d.urn == lb.urn for d in a.property_dependencies.get("resourceArn", []))
+        ]
+        if not guarded:
+            yield "the internet-facing load balancer has no WAF web ACL", lb.urn
+            continue
+        for association in guarded:
+            for acl in association.property_dependencies.get("webAclArn", []):
+                rules = listify(get(acl.props, "rules"))
+                managed = {get(r, "statement", "managedRuleGroupStatement", "name") for r in rules} - {None}
+                if (
+                    not {
+                        "AWSManagedRulesCommonRuleSet",
+                        "AWSManagedRulesKnownBadInputsRuleSet",
+                        "AWSManagedRulesAmazonIpReputationList",
+                    }
+                    <= managed
+                ):
+                    yield "the web ACL lacks AWS's common, known-bad-inputs or IP-reputation rule groups", acl.urn
+                if not any(get(r, "statement", "rateBasedStatement") for r in rules):
+                    yield "the web ACL has no rate-based rule", acl.urn
+
+
+NGINX_EDGE = resource_rule(
+    "edge-nginx-least-conn-tls13",
+    "The NGINX Ingress Controller balances by least connections and accepts TLS 1.3 only, with HSTS.",
+    Severity.HIGH,
+    "Set controller.config.entries lb-method=least_conn, ssl-protocols=TLSv1.3, hsts=true (infra/charts.py).",
+    (HELM_RELEASE,),
+    _nginx,
+)
+
+KONG_ADMIN_PRIVATE = resource_rule(
+    "gateway-admin-private",
+    "Kong's admin API, manager and portal are not reachable from outside the cluster; the proxy listens on 8000.",
+    Severity.CRITICAL,
+    "Keep admin.enabled false (or ClusterIP without ingress), disable manager and portal, proxy.http.servicePort 8000.",
+    (HELM_RELEASE,),
+    _kong,
+)
+
+WAF_IN_FRONT = stack_rule(
+    "waf-on-public-load-balancer",
+    "Every internet-facing application load balancer is associated with a WAF web ACL holding AWS's "
+    "managed rule groups and a rate-based rule.",
+    Severity.HIGH,
+    "Associate an aws.wafv2.WebAcl (components/ingress.py builds one) with the load balancer.",
+    _waf,
+)
+
+POLICIES = (NGINX_EDGE, KONG_ADMIN_PRIVATE, WAF_IN_FRONT)
