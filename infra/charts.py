@@ -493,3 +493,170 @@ class KongSettings:
 
 
 ALL_CHARTS: tuple[ChartPin, ...] = (CLUSTER_AUTOSCALER, EXTERNAL_SECRETS, NGINX_INGRESS, CERT_MANAGER, KONG)
+
+
+# ---------------------------------------------------------------------------------------------
+# Progressive delivery and metrics (issue 5): Argo Rollouts (blue-green), kube-prometheus-stack
+# (Prometheus Operator, Prometheus for the rollout analysis, Grafana), metrics-server (HPA).
+# Keys from /work/research/charts.md sections 6, 7, 8a (read in each chart's values.yaml at the tag).
+# ---------------------------------------------------------------------------------------------
+ARGO_ROLLOUTS = ChartPin(
+    chart="argo-rollouts",
+    version="2.41.0",
+    repository="https://argoproj.github.io/argo-helm",
+    app_version="v1.9.0",
+    known_keys=frozenset(
+        {
+            "installCRDs",
+            "keepCRDs",
+            "controller.replicas",
+            "controller.resources",
+            "controller.metrics.enabled",
+            "controller.metrics.serviceMonitor.enabled",
+            "controller.pdb.enabled",
+            "controller.pdb.minAvailable",
+            "podSecurityContext",
+            "containerSecurityContext",
+            "dashboard.enabled",
+        }
+    ),
+    free_form=frozenset({"controller.resources", "podSecurityContext", "containerSecurityContext"}),
+)
+
+
+@dataclass(frozen=True)
+class ArgoRolloutsSettings:
+    replicas: int = 2  # leader election: one works, one waits
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "installCRDs": True,
+            "keepCRDs": True,  # uninstalling the controller must not delete every Rollout with its CRD
+            "controller": {
+                "replicas": self.replicas,
+                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+                "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
+                "pdb": {"enabled": self.replicas > 1, "minAvailable": 1},
+            },
+            "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+            "containerSecurityContext": {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "dashboard": {"enabled": False},  # the dashboard has no authentication of its own
+        }
+
+
+KUBE_PROMETHEUS_STACK = ChartPin(
+    chart="kube-prometheus-stack",
+    version="88.5.3",
+    repository="https://prometheus-community.github.io/helm-charts",
+    app_version="v0.93.1",
+    known_keys=frozenset(
+        {
+            "crds.enabled",
+            "prometheus.prometheusSpec.replicas",
+            "prometheus.prometheusSpec.retention",
+            "prometheus.prometheusSpec.retentionSize",
+            "prometheus.prometheusSpec.resources",
+            "prometheus.prometheusSpec.storageSpec",
+            "prometheus.prometheusSpec.serviceMonitorSelectorNilUsesHelmValues",
+            "prometheus.prometheusSpec.podMonitorSelectorNilUsesHelmValues",
+            "prometheus.prometheusSpec.ruleSelectorNilUsesHelmValues",
+            "alertmanager.enabled",
+            "grafana.enabled",
+            "grafana.admin.existingSecret",
+            "grafana.admin.userKey",
+            "grafana.admin.passwordKey",
+        }
+    ),
+    free_form=frozenset({"prometheus.prometheusSpec.resources", "prometheus.prometheusSpec.storageSpec"}),
+)
+# The chart's fullname is the release name when it contains the chart name (templates/_helpers.tpl),
+# so Prometheus's Service is "<release>-prometheus" on the chart's default port 9090.
+KUBE_PROMETHEUS_STACK_RELEASE = "kube-prometheus-stack"
+PROMETHEUS_SERVICE = f"{KUBE_PROMETHEUS_STACK_RELEASE}-prometheus"
+PROMETHEUS_PORT = 9090
+
+
+@dataclass(frozen=True)
+class KubePrometheusStackSettings:
+    grafana_admin_secret: str  # an existing Secret with keys admin-user / admin-password (never a value here)
+    storage_class: pulumi.Input[str]
+    replicas: int = 1
+    retention_days: int = 15
+    storage_gib: int = 50
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "crds": {"enabled": True},
+            "prometheus": {
+                "prometheusSpec": {
+                    "replicas": self.replicas,
+                    "retention": f"{self.retention_days}d",
+                    # Leave 10% of the volume free: Prometheus drops old blocks before the disk fills.
+                    "retentionSize": f"{int(self.storage_gib * 0.9)}GiB",
+                    "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
+                    "storageSpec": {
+                        "volumeClaimTemplate": {
+                            "spec": {
+                                "storageClassName": self.storage_class,
+                                "accessModes": ["ReadWriteOnce"],
+                                "resources": {"requests": {"storage": f"{self.storage_gib}Gi"}},
+                            }
+                        }
+                    },
+                    # Select every ServiceMonitor / PodMonitor / rule of the cluster, not only this release's.
+                    "serviceMonitorSelectorNilUsesHelmValues": False,
+                    "podMonitorSelectorNilUsesHelmValues": False,
+                    "ruleSelectorNilUsesHelmValues": False,
+                }
+            },
+            "alertmanager": {"enabled": True},
+            "grafana": {
+                "enabled": True,
+                "admin": {
+                    "existingSecret": self.grafana_admin_secret,
+                    "userKey": "admin-user",
+                    "passwordKey": "admin-password",
+                },
+            },
+        }
+
+
+METRICS_SERVER = ChartPin(
+    chart="metrics-server",
+    version="3.13.1",
+    repository="https://kubernetes-sigs.github.io/metrics-server/",
+    app_version="0.8.1",
+    known_keys=frozenset(
+        {
+            "replicas",
+            "podDisruptionBudget.enabled",
+            "podDisruptionBudget.minAvailable",
+            "metrics.enabled",
+            "serviceMonitor.enabled",
+            "resources",
+        }
+    ),
+    free_form=frozenset({"resources"}),
+)
+
+
+@dataclass(frozen=True)
+class MetricsServerSettings:
+    replicas: int = 2
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "replicas": self.replicas,
+            "podDisruptionBudget": {"enabled": self.replicas > 1, "minAvailable": 1},
+            "metrics": {"enabled": True},
+            "serviceMonitor": {"enabled": True},
+            "resources": {"requests": {"cpu": "100m", "memory": "200Mi"}, "limits": {"memory": "400Mi"}},
+        }
+
+
+ALL_CHARTS = (*ALL_CHARTS, ARGO_ROLLOUTS, KUBE_PROMETHEUS_STACK, METRICS_SERVER)

@@ -11,17 +11,32 @@ import pulumi_random as random
 
 from components.cluster import Cluster, ClusterArgs, NodeGroupSpec
 from components.datastores.common import Placement, SecretSpec
+from components.datastores.documentdb import PORT as DOCUMENTDB_PORT
 from components.datastores.documentdb import DocumentDb, DocumentDbArgs
 from components.datastores.external_secrets import DeliveredSecret, ExternalSecrets, ExternalSecretsArgs
 from components.datastores.keys import DataKeys, DataKeysArgs
+from components.datastores.postgres import PORT as POSTGRES_PORT
 from components.datastores.postgres import Postgres, PostgresArgs
+from components.datastores.rabbitmq import PORT as RABBITMQ_PORT
 from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
+from components.datastores.redis import PORT as REDIS_PORT
 from components.datastores.redis import Redis, RedisArgs
-from components.gateway import Gateway, GatewayArgs, GatewayConsumer, GatewayRoute
+from components.delivery import Delivery, DeliveryArgs
+from components.gateway import KONG_NAMESPACE, Gateway, GatewayArgs, GatewayConsumer, GatewayRoute
 from components.ingress import Ingress, IngressArgs
+from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs, SubnetLayout, subnet_layout
+from components.service import AnalysisSpec, EgressTarget, PeerPods, SecretEnv, ServiceDeployment, ServiceDeploymentArgs
+from components.workload_namespace import WorkloadNamespace, WorkloadNamespaceArgs
 from infra.aws_context import AwsContext
-from infra.config import PlatformConfig
+from infra.charts import PROMETHEUS_PORT, PROMETHEUS_SERVICE
+from infra.config import (
+    DATASTORE_ENDPOINTS,
+    GATEWAY_POD_LABELS,
+    MONITORING_NAMESPACE,
+    PROMETHEUS_POD_LABELS,
+    PlatformConfig,
+)
 from infra.providers import aws_provider
 from infra.tags import default_tags
 
@@ -35,6 +50,7 @@ class Platform:
     datastores: Datastores | None = None
     ingress: Ingress | None = None
     gateway: Gateway | None = None
+    services: Services | None = None
 
 
 @dataclass
@@ -47,6 +63,16 @@ class Datastores:
     rabbitmq: RabbitMq
     documentdb: DocumentDb
     secrets: ExternalSecrets
+
+
+@dataclass
+class Services:
+    """The services and the add-ons that act on their objects."""
+
+    monitoring: Monitoring
+    delivery: Delivery
+    namespace: WorkloadNamespace
+    deployments: dict[str, ServiceDeployment]
 
 
 def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
@@ -129,6 +155,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
 
     datastores = build_datastores(cfg, network, cluster, context, primary)
     ingress, gateway = _edge(cfg, context, network, cluster, datastores.secrets.namespace, with_primary)
+    services = build_services(cfg, layout, cluster, context, primary, datastores, gateway)
 
     pulumi.export("environment", cfg.environment.value)
     pulumi.export("vpcId", network.vpc_id)
@@ -137,7 +164,9 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     pulumi.export("clusterEndpoint", cluster.endpoint)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
-    return Platform(network=network, cluster=cluster, datastores=datastores, ingress=ingress, gateway=gateway)
+    return Platform(
+        network=network, cluster=cluster, datastores=datastores, ingress=ingress, gateway=gateway, services=services
+    )
 
 
 def _edge(
@@ -371,3 +400,132 @@ def build_datastores(
     return Datastores(
         keys=keys, postgres=postgres, redis=redis, rabbitmq=rabbitmq, documentdb=documentdb, secrets=secrets
     )
+
+
+# Cluster DNS (CoreDNS, the EKS add-on): the one thing every service may always reach.
+CLUSTER_DNS = PeerPods(namespace="kube-system", pod_labels={"k8s-app": "kube-dns"})
+
+
+def build_services(
+    cfg: PlatformConfig,
+    layout: SubnetLayout,
+    cluster: Cluster,
+    context: AwsContext,
+    primary: aws.Provider,
+    datastores: Datastores,
+    gateway: Gateway | None,
+) -> Services:
+    """The add-ons the services' objects need (Prometheus Operator and Prometheus, metrics-server, Argo
+    Rollouts), the guard rails of the services' namespace (made by the datastores' External Secrets,
+    which deliver the credentials there), and one ServiceDeployment per configured service."""
+    provider = cluster.provider
+    secrets = datastores.secrets
+    mon = cfg.monitoring
+    monitoring = Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            kubernetes_provider=provider,
+            storage_class=cluster.storage_class_name,
+            namespace=MONITORING_NAMESPACE,
+            prometheus_replicas=mon.prometheus_replicas,
+            retention_days=mon.retention_days,
+            storage_gib=mon.storage_gib,
+            metrics_server_replicas=mon.metrics_server_replicas,
+            secrets_operator=[secrets],
+        ),
+    )
+    delivery = Delivery(
+        "delivery",
+        DeliveryArgs(
+            kubernetes_provider=provider,
+            controller_replicas=cfg.services.rollouts_controller_replicas,
+            after=[monitoring.prometheus_release],
+        ),
+    )
+    namespace_name = cfg.datastores.namespace
+    namespace = WorkloadNamespace(
+        "apps",
+        WorkloadNamespaceArgs(
+            kubernetes_provider=provider,
+            name=namespace_name,
+            defaults=cfg.workloads.resources,
+            create=False,  # the External Secrets component makes it (restricted) and fills it with Secrets
+            after=[secrets],
+        ),
+    )
+    # The Secret each datastore's credentials land in, from the component that delivers them.
+    delivered = secrets.kubernetes_secret_names
+    ports = {"postgres": POSTGRES_PORT, "redis": REDIS_PORT, "rabbitmq": RABBITMQ_PORT, "documentdb": DOCUMENTDB_PORT}
+    for store, endpoint in DATASTORE_ENDPOINTS.items():
+        if delivered.get(endpoint.secret) != endpoint.secret or ports[store] != endpoint.port:
+            raise pulumi.RunError(
+                f"platform:services: datastore {store} is expected as Secret {endpoint.secret} on port "
+                f"{endpoint.port}; the datastores deliver {sorted(delivered)} and listen on {ports[store]}"
+            )
+    # Only Kong's proxy pods may call the services' ports; Kong balances each by least connections.
+    kong = PeerPods(KONG_NAMESPACE, GATEWAY_POD_LABELS) if gateway is not None else None
+    balanced = {"konghq.com/upstream-policy": gateway.upstream_policy_name} if gateway is not None else {}
+    analysis = cfg.services.analysis
+    prometheus = f"http://{PROMETHEUS_SERVICE}.{MONITORING_NAMESPACE}.svc.cluster.local:{PROMETHEUS_PORT}"
+    deployments: dict[str, ServiceDeployment] = {}
+    for svc_name, svc in cfg.services.enabled.items():
+        env = dict(svc.env)
+        if svc.tokens is not None:
+            env["ACCESS_TOKEN_TTL"] = svc.tokens.access_token_ttl
+            env["REFRESH_TOKEN_TTL"] = svc.tokens.refresh_token_ttl
+        stores = [(store, DATASTORE_ENDPOINTS[store]) for store in svc.datastores]
+        deployments[svc_name] = ServiceDeployment(
+            svc_name,
+            ServiceDeploymentArgs(
+                name=svc_name,
+                namespace=namespace_name,
+                kubernetes_provider=provider,
+                aws=context,
+                runtime=svc.runtime,
+                image_reference=svc.image.reference,
+                image_repository=svc.image.repository,
+                ecr_repository_name=f"{cfg.name_prefix}/{svc_name}",
+                port=svc.port,
+                metrics_port=svc.metrics_port,
+                command=svc.command,
+                args=svc.container_args,
+                env=env,
+                secret_env=[SecretEnv(env=e.env, secret=e.secret, key=e.key) for _, e in stores],
+                resources=svc.resources or cfg.workloads.resources,
+                min_replicas=svc.scaling.min_replicas,
+                max_replicas=svc.scaling.max_replicas,
+                cpu_utilization=svc.scaling.cpu_utilization,
+                memory_utilization=svc.scaling.memory_utilization,
+                termination_grace_period_seconds=svc.termination_grace_period_seconds,
+                auto_promotion=cfg.services.auto_promotion,
+                scale_down_delay_seconds=cfg.services.scale_down_delay_seconds,
+                analysis=AnalysisSpec(
+                    prometheus_address=prometheus,
+                    interval_seconds=analysis.interval_seconds,
+                    count=analysis.count,
+                    failure_limit=analysis.failure_limit,
+                    max_error_rate=analysis.max_error_rate,
+                    error_metric=svc.error_metric,
+                    error_selector=svc.error_selector,
+                ),
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer_url=cluster.oidc_issuer_url,
+                scrapers=PeerPods(MONITORING_NAMESPACE, PROMETHEUS_POD_LABELS),
+                dns=CLUSTER_DNS,
+                gateway=kong if svc.port is not None else None,
+                service_annotations=balanced if svc.port is not None else {},
+                datastore_egress=[EgressTarget(store, layout.data, e.port) for store, e in stores],
+                aws_api_cidrs=[cfg.network.cidr],
+                aws_permissions=[
+                    {"Effect": "Allow", "Action": list(p.actions), "Resource": list(p.resources)}
+                    for p in svc.aws_permissions
+                ],
+                protect=cfg.protection.protect,
+                after=[*namespace.ready, secrets, delivery.release, monitoring.prometheus_release],
+            ),
+            opts=pulumi.ResourceOptions(providers={"aws": primary}),
+        )
+    pulumi.export("servicesNamespace", namespace.name)
+    pulumi.export("prometheusAddress", monitoring.prometheus_address)
+    pulumi.export("serviceRepositories", {n: d.repository_url for n, d in deployments.items()})
+    return Services(monitoring=monitoring, delivery=delivery, namespace=namespace, deployments=deployments)

@@ -399,6 +399,15 @@ def _web_acl(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region:
     return f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-a{seed[15:17]}{seed[:1]}-{digest(seed)[:12]}"
 
 
+def _ecr_repository(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+    name = str(outputs.get("name") or args.name)
+    outputs["name"] = name
+    outputs["registryId"] = ACCOUNT_ID
+    outputs["repositoryUrl"] = f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{name}"
+    outputs["arn"] = f"arn:{PARTITION}:ecr:{region}:{ACCOUNT_ID}:repository/{name}"
+    return name
+
+
 _SPECIAL: dict[str, Callable[[MockResourceArgs, dict[str, Any], str, str], str | None]] = {
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
@@ -427,4 +436,5 @@ _SPECIAL: dict[str, Callable[[MockResourceArgs, dict[str, Any], str, str], str |
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:route53/record:Record": _route53_record,
     "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:ecr/repository:Repository": _ecr_repository,
 }
