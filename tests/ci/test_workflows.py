@@ -109,6 +109,13 @@ def test_workflow_is_valid_against_the_github_workflow_schema(path: Path) -> Non
     assert not errors, "\n".join(f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors[:10])
 
 
+def test_dependabot_keeps_the_pinned_actions_current() -> None:
+    schema_file = importlib.resources.files("check_jsonschema.builtin_schemas.vendor") / "dependabot.json"
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text(encoding="utf-8"))
+    jsonschema.Draft7Validator(json.loads(schema_file.read_text(encoding="utf-8"))).validate(config)
+    assert [u["package-ecosystem"] for u in config["updates"]] == ["github-actions"]
+
+
 def test_schema_check_rejects_a_broken_workflow(pipeline: dict[str, Any]) -> None:
     schema_file = importlib.resources.files("check_jsonschema.builtin_schemas.vendor") / "github-workflows.json"
     validator = jsonschema.Draft7Validator(json.loads(schema_file.read_text(encoding="utf-8")))
