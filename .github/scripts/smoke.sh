@@ -4,7 +4,8 @@
 #   - a client limited to TLS 1.2 is refused (the edge speaks TLS 1.3 only);
 #   - the response carries HSTS; plain HTTP is redirected (301) to HTTPS.
 # SMOKE_RETRIES (default 10) retries the first request while DNS and targets settle;
-# SMOKE_CURL_ARGS adds curl options (e.g. --cacert FILE for a private CA).
+# SMOKE_CURL_ARGS adds curl options (e.g. --cacert FILE for a private CA); SMOKE_HTTPS_PORT and
+# SMOKE_HTTP_PORT name non-standard ports (the tests run it against servers on the loopback).
 set -euo pipefail
 
 if [[ $# -eq 0 ]]; then
@@ -14,6 +15,8 @@ fi
 
 retries="${SMOKE_RETRIES:-10}"
 read -r -a extra <<< "${SMOKE_CURL_ARGS:-}"
+https_port="${SMOKE_HTTPS_PORT:+:${SMOKE_HTTPS_PORT}}"
+http_port="${SMOKE_HTTP_PORT:+:${SMOKE_HTTP_PORT}}"
 failed=0
 
 fail() {
@@ -22,7 +25,8 @@ fail() {
 }
 
 for host in "$@"; do
-  url="https://${host}/health"
+  url="https://${host}${https_port}/health"
+  plain="http://${host}${http_port}/health"
 
   code=$(curl --silent --show-error --fail --output /dev/null --write-out '%{http_code}' \
     --tlsv1.3 --tls-max 1.3 --max-time 15 \
@@ -43,11 +47,11 @@ for host in "$@"; do
   fi
 
   redirect=$(curl --silent --output /dev/null --write-out '%{http_code} %{redirect_url}' --max-time 15 \
-    "${extra[@]}" "http://${host}/health") || redirect="error"
+    "${extra[@]}" "$plain") || redirect="error"
   if [[ "$redirect" == "301 https://"* ]]; then
-    echo "ok   http://${host}/health: $redirect"
+    echo "ok   $plain: $redirect"
   else
-    fail "http://${host}/health: expected 301 to https, got $redirect"
+    fail "$plain: expected 301 to https, got $redirect"
   fi
 done
 
