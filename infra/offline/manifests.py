@@ -18,6 +18,8 @@ from infra.offline.export import is_secret_placeholder
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 _SKIP_PREFIXES = ("pulumi:providers:", "kubernetes:yaml", "kubernetes:helm.sh/v4", "kubernetes:kustomize")
 REDACTED = "<secret: not written by the offline plan>"
+# libyaml's emitter when PyYAML was built with it (the wheels are): same output, about 7x faster.
+_DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 def is_manifest(resource: dict[str, Any]) -> bool:
@@ -119,4 +121,4 @@ def _sorted(value: Any) -> Any:
 def _dump(document: dict[str, Any]) -> str:
     """YAML with the given top-level order and every nested mapping sorted (stable across runs)."""
     ordered = {k: _sorted(v) for k, v in document.items()}
-    return yaml.safe_dump(ordered, sort_keys=False, default_flow_style=False, width=120)
+    return yaml.dump(ordered, Dumper=_DUMPER, sort_keys=False, default_flow_style=False, width=120)
