@@ -29,14 +29,20 @@ TARGET_RATIO = 5.0
 MEMORY_LIMIT_MB = 500
 
 
-def _timed(cmd: list[str]) -> tuple[float, float]:
-    """Wall seconds and max RSS (MB) of one child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+CPU_SECONDS: dict[str, list[float]] = {}
+
+
+def _timed(cmd: list[str], label: str = "") -> tuple[float, float]:
+    """Wall seconds and max RSS (MB) of one child process; its CPU seconds are kept under ``label``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     elapsed = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return elapsed, max(peak_kb, before) / 1024
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if label:
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        CPU_SECONDS.setdefault(label, []).append(cpu)
+    return elapsed, max(after.ru_maxrss, before.ru_maxrss) / 1024
 
 
 def main() -> int:
@@ -47,12 +53,14 @@ def main() -> int:
     out = Path(tempfile.mkdtemp(prefix="bench-plan-"))
 
     plan_cmd = [PYTHON, "-m", "infra.cli", "plan", "--stack", args.stack, "--out", str(out), "--quiet"]
-    plan_runs = [_timed(plan_cmd) for _ in range(args.repeat)]
+    plan_runs = [_timed(plan_cmd, "plan") for _ in range(args.repeat)]
     plan_seconds = min(t for t, _ in plan_runs)
     plan_peak = max(m for _, m in plan_runs)
     resources = json.loads((out / "plan.json").read_text())["deployment"]["resources"]
     n = sum(1 for r in resources if r["type"] != "pulumi:pulumi:Stack")
-    floor_seconds = min(_timed([PYTHON, str(ROOT / "bench" / "floor.py"), str(n)])[0] for _ in range(args.repeat))
+    floor_seconds = min(
+        _timed([PYTHON, str(ROOT / "bench" / "floor.py"), str(n)], "floor")[0] for _ in range(args.repeat)
+    )
 
     # Warm: same process, modules imported, plan and floor each run once to warm up, then timed.
     sys.path.insert(0, str(ROOT))
@@ -74,6 +82,11 @@ def main() -> int:
         f"warm (modules imported)       infra plan {warm_plan:6.2f} s   floor {warm_floor:6.2f} s   "
         f"ratio {warm_plan / warm_floor:4.1f}   {1000 * warm_plan / n:.1f} ms vs {1000 * warm_floor / n:.1f} ms "
         "per resource"
+    )
+    plan_cpu, floor_cpu = min(CPU_SECONDS["plan"]), min(CPU_SECONDS["floor"])
+    print(
+        f"end to end, CPU seconds (steadier on a shared machine): infra plan {plan_cpu:.2f} s, floor "
+        f"{floor_cpu:.2f} s, ratio {plan_cpu / floor_cpu:.1f}"
     )
     print(f"peak memory of infra plan: {plan_peak:.0f} MB (limit {MEMORY_LIMIT_MB} MB)")
     # The typed SDK modules the program imported: a fresh process that imports only them (no resource,
