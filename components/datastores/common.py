@@ -26,6 +26,44 @@ class Connection:
     secret_arn: pulumi.Output[str]
 
 
+class Datastore(pulumi.ComponentResource):
+    """Base of the datastore components: what each publishes for the services (where it is, and where
+    its credential is), set and registered in one place."""
+
+    connection: Connection
+    host: pulumi.Output[str]
+    port: pulumi.Output[int]
+    secret_arn: pulumi.Output[str]
+    secret_name: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+
+    def _publish(
+        self,
+        host: pulumi.Output[str],
+        port: pulumi.Output[int],
+        secret: aws.secretsmanager.Secret,
+        security_group_id: pulumi.Output[str],
+        **extra: pulumi.Output[Any],
+    ) -> None:
+        """Set the connection attributes and register them, with the component's own ``extra`` outputs."""
+        self.host = host
+        self.port = port
+        self.secret_arn = secret.arn
+        self.secret_name = secret.name
+        self.security_group_id = security_group_id
+        self.connection = Connection(self.host, self.port, self.secret_name, self.secret_arn)
+        self.register_outputs(
+            {
+                "host": self.host,
+                "port": self.port,
+                "secret_arn": self.secret_arn,
+                "secret_name": self.secret_name,
+                "security_group_id": self.security_group_id,
+                **extra,
+            }
+        )
+
+
 @dataclass(frozen=True)
 class Placement:
     """Where a datastore lives and who may reach it (the same for every datastore)."""

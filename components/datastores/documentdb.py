@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.datastores.common import Connection, Placement, SecretSpec, password, security_group, stored_secret
+from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
 
 PORT = 27017
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
@@ -49,14 +49,8 @@ class DocumentDbArgs:
             raise ValueError("backup_retention_days must be 1 to 35")
 
 
-class DocumentDb(pulumi.ComponentResource):
-    connection: Connection
-    host: pulumi.Output[str]
+class DocumentDb(Datastore):
     reader_host: pulumi.Output[str]
-    port: pulumi.Output[int]
-    secret_arn: pulumi.Output[str]
-    secret_name: pulumi.Output[str]
-    security_group_id: pulumi.Output[str]
     cluster_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: DocumentDbArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -149,22 +143,6 @@ class DocumentDb(pulumi.ComponentResource):
             protect=args.protect,
         )
 
-        self.host = cluster.endpoint
         self.reader_host = cluster.reader_endpoint
-        self.port = port
-        self.secret_arn = secret.arn
-        self.secret_name = secret.name
-        self.security_group_id = sg.id
         self.cluster_arn = cluster.arn
-        self.connection = Connection(self.host, self.port, self.secret_name, self.secret_arn)
-        self.register_outputs(
-            {
-                "host": self.host,
-                "reader_host": self.reader_host,
-                "port": self.port,
-                "secret_arn": self.secret_arn,
-                "secret_name": self.secret_name,
-                "security_group_id": self.security_group_id,
-                "cluster_arn": self.cluster_arn,
-            }
-        )
+        self._publish(cluster.endpoint, port, secret, sg.id, reader_host=self.reader_host, cluster_arn=self.cluster_arn)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.datastores.common import Connection, Placement, SecretSpec, password, security_group, stored_secret
+from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
 
 PORT = 5432
 # Amazon's current RDS certificate authority (RSA 2048, 40-year validity): clients verify with it.
@@ -48,13 +48,7 @@ class PostgresArgs:
             raise ValueError("max_allocated_storage_gib must be at least allocated_storage_gib")
 
 
-class Postgres(pulumi.ComponentResource):
-    connection: Connection
-    host: pulumi.Output[str]
-    port: pulumi.Output[int]
-    secret_arn: pulumi.Output[str]
-    secret_name: pulumi.Output[str]
-    security_group_id: pulumi.Output[str]
+class Postgres(Datastore):
     instance_arn: pulumi.Output[str]
     resource_id: pulumi.Output[str]
 
@@ -148,21 +142,6 @@ class Postgres(pulumi.ComponentResource):
             protect=args.protect,
         )
 
-        self.host = instance.address
-        self.port = port
-        self.secret_arn = secret.arn
-        self.secret_name = secret.name
-        self.security_group_id = sg.id
         self.instance_arn = instance.arn
         self.resource_id = instance.resource_id
-        self.connection = Connection(self.host, self.port, self.secret_name, self.secret_arn)
-        self.register_outputs(
-            {
-                "host": self.host,
-                "port": self.port,
-                "secret_arn": self.secret_arn,
-                "secret_name": self.secret_name,
-                "security_group_id": self.security_group_id,
-                "instance_arn": self.instance_arn,
-            }
-        )
+        self._publish(instance.address, port, secret, sg.id, instance_arn=self.instance_arn)

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_aws as aws
 
-from components.datastores.common import Connection, Placement, SecretSpec, password, security_group, stored_secret
+from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
 
 PORT = 5671  # AMQPS
 DEPLOYMENT_MODES = ("SINGLE_INSTANCE", "CLUSTER_MULTI_AZ")
@@ -50,13 +50,7 @@ def _host(instances: Sequence[Any]) -> str:
     return urlsplit(endpoint).hostname or ""
 
 
-class RabbitMq(pulumi.ComponentResource):
-    connection: Connection
-    host: pulumi.Output[str]
-    port: pulumi.Output[int]
-    secret_arn: pulumi.Output[str]
-    secret_name: pulumi.Output[str]
-    security_group_id: pulumi.Output[str]
+class RabbitMq(Datastore):
     broker_arn: pulumi.Output[str]
     broker_id: pulumi.Output[str]
 
@@ -108,21 +102,6 @@ class RabbitMq(pulumi.ComponentResource):
             protect=args.protect,
         )
 
-        self.host = host
-        self.port = port
-        self.secret_arn = secret.arn
-        self.secret_name = secret.name
-        self.security_group_id = sg.id
         self.broker_arn = broker.arn
         self.broker_id = broker.id
-        self.connection = Connection(self.host, self.port, self.secret_name, self.secret_arn)
-        self.register_outputs(
-            {
-                "host": self.host,
-                "port": self.port,
-                "secret_arn": self.secret_arn,
-                "secret_name": self.secret_name,
-                "security_group_id": self.security_group_id,
-                "broker_arn": self.broker_arn,
-            }
-        )
+        self._publish(host, port, secret, sg.id, broker_arn=self.broker_arn)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.datastores.common import Connection, Placement, SecretSpec, password, security_group, stored_secret
+from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
 
 PORT = 6379
 
@@ -45,14 +45,8 @@ class RedisArgs:
             raise ValueError("snapshot_retention_days must be at least 1 (0 turns snapshots off)")
 
 
-class Redis(pulumi.ComponentResource):
-    connection: Connection
-    host: pulumi.Output[str]
+class Redis(Datastore):
     reader_host: pulumi.Output[str]
-    port: pulumi.Output[int]
-    secret_arn: pulumi.Output[str]
-    secret_name: pulumi.Output[str]
-    security_group_id: pulumi.Output[str]
     replication_group_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -116,21 +110,6 @@ class Redis(pulumi.ComponentResource):
             protect=args.protect,
         )
 
-        self.host = group.primary_endpoint_address
         self.reader_host = group.reader_endpoint_address
-        self.port = port
-        self.secret_arn = secret.arn
-        self.secret_name = secret.name
-        self.security_group_id = sg.id
         self.replication_group_arn = group.arn
-        self.connection = Connection(self.host, self.port, self.secret_name, self.secret_arn)
-        self.register_outputs(
-            {
-                "host": self.host,
-                "reader_host": self.reader_host,
-                "port": self.port,
-                "secret_arn": self.secret_arn,
-                "secret_name": self.secret_name,
-                "security_group_id": self.security_group_id,
-            }
-        )
+        self._publish(group.primary_endpoint_address, port, secret, sg.id, reader_host=self.reader_host)
