@@ -561,44 +561,31 @@ class ServiceDeployment(pulumi.ComponentResource):
                 ],
             ),
         )
+
+        def egress_to(suffix: str, cidrs: Sequence[str], port: int) -> None:
+            policy(
+                f"to-{suffix}",
+                k8s.networking.v1.NetworkPolicySpecArgs(
+                    pod_selector=pods,
+                    policy_types=["Egress"],
+                    egress=[
+                        k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                            to=[
+                                k8s.networking.v1.NetworkPolicyPeerArgs(
+                                    ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)
+                                )
+                                for cidr in cidrs
+                            ],
+                            ports=[tcp(port)],
+                        )
+                    ],
+                ),
+            )
+
         for target in args.datastore_egress:
-            policy(
-                f"to-{target.name}",
-                k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=pods,
-                    policy_types=["Egress"],
-                    egress=[
-                        k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                            to=[
-                                k8s.networking.v1.NetworkPolicyPeerArgs(
-                                    ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)
-                                )
-                                for cidr in target.cidrs
-                            ],
-                            ports=[tcp(target.port)],
-                        )
-                    ],
-                ),
-            )
+            egress_to(target.name, target.cidrs, target.port)
         if args.aws_permissions:
-            policy(
-                "to-aws-apis",
-                k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=pods,
-                    policy_types=["Egress"],
-                    egress=[
-                        k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                            to=[
-                                k8s.networking.v1.NetworkPolicyPeerArgs(
-                                    ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)
-                                )
-                                for cidr in args.aws_api_cidrs
-                            ],
-                            ports=[tcp(443)],
-                        )
-                    ],
-                ),
-            )
+            egress_to("aws-apis", args.aws_api_cidrs, 443)
 
 
 def _utilization(resource: str, percent: int) -> k8s.autoscaling.v2.MetricSpecArgs:
