@@ -128,6 +128,40 @@ PLAN_MUTATIONS: list[tuple[str, str, str, Callable[[Resource], None]]] = [
         lambda r: r["inputs"].update(defaultTags=json.dumps({"tags": {"Project": "platform"}})),
     ),
     ("vpc-flow-logs", "aws:ec2/flowLog:FlowLog", "prod", lambda r: r.update(propertyDependencies={})),
+    # The hand-made insecure changes, on the real prod plan.
+    (
+        "storage-encrypted-with-kms",
+        "aws:rds/instance:Instance",
+        "prod",
+        lambda r: r["inputs"].update(storageEncrypted=False),
+    ),
+    ("protect-stateful-in-prod", "aws:rds/instance:Instance", "prod", lambda r: r.pop("protect")),
+    (
+        "datastores-not-public",
+        "aws:rds/instance:Instance",
+        "prod",
+        lambda r: r["inputs"].update(publiclyAccessible=True),
+    ),
+    (
+        "no-world-ingress",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::postgres-sg-from-0",
+        "prod",
+        lambda r: r["inputs"].update(cidrIpv4="0.0.0.0/0"),
+    ),
+    (
+        "container-resources-in-range",
+        "kubernetes:argoproj.io/v1alpha1:Rollout::user-service-rollout",
+        "prod",
+        lambda r: r["inputs"]["spec"]["template"]["spec"]["containers"][0].pop("resources"),
+    ),
+    (
+        "hardened-security-context",
+        "kubernetes:argoproj.io/v1alpha1:Rollout::analytics-rollout",
+        "prod",
+        lambda r: r["inputs"]["spec"]["template"]["spec"]["containers"][0]["securityContext"].update(
+            readOnlyRootFilesystem=False
+        ),
+    ),
     (
         "edge-nginx-least-conn-tls13",
         "kubernetes:helm.sh/v3:Release::ingress-nginx",
