@@ -131,3 +131,20 @@ def test_kubeconfig_output_is_secret(planned: Plan) -> None:
     stack = resources[0]
     assert stack["type"] == "pulumi:pulumi:Stack"
     assert stack["outputs"]["kubeconfig"]["ciphertext"] == "[secret]"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_helm_release_is_pinned_and_sets_only_verified_keys(planned: Plan, stack: str) -> None:
+    """A values key a chart does not know is ignored without a word: every key the plan passes to a
+    chart must be one read in that chart's values.yaml at the pinned version (infra/charts.py)."""
+    from infra.charts import ALL_CHARTS, unknown_keys
+
+    pins = {pin.chart: pin for pin in ALL_CHARTS}
+    releases = of_type(planned(stack)[1], "kubernetes:helm.sh/v3:Release")
+    assert len(releases) >= 8
+    for release in releases:
+        inputs = release["inputs"]
+        pin = pins[inputs["chart"]]
+        assert (inputs["version"], inputs["repositoryOpts"]["repo"]) == (pin.version, pin.repository)
+        assert isinstance(inputs["values"], dict), f"{inputs['chart']}: values hidden by a secret"
+        assert unknown_keys(pin, inputs["values"]) == [], inputs["chart"]
