@@ -23,7 +23,13 @@ import yaml
 
 from infra.config import ConfigError, config_from_stack_file, read_stack_file
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Offline plan and checks of the platform.")
+# No rich tracebacks with local variables: a program error must not print configuration values.
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Offline plan and checks of the platform.",
+    pretty_exceptions_show_locals=False,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 

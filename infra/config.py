@@ -1470,6 +1470,8 @@ def read_stack_file(path: Path) -> StackFile:
         raise ConfigError(f"{path}: no such stack file") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not a text file (a stack file is UTF-8 YAML)") from None
     try:
         document = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:

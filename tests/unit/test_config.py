@@ -23,7 +23,7 @@ INVALID = sorted((ROOT / "tests" / "fixtures" / "invalid").glob("*.yaml"))
 
 
 def expected_key(path: Path) -> str:
-    first = path.read_text().splitlines()[0]
+    first = path.read_bytes().splitlines()[0].decode()
     assert first.startswith("# expect: "), f"{path.name} must start with '# expect: <key>'"
     return first.removeprefix("# expect: ")
 
