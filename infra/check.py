@@ -72,7 +72,24 @@ def load_resources(path: Path) -> list[Resource]:
     for index, resource in enumerate(resources):
         if not isinstance(resource, dict) or not isinstance(resource.get("urn"), str) or "type" not in resource:
             raise CheckInputError(f"{path}: resource {index} has no urn and type")
+        for key, kind in _SHAPES.items():
+            if key in resource and not isinstance(resource[key], kind):
+                raise CheckInputError(f"{path}: {resource['urn']}: {key} is not a {kind.__name__}")
     return resources
+
+
+_SHAPES: dict[str, type] = {
+    "inputs": dict,
+    "outputs": dict,
+    "dependencies": list,
+    "propertyDependencies": dict,
+    "ignoreChanges": list,
+    "additionalSecretOutputs": list,
+    "protect": bool,
+    "custom": bool,
+    "parent": str,
+    "provider": str,
+}
 
 
 def _props(inputs: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -150,7 +167,12 @@ def check(
                     config=policy_config,
                 )
                 for validate in _validations(policy):
-                    validate(args, collect.reporter(resource["urn"]))
+                    try:
+                        validate(args, collect.reporter(resource["urn"]))
+                    except (TypeError, ValueError, KeyError, AttributeError) as error:
+                        raise CheckInputError(
+                            f"{resource['urn']}: rule {policy.name} cannot read this resource's inputs ({error})"
+                        ) from None
         else:
             stack_args = StackValidationArgs(_policy_resources(subjects, props, options, provider_of), policy_config)
             if policy.validate is not None:

@@ -101,7 +101,7 @@ def check(
     if policy_config is not None:
         try:
             rule_config = json.loads(policy_config.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
+        except (OSError, ValueError) as error:  # ValueError: not UTF-8, not JSON
             raise _fail(f"--policy-config: {policy_config}: {error}") from None
         if not isinstance(rule_config, dict) or not all(isinstance(v, dict) for v in rule_config.values()):
             raise _fail("--policy-config: expected a JSON object of rule name to an object of settings")
@@ -119,7 +119,10 @@ def check(
     unknown = sorted(set(rule_config) - {p.name for p in ALL_POLICIES})
     if unknown:
         raise _fail(f"--policy-config: unknown rule {unknown[0]!r}")
-    violations = run_checks(resources, ALL_POLICIES, rule_config)
+    try:
+        violations = run_checks(resources, ALL_POLICIES, rule_config)
+    except CheckInputError as error:
+        raise _fail(str(error)) from None
     typer.echo(format_json(violations) if output_format == "json" else format_text(violations))
     if any(v.mandatory for v in violations):
         raise typer.Exit(EXIT_FAILED)

@@ -541,7 +541,16 @@ def test_check_accepts_a_pulumi_stack_export(tmp_path: Path) -> None:
     assert run_cli("check", "--plan", str(path)).returncode == 0
 
 
-@pytest.mark.parametrize("content", ["not json", '{"deployment": {}}', "[1, 2]", '{"resources": [{"x": 1}]}'])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        '{"deployment": {}}',
+        "[1, 2]",
+        '{"resources": [{"x": 1}]}',
+        '{"resources": [{"urn": "u", "type": "t", "inputs": "not a mapping"}]}',
+    ],
+)
 def test_check_rejects_a_bad_file_with_exit_2(tmp_path: Path, content: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content)
@@ -554,3 +563,15 @@ def test_check_rejects_a_bad_file_with_exit_2(tmp_path: Path, content: str) -> N
 def test_readme_lists_the_rules_as_generated() -> None:
     readme = (ROOT / "README.md").read_text()
     assert rules_table(ALL_POLICIES) in readme, "run `make rules-doc` to regenerate README's rules table"
+
+
+def test_a_resource_a_rule_cannot_read_is_a_bad_file(tmp_path: Path) -> None:
+    path = tmp_path / "odd.json"
+    sg = {
+        "urn": "u",
+        "type": "aws:ec2/securityGroup:SecurityGroup",
+        "inputs": {"ingress": [{"cidrBlocks": ["0.0.0.0/0"], "fromPort": "eighty"}]},
+    }
+    path.write_text(json.dumps({"resources": [sg]}))
+    run = run_cli("check", "--plan", str(path))
+    assert run.returncode == 2 and "no-world-ingress" in run.stderr and "Traceback" not in run.stderr + run.stdout
