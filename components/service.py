@@ -125,11 +125,11 @@ class ServiceDeploymentArgs:
     gateway: PeerPods | None = None  # who may call ``port``; None: nobody (workers)
     datastore_egress: Sequence[EgressTarget] = ()
     aws_api_cidrs: Sequence[str] = ()  # where the AWS API endpoints are (only used with aws_permissions)
-    aws_permissions: Sequence[Mapping[str, Any]] = ()  # IAM statements for its role
+    aws_permissions: Sequence[pulumi.Input[Mapping[str, Any]]] = ()  # IAM statements for its role
     image_repository: str | None = None  # None: its own ECR repository
     command: Sequence[str] = ()
     args: Sequence[str] = ()
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     secret_env: Sequence[SecretEnv] = ()
     service_annotations: Mapping[str, str] = field(default_factory=dict)  # on the active Service (gateway)
     termination_grace_period_seconds: int = 30

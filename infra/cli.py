@@ -173,7 +173,11 @@ def run_plan(stack: str, config_file: Path | None, out: Path | None) -> dict[str
     version = cfg.cluster.kubernetes_version
     problems = [
         p
-        for p in (schema.validate(manifests.manifest(r), version) for r in resources if manifests.is_manifest(r))
+        for p in (
+            schema.validate(manifests.manifest(r, drop_secrets=True), version)
+            for r in resources
+            if manifests.is_manifest(r)
+        )
         if p is not None
     ]
     errors = [f"manifest does not match the Kubernetes {version} schema: {p}" for p in problems]

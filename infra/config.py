@@ -85,6 +85,7 @@ DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = (
     "logs",
     "elasticloadbalancing",
     "autoscaling",
+    "kms",  # the token issuer signs with KMS; datastores' and volumes' keys are used through it too
 )
 
 _AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
@@ -1163,6 +1164,12 @@ class PlatformConfig(_Model):
                     f"gateway.routes[{index}].port",
                     f"route {route.name} uses port {route.port}; {route.service} listens on {target.port}",
                 )
+        jwt_routes = [r.name for r in self.gateway.routes if r.jwt]
+        if self.ingress is not None and jwt_routes and not any(s.tokens is not None for s in services.values()):
+            raise _KeyedError(
+                "services.deployments",
+                f"routes {', '.join(jwt_routes)} require JWTs, but no service issues tokens (set its tokens)",
+            )
         for name, service in services.items():
             if service.tokens is None:
                 continue

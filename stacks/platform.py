@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from components.cluster import Cluster, ClusterArgs, NodeGroupSpec
@@ -27,6 +29,8 @@ from components.ingress import Ingress, IngressArgs
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs, SubnetLayout, subnet_layout
 from components.service import AnalysisSpec, EgressTarget, PeerPods, SecretEnv, ServiceDeployment, ServiceDeploymentArgs
+from components.token_signing import ALGORITHM as TOKEN_ALGORITHM
+from components.token_signing import ConsumerCredential, TokenSigning, TokenSigningArgs
 from components.workload_namespace import WorkloadNamespace, WorkloadNamespaceArgs
 from infra.aws_context import AwsContext
 from infra.charts import PROMETHEUS_PORT, PROMETHEUS_SERVICE
@@ -467,12 +471,20 @@ def build_services(
     balanced = {"konghq.com/upstream-policy": gateway.upstream_policy_name} if gateway is not None else {}
     analysis = cfg.services.analysis
     prometheus = f"http://{PROMETHEUS_SERVICE}.{MONITORING_NAMESPACE}.svc.cluster.local:{PROMETHEUS_PORT}"
+    signing = _token_signing(cfg, context, provider, namespace_name, primary) if gateway is not None else None
     deployments: dict[str, ServiceDeployment] = {}
     for svc_name, svc in cfg.services.enabled.items():
-        env = dict(svc.env)
+        env: dict[str, pulumi.Input[str]] = dict(svc.env)
+        permissions: list[pulumi.Input[dict[str, Any]]] = [
+            {"Effect": "Allow", "Action": list(p.actions), "Resource": list(p.resources)} for p in svc.aws_permissions
+        ]
         if svc.tokens is not None:
             env["ACCESS_TOKEN_TTL"] = svc.tokens.access_token_ttl
             env["REFRESH_TOKEN_TTL"] = svc.tokens.refresh_token_ttl
+            if signing is not None:  # it signs the tokens Kong verifies, with the KMS key
+                env["JWT_SIGNING_KEY_ARN"] = signing.key_arn
+                env["JWT_ALGORITHM"] = TOKEN_ALGORITHM
+                permissions.append(signing.signer_statement)
         stores = [(store, DATASTORE_ENDPOINTS[store]) for store in svc.datastores]
         deployments[svc_name] = ServiceDeployment(
             svc_name,
@@ -516,10 +528,7 @@ def build_services(
                 service_annotations=balanced if svc.port is not None else {},
                 datastore_egress=[EgressTarget(store, layout.data, e.port) for store, e in stores],
                 aws_api_cidrs=[cfg.network.cidr],
-                aws_permissions=[
-                    {"Effect": "Allow", "Action": list(p.actions), "Resource": list(p.resources)}
-                    for p in svc.aws_permissions
-                ],
+                aws_permissions=permissions,
                 protect=cfg.protection.protect,
                 after=[*namespace.ready, secrets, delivery.release, monitoring.prometheus_release],
             ),
@@ -529,3 +538,25 @@ def build_services(
     pulumi.export("prometheusAddress", monitoring.prometheus_address)
     pulumi.export("serviceRepositories", {n: d.repository_url for n, d in deployments.items()})
     return Services(monitoring=monitoring, delivery=delivery, namespace=namespace, deployments=deployments)
+
+
+def _token_signing(
+    cfg: PlatformConfig,
+    context: AwsContext,
+    provider: k8s.Provider,
+    namespace: pulumi.Input[str],
+    primary: aws.Provider,
+) -> TokenSigning:
+    """The KMS key the token-issuing service signs with, and every Kong consumer's JWT credential."""
+    return TokenSigning(
+        "token-signing",
+        TokenSigningArgs(
+            key_alias=f"alias/{cfg.name_prefix}-token-signing",
+            namespace=namespace,
+            credentials=[ConsumerCredential(c.username, c.credential_secret) for c in cfg.gateway.consumers],
+            kubernetes_provider=provider,
+            aws=context,
+            protect=cfg.protection.protect,
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": primary}),
+    )

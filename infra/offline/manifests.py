@@ -32,11 +32,19 @@ def is_manifest(resource: dict[str, Any]) -> bool:
     )
 
 
-def manifest(resource: dict[str, Any]) -> dict[str, Any]:
-    """The object of a ``kubernetes:*`` resource, with the name the provider gives it."""
+def manifest(resource: dict[str, Any], *, drop_secrets: bool = False) -> dict[str, Any]:
+    """The object of a ``kubernetes:*`` resource, with the name the provider gives it.
+
+    Secret values are replaced by a marker; with ``drop_secrets`` they are left out instead (for schema
+    validation: a secret's shape is unknown offline, as its value is).
+    """
     inputs = resource["inputs"]
     outputs = resource.get("outputs", {})
-    obj = {k: _redact(v) for k, v in inputs.items() if k not in ("__fieldManager", "__inputs")}
+    obj = {
+        k: _redact(v, drop_secrets)
+        for k, v in inputs.items()
+        if k not in ("__fieldManager", "__inputs") and not (drop_secrets and is_secret_placeholder(v))
+    }
     metadata = dict(obj.get("metadata") or {})
     out_meta = outputs.get("metadata") or {}
     if "name" not in metadata and isinstance(out_meta, dict) and out_meta.get("name"):
@@ -62,13 +70,13 @@ def duplicates(resources: list[dict[str, Any]]) -> dict[str, list[str]]:
     return {key: urns for key, urns in owners.items() if len(urns) > 1}
 
 
-def _redact(value: Any) -> Any:
+def _redact(value: Any, drop: bool = False) -> Any:
     if is_secret_placeholder(value):
         return REDACTED
     if isinstance(value, dict):
-        return {k: _redact(v) for k, v in value.items()}
+        return {k: _redact(v, drop) for k, v in value.items() if not (drop and is_secret_placeholder(v))}
     if isinstance(value, list):
-        return [_redact(v) for v in value]
+        return [_redact(v, drop) for v in value if not (drop and is_secret_placeholder(v))]
     return value
 
 

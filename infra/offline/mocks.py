@@ -200,6 +200,21 @@ class PlanMocks(Mocks):
                 "reverseDnsPrefix": "com.amazonaws",
                 "id": PARTITION,
             }, []
+        if token == "aws:kms/getPublicKey:getPublicKey":
+            key_id = str(args.args.get("keyId", ""))
+            body = base64.b64encode(f"offline-public-key:{key_id}".encode()).decode()
+            return {
+                "arn": key_id,
+                "keyId": key_id,
+                "id": key_id,
+                "customerMasterKeySpec": "RSA_2048",
+                "keyUsage": "SIGN_VERIFY",
+                "publicKey": body,
+                "publicKeyPem": f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n",
+                "signingAlgorithms": ["RSASSA_PKCS1_V1_5_SHA_256"],
+                "encryptionAlgorithms": [],
+                "region": region,
+            }, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}, []
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":

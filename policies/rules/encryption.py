@@ -74,7 +74,9 @@ def _storage(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
 
 
 def _rotation(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
-    if get(props, "enableKeyRotation") is not True:
+    # KMS rotates symmetric encryption keys only; asymmetric and HMAC keys are replaced, not rotated.
+    symmetric = get(props, "customerMasterKeySpec", default="SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
+    if symmetric and get(props, "enableKeyRotation") is not True:
         yield "automatic key rotation is off (enableKeyRotation)"
     window = get(props, "deletionWindowInDays", default=30)
     if window < 30:
@@ -121,7 +123,7 @@ STORAGE_ENCRYPTED = resource_rule(
 
 KEY_ROTATION = resource_rule(
     "kms-key-rotation",
-    "Customer-managed KMS keys rotate yearly and are deleted only after a 30-day window.",
+    "Customer-managed symmetric KMS keys rotate yearly; every key is deleted only after a 30-day window.",
     Severity.MEDIUM,
     "Set enable_key_rotation=True and deletion_window_in_days=30 on the aws.kms.Key.",
     (KMS_KEY,),

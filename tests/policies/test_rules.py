@@ -575,3 +575,10 @@ def test_a_resource_a_rule_cannot_read_is_a_bad_file(tmp_path: Path) -> None:
     path.write_text(json.dumps({"resources": [sg]}))
     run = run_cli("check", "--plan", str(path))
     assert run.returncode == 2 and "no-world-ingress" in run.stderr and "Traceback" not in run.stderr + run.stdout
+
+
+def test_key_rotation_is_required_of_symmetric_keys_only() -> None:
+    symmetric = resource("aws:kms/key:Key", "data", {"enableKeyRotation": False})
+    signing = resource("aws:kms/key:Key", "sign", {"customerMasterKeySpec": "RSA_2048", "keyUsage": "SIGN_VERIFY"})
+    found = violations_of([PROVIDER, symmetric, signing], "kms-key-rotation")
+    assert [v.urn for v in found] == [symmetric["urn"]]
