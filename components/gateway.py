@@ -81,6 +81,8 @@ class GatewayArgs:
     access_token_ttl_seconds: int
     refresh_token_ttl_seconds: int
     global_requests_per_minute: int
+    # The Prometheus Operator's release: when given, Kong gets a ServiceMonitor and waits for its CRDs.
+    monitoring: pulumi.Resource | None = None
 
     def __post_init__(self) -> None:
         if not self.routes:
@@ -131,6 +133,7 @@ class Gateway(pulumi.ComponentResource):
             proxy_port=PROXY_PORT,
             ingress_class=KONG_INGRESS_CLASS,
             trusted_cidrs=tuple(args.trusted_cidrs),
+            service_monitor=args.monitoring is not None,
         )
         release = k8s.helm.v3.Release(
             f"{name}-kong",
@@ -145,7 +148,11 @@ class Gateway(pulumi.ComponentResource):
                 cleanup_on_fail=True,
                 timeout=600,
             ),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[kong_ns]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                provider=args.kubernetes_provider,
+                depends_on=[kong_ns] + ([args.monitoring] if args.monitoring is not None else []),
+            ),
         )
         # Kong's CRDs come with the chart: every Kong object waits for it.
         after_kong = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[release])

@@ -79,6 +79,8 @@ class IngressArgs:
     https_node_port: int = 30443
     deletion_protection: bool = True
     protect: bool = True
+    # The Prometheus Operator's release: when given, NGINX gets a ServiceMonitor and waits for its CRDs.
+    monitoring: pulumi.Resource | None = None
 
     def __post_init__(self) -> None:
         if not self.hostnames:
@@ -224,7 +226,9 @@ class Ingress(pulumi.ComponentResource):
             https_node_port=args.https_node_port,
             hsts_max_age_seconds=args.hsts_max_age_seconds,
             ingress_class=INGRESS_CLASS,
+            service_monitor=args.monitoring is not None,
         )
+        after: list[pulumi.Resource] = [certificate] + ([args.monitoring] if args.monitoring is not None else [])
         return k8s.helm.v3.Release(
             f"{name}-nginx",
             k8s.helm.v3.ReleaseArgs(
@@ -238,7 +242,7 @@ class Ingress(pulumi.ComponentResource):
                 cleanup_on_fail=True,
                 timeout=900,
             ),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[certificate]),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=after),
         )
 
     # -- the ALB, its certificate, listeners, security groups and DNS ---------------------------

@@ -235,6 +235,7 @@ NGINX_INGRESS = ChartPin(
             "prometheus.create",
             "prometheus.port",
             "prometheus.service.create",
+            "prometheus.serviceMonitor.create",
         }
     ),
     free_form=frozenset({"controller.config.entries", "controller.topologySpreadConstraints"}),
@@ -275,6 +276,7 @@ class NginxIngressSettings:
     hsts_max_age_seconds: int
     ingress_class: str = "nginx"
     metrics_port: int = 9113
+    service_monitor: bool = False  # only once the Prometheus Operator's CRDs are in the cluster
 
     def values(self) -> dict[str, Any]:
         return {
@@ -323,7 +325,12 @@ class NginxIngressSettings:
                     "httpsPort": {"nodePort": self.https_node_port},
                 },
             },
-            "prometheus": {"create": True, "port": self.metrics_port, "service": {"create": True}},
+            "prometheus": {
+                "create": True,
+                "port": self.metrics_port,
+                "service": {"create": True},
+                **({"serviceMonitor": {"create": True}} if self.service_monitor else {}),
+            },
         }
 
 
@@ -424,6 +431,8 @@ KONG = ChartPin(
             "portal.enabled",
             "portalapi.enabled",
             "status.enabled",
+            "serviceMonitor.enabled",
+            "serviceMonitor.trustCRDsExist",
             "ingressController.enabled",
             "ingressController.ingressClass",
             "ingressController.createIngressClass",
@@ -446,6 +455,7 @@ class KongSettings:
     # Proxies whose X-Forwarded-For Kong believes (ALB and NGINX, inside the VPC): per-IP limits then count
     # the real client, not NGINX's pod address.
     trusted_cidrs: tuple[str, ...] = ()
+    service_monitor: bool = False  # only once the Prometheus Operator's CRDs are in the cluster
 
     def values(self) -> dict[str, Any]:
         env: dict[str, Any] = {"database": "off", "nginx_worker_processes": "2"}
@@ -489,6 +499,8 @@ class KongSettings:
                 "ingressClass": self.ingress_class,
                 "createIngressClass": True,
             },
+            # Scrapes Kong's status port (the global prometheus plugin's metrics) and the controller's.
+            **({"serviceMonitor": {"enabled": True, "trustCRDsExist": True}} if self.service_monitor else {}),
         }
 
 

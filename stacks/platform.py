@@ -158,8 +158,11 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     )
 
     datastores = build_datastores(cfg, network, cluster, context, primary)
-    ingress, gateway = _edge(cfg, context, network, cluster, datastores.secrets.namespace, with_primary)
-    services = build_services(cfg, layout, cluster, context, primary, datastores, gateway)
+    monitoring = _monitoring(cfg, cluster, datastores)
+    ingress, gateway = _edge(
+        cfg, context, network, cluster, datastores.secrets.namespace, monitoring.prometheus_release, with_primary
+    )
+    services = build_services(cfg, layout, cluster, context, primary, datastores, gateway, monitoring)
 
     pulumi.export("environment", cfg.environment.value)
     pulumi.export("vpcId", network.vpc_id)
@@ -179,6 +182,7 @@ def _edge(
     network: Network,
     cluster: Cluster,
     service_namespace: pulumi.Input[str],
+    monitoring: pulumi.Resource,
     opts: pulumi.ResourceOptions,
 ) -> tuple[Ingress | None, Gateway | None]:
     """The public entry (ALB + WAF + NGINX + cert-manager) and the Kong gateway behind it, if configured."""
@@ -208,6 +212,7 @@ def _edge(
             waf_rate_limit=edge.waf_rate_limit,
             hsts_max_age_seconds=edge.hsts_max_age_seconds,
             cert_manager_replicas=edge.cert_manager_replicas,
+            monitoring=monitoring,
             waf_log_retention_days=edge.waf_log_retention_days,
             deletion_protection=cfg.protection.deletion_protection,
             protect=cfg.protection.protect,
@@ -248,6 +253,7 @@ def _edge(
             access_token_ttl_seconds=gw.access_token_ttl_seconds,
             refresh_token_ttl_seconds=gw.refresh_token_ttl_seconds,
             global_requests_per_minute=gw.global_requests_per_minute,
+            monitoring=monitoring,
         ),
         opts=opts,
     )
@@ -418,26 +424,13 @@ def build_services(
     primary: aws.Provider,
     datastores: Datastores,
     gateway: Gateway | None,
+    monitoring: Monitoring,
 ) -> Services:
     """The add-ons the services' objects need (Prometheus Operator and Prometheus, metrics-server, Argo
     Rollouts), the guard rails of the services' namespace (made by the datastores' External Secrets,
     which deliver the credentials there), and one ServiceDeployment per configured service."""
     provider = cluster.provider
     secrets = datastores.secrets
-    mon = cfg.monitoring
-    monitoring = Monitoring(
-        "monitoring",
-        MonitoringArgs(
-            kubernetes_provider=provider,
-            storage_class=cluster.storage_class_name,
-            namespace=MONITORING_NAMESPACE,
-            prometheus_replicas=mon.prometheus_replicas,
-            retention_days=mon.retention_days,
-            storage_gib=mon.storage_gib,
-            metrics_server_replicas=mon.metrics_server_replicas,
-            secrets_operator=[secrets],
-        ),
-    )
     delivery = Delivery(
         "delivery",
         DeliveryArgs(
@@ -559,4 +552,23 @@ def _token_signing(
             protect=cfg.protection.protect,
         ),
         opts=pulumi.ResourceOptions(providers={"aws": primary}),
+    )
+
+
+def _monitoring(cfg: PlatformConfig, cluster: Cluster, datastores: Datastores) -> Monitoring:
+    """Prometheus Operator, Prometheus, Grafana and metrics-server: before the edge and the services,
+    whose ServiceMonitors need the operator's CRDs."""
+    mon = cfg.monitoring
+    return Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            kubernetes_provider=cluster.provider,
+            storage_class=cluster.storage_class_name,
+            namespace=MONITORING_NAMESPACE,
+            prometheus_replicas=mon.prometheus_replicas,
+            retention_days=mon.retention_days,
+            storage_gib=mon.storage_gib,
+            metrics_server_replicas=mon.metrics_server_replicas,
+            secrets_operator=[datastores.secrets],
+        ),
     )

@@ -191,3 +191,15 @@ def test_edge_manifests_of_built_in_kinds_validate(planned: Planned, stack: str)
             kubernetes_validate.validate(doc, cfg.cluster.kubernetes_version, strict=True)
             checked += 1
     assert checked >= 9
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_nginx_and_kong_are_scraped_once_the_prometheus_operator_is_in(planned: Any, stack: str) -> None:
+    _, resources = planned(stack)
+    releases = {r["inputs"]["chart"]: r for r in resources if r["type"] == "kubernetes:helm.sh/v3:Release"}
+    operator = releases["kube-prometheus-stack"]["urn"]
+    nginx, kong = releases["nginx-ingress"], releases["kong"]
+    assert nginx["inputs"]["values"]["prometheus"]["serviceMonitor"] == {"create": True}
+    assert nginx["inputs"]["values"]["prometheus"]["service"] == {"create": True}
+    assert kong["inputs"]["values"]["serviceMonitor"] == {"enabled": True, "trustCRDsExist": True}
+    assert operator in nginx["dependencies"] and operator in kong["dependencies"]
