@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 
 from infra import iam
 from infra.aws_context import AwsContext
-from infra.charts import CLUSTER_AUTOSCALER, ClusterAutoscalerSettings
+from infra.charts import CLUSTER_AUTOSCALER, ClusterAutoscalerSettings, helm_release
 from infra.providers import kubeconfig, kubernetes_provider
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -442,18 +442,11 @@ class Cluster(pulumi.ComponentResource):
             service_account=AUTOSCALER_SERVICE_ACCOUNT,
             role_arn=role.arn,
         )
-        k8s.helm.v3.Release(
+        helm_release(
             f"{name}-autoscaler",
-            k8s.helm.v3.ReleaseArgs(
-                name="cluster-autoscaler",
-                chart=CLUSTER_AUTOSCALER.chart,
-                version=CLUSTER_AUTOSCALER.version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CLUSTER_AUTOSCALER.repository),
-                namespace=AUTOSCALER_NAMESPACE,
-                values=settings.values(),
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=600,
-            ),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[node_group, cluster]),
+            CLUSTER_AUTOSCALER,
+            "cluster-autoscaler",
+            AUTOSCALER_NAMESPACE,
+            settings.values(),
+            pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[node_group, cluster]),
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.charts import ARGO_ROLLOUTS, ArgoRolloutsSettings
+from infra.charts import ARGO_ROLLOUTS, ArgoRolloutsSettings, helm_release
 
 ROLLOUTS_NAMESPACE = "argo-rollouts"
 
@@ -49,22 +49,13 @@ class Delivery(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider),
         )
-        release = k8s.helm.v3.Release(
+        release = helm_release(
             f"{name}-argo-rollouts",
-            k8s.helm.v3.ReleaseArgs(
-                name="argo-rollouts",
-                chart=ARGO_ROLLOUTS.chart,
-                version=ARGO_ROLLOUTS.version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=ARGO_ROLLOUTS.repository),
-                namespace=namespace.metadata.name,
-                values=ArgoRolloutsSettings(replicas=args.controller_replicas).values(),
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=600,
-            ),
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.kubernetes_provider, depends_on=[namespace, *args.after]
-            ),
+            ARGO_ROLLOUTS,
+            "argo-rollouts",
+            namespace.metadata.name,
+            ArgoRolloutsSettings(replicas=args.controller_replicas).values(),
+            pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[namespace, *args.after]),
         )
         self.namespace = namespace.metadata.name
         self.release = release

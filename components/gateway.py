@@ -28,7 +28,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes import _utilities as k8s_utilities
 
-from infra.charts import KONG, KongSettings
+from infra.charts import KONG, KongSettings, helm_release
 
 KONG_NAMESPACE = "kong"
 KONG_RELEASE = "kong"
@@ -135,20 +135,13 @@ class Gateway(pulumi.ComponentResource):
             trusted_cidrs=tuple(args.trusted_cidrs),
             service_monitor=args.monitoring is not None,
         )
-        release = k8s.helm.v3.Release(
+        release = helm_release(
             f"{name}-kong",
-            k8s.helm.v3.ReleaseArgs(
-                name=KONG_RELEASE,
-                chart=KONG.chart,
-                version=KONG.version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=KONG.repository),
-                namespace=kong_ns.metadata.name,
-                values=settings.values(),
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=600,
-            ),
-            opts=pulumi.ResourceOptions(
+            KONG,
+            KONG_RELEASE,
+            kong_ns.metadata.name,
+            settings.values(),
+            pulumi.ResourceOptions(
                 parent=self,
                 provider=args.kubernetes_provider,
                 depends_on=[kong_ns] + ([args.monitoring] if args.monitoring is not None else []),

@@ -31,7 +31,7 @@ import pulumi_kubernetes as k8s
 
 from infra import iam
 from infra.aws_context import AwsContext
-from infra.charts import CERT_MANAGER, NGINX_INGRESS, CertManagerSettings, NginxIngressSettings
+from infra.charts import CERT_MANAGER, NGINX_INGRESS, CertManagerSettings, NginxIngressSettings, helm_release
 
 ALB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-3-2021-06"  # TLS 1.3 only, the client side of the ALB
 NGINX_NAMESPACE = "nginx-ingress"
@@ -152,20 +152,13 @@ class Ingress(pulumi.ComponentResource):
         settings = CertManagerSettings(
             service_account=CERT_MANAGER_SERVICE_ACCOUNT, role_arn=role.arn, replicas=args.cert_manager_replicas
         )
-        release = k8s.helm.v3.Release(
+        release = helm_release(
             f"{name}-cert-manager",
-            k8s.helm.v3.ReleaseArgs(
-                name="cert-manager",
-                chart=CERT_MANAGER.chart,
-                version=CERT_MANAGER.version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CERT_MANAGER.repository),
-                namespace=namespace.metadata.name,
-                values=settings.values(),
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=600,
-            ),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[namespace]),
+            CERT_MANAGER,
+            "cert-manager",
+            namespace.metadata.name,
+            settings.values(),
+            pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[namespace]),
         )
         after_crds = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[release])
         issuer = k8s.apiextensions.CustomResource(
@@ -229,20 +222,14 @@ class Ingress(pulumi.ComponentResource):
             service_monitor=args.monitoring is not None,
         )
         after: list[pulumi.Resource] = [certificate] + ([args.monitoring] if args.monitoring is not None else [])
-        return k8s.helm.v3.Release(
+        return helm_release(
             f"{name}-nginx",
-            k8s.helm.v3.ReleaseArgs(
-                name=NGINX_RELEASE,
-                chart=NGINX_INGRESS.chart,
-                version=NGINX_INGRESS.version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=NGINX_INGRESS.repository),
-                namespace=certificate.id.apply(lambda _: NGINX_NAMESPACE),
-                values=settings.values(),
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=900,
-            ),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=after),
+            NGINX_INGRESS,
+            NGINX_RELEASE,
+            certificate.id.apply(lambda _: NGINX_NAMESPACE),
+            settings.values(),
+            pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=after),
+            timeout=900,
         )
 
     # -- the ALB, its certificate, listeners, security groups and DNS ---------------------------

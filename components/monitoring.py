@@ -28,6 +28,7 @@ from infra.charts import (
     ChartPin,
     KubePrometheusStackSettings,
     MetricsServerSettings,
+    helm_release,
 )
 
 GRAFANA_ADMIN_SECRET = "grafana-admin"
@@ -57,21 +58,7 @@ class MonitoringArgs:
 def _release(
     name: str, pin: ChartPin, release: str, namespace: pulumi.Input[str], values: dict, opts: pulumi.ResourceOptions
 ) -> k8s.helm.v3.Release:
-    return k8s.helm.v3.Release(
-        name,
-        k8s.helm.v3.ReleaseArgs(
-            name=release,
-            chart=pin.chart,
-            version=pin.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=pin.repository),
-            namespace=namespace,
-            values=values,
-            atomic=True,
-            cleanup_on_fail=True,
-            timeout=900,
-        ),
-        opts=opts,
-    )
+    return helm_release(name, pin, release, namespace, values, opts, timeout=900)
 
 
 class Monitoring(pulumi.ComponentResource):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,34 @@ class ChartPin:
     known_keys: frozenset[str]
     # Keys whose value is a free-form map (annotations, extraArgs ...): their children are not checked.
     free_form: frozenset[str] = frozenset()
+
+
+def helm_release(
+    resource_name: str,
+    pin: ChartPin,
+    release: str,
+    namespace: pulumi.Input[str],
+    values: Mapping[str, Any],
+    opts: pulumi.ResourceOptions,
+    timeout: int = 600,
+) -> k8s.helm.v3.Release:
+    """A Helm release of a pinned chart, as the platform installs every chart: atomic (a failed install
+    or upgrade rolls back), cleaned up on failure, with the values built by the chart's settings class."""
+    return k8s.helm.v3.Release(
+        resource_name,
+        k8s.helm.v3.ReleaseArgs(
+            name=release,
+            chart=pin.chart,
+            version=pin.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=pin.repository),
+            namespace=namespace,
+            values=dict(values),
+            atomic=True,
+            cleanup_on_fail=True,
+            timeout=timeout,
+        ),
+        opts=opts,
+    )
 
 
 def leaf_paths(values: Mapping[str, Any], free_form: frozenset[str] = frozenset(), prefix: str = "") -> Iterator[str]:

@@ -24,7 +24,7 @@ import pulumi_kubernetes as k8s
 
 from infra import iam
 from infra.aws_context import AwsContext
-from infra.charts import EXTERNAL_SECRETS, ExternalSecretsSettings
+from infra.charts import EXTERNAL_SECRETS, ExternalSecretsSettings, helm_release
 
 OPERATOR_NAMESPACE = "external-secrets"
 SERVICE_ACCOUNT = "external-secrets"
@@ -131,20 +131,13 @@ class ExternalSecrets(pulumi.ComponentResource):
             opts=in_cluster,
         )
         settings = ExternalSecretsSettings(service_account=SERVICE_ACCOUNT, role_arn=role.arn)
-        release = k8s.helm.v3.Release(
+        release = helm_release(
             f"{name}-operator",
-            k8s.helm.v3.ReleaseArgs(
-                name="external-secrets",
-                chart=EXTERNAL_SECRETS.chart,
-                version=EXTERNAL_SECRETS.version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=EXTERNAL_SECRETS.repository),
-                namespace=operator_ns.metadata.name,
-                values=settings.values(),
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=600,
-            ),
-            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[policy]),
+            EXTERNAL_SECRETS,
+            "external-secrets",
+            operator_ns.metadata.name,
+            settings.values(),
+            pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[policy]),
         )
 
         apps_ns = k8s.core.v1.Namespace(
