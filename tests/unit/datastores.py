@@ -38,6 +38,25 @@ def assert_security_group_admits_only(resources: list[dict[str, Any]], port: int
     assert not any(w in json.dumps(resources) for w in WORLD)
 
 
+def assert_placed_in_data_subnets(
+    resources: list[dict[str, Any]],
+    store: str,
+    subnet_group: str,
+    subnet_group_key: str,
+    security_groups_key: str,
+    port: int,
+) -> None:
+    """The datastore ``store`` sits in a subnet group of PLACEMENT's subnets, behind only its own security
+    group, which admits ``port`` from the cluster's group alone."""
+    resource = one(resources, store)
+    subnets = one(resources, subnet_group)
+    sg = one(resources, "aws:ec2/securityGroup:SecurityGroup")
+    assert subnets["inputs"]["subnetIds"] == ["subnet-0a", "subnet-0b", "subnet-0c"]
+    assert resource["inputs"][subnet_group_key] == subnets["outputs"]["name"]
+    assert resource["inputs"][security_groups_key] == [sg["id"]]
+    assert_security_group_admits_only(resources, port, [CLUSTER_SG])
+
+
 def assert_password_never_plain(resources: list[dict[str, Any]], logical_name: str, length: int) -> None:
     generated = one(resources, "random:index/randomPassword:RandomPassword", logical_name)
     assert generated["inputs"]["length"] == length

@@ -10,13 +10,12 @@ import pytest
 from components.datastores.documentdb import DocumentDb, DocumentDbArgs, parameter_family
 from tests.support import build, of_type, one
 from tests.unit.datastores import (
-    CLUSTER_SG,
     KEY_ARN,
     PLACEMENT,
     SECRET,
     assert_password_never_plain,
+    assert_placed_in_data_subnets,
     assert_secret_stored,
-    assert_security_group_admits_only,
     component_outputs,
 )
 
@@ -78,13 +77,14 @@ def test_instances_belong_to_the_cluster_and_are_protected(resources: list[dict[
 
 
 def test_private_behind_its_own_group(resources: list[dict[str, Any]]) -> None:
-    cluster = one(resources, "aws:docdb/cluster:Cluster")
-    subnets = one(resources, "aws:docdb/subnetGroup:SubnetGroup")
-    sg = one(resources, "aws:ec2/securityGroup:SecurityGroup")
-    assert subnets["inputs"]["subnetIds"] == ["subnet-0a", "subnet-0b", "subnet-0c"]
-    assert cluster["inputs"]["dbSubnetGroupName"] == subnets["outputs"]["name"]
-    assert cluster["inputs"]["vpcSecurityGroupIds"] == [sg["id"]]
-    assert_security_group_admits_only(resources, 27017, [CLUSTER_SG])
+    assert_placed_in_data_subnets(
+        resources,
+        "aws:docdb/cluster:Cluster",
+        "aws:docdb/subnetGroup:SubnetGroup",
+        "dbSubnetGroupName",
+        "vpcSecurityGroupIds",
+        27017,
+    )
 
 
 def test_password_generated_and_stored(resources: list[dict[str, Any]]) -> None:

@@ -16,6 +16,7 @@ from tests.unit.datastores import (
     PLACEMENT,
     SECRET,
     assert_password_never_plain,
+    assert_placed_in_data_subnets,
     assert_secret_stored,
     assert_security_group_admits_only,
     component_outputs,
@@ -60,13 +61,14 @@ def test_encrypted_private_and_multi_az(resources: list[dict[str, Any]]) -> None
 
 
 def test_in_the_given_subnets_behind_its_own_security_group(resources: list[dict[str, Any]]) -> None:
-    db = one(resources, "aws:rds/instance:Instance")
-    group = one(resources, "aws:rds/subnetGroup:SubnetGroup")
-    sg = one(resources, "aws:ec2/securityGroup:SecurityGroup")
-    assert group["inputs"]["subnetIds"] == ["subnet-0a", "subnet-0b", "subnet-0c"]
-    assert db["inputs"]["dbSubnetGroupName"] == group["outputs"]["name"]
-    assert db["inputs"]["vpcSecurityGroupIds"] == [sg["id"]]
-    assert_security_group_admits_only(resources, 5432, [CLUSTER_SG])
+    assert_placed_in_data_subnets(
+        resources,
+        "aws:rds/instance:Instance",
+        "aws:rds/subnetGroup:SubnetGroup",
+        "dbSubnetGroupName",
+        "vpcSecurityGroupIds",
+        5432,
+    )
 
 
 def test_two_admitted_groups_get_one_rule_each() -> None:

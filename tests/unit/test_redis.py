@@ -10,13 +10,12 @@ import pytest
 from components.datastores.redis import Redis, RedisArgs
 from tests.support import build, one
 from tests.unit.datastores import (
-    CLUSTER_SG,
     KEY_ARN,
     PLACEMENT,
     SECRET,
     assert_password_never_plain,
+    assert_placed_in_data_subnets,
     assert_secret_stored,
-    assert_security_group_admits_only,
     component_outputs,
 )
 
@@ -60,13 +59,14 @@ def test_failover_multi_az_and_three_nodes(resources: list[dict[str, Any]]) -> N
 
 
 def test_private_in_the_data_subnets_with_its_own_group(resources: list[dict[str, Any]]) -> None:
-    group = one(resources, "aws:elasticache/replicationGroup:ReplicationGroup")
-    subnets = one(resources, "aws:elasticache/subnetGroup:SubnetGroup")
-    sg = one(resources, "aws:ec2/securityGroup:SecurityGroup")
-    assert subnets["inputs"]["subnetIds"] == ["subnet-0a", "subnet-0b", "subnet-0c"]
-    assert group["inputs"]["subnetGroupName"] == subnets["outputs"]["name"]
-    assert group["inputs"]["securityGroupIds"] == [sg["id"]]
-    assert_security_group_admits_only(resources, 6379, [CLUSTER_SG])
+    assert_placed_in_data_subnets(
+        resources,
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        "aws:elasticache/subnetGroup:SubnetGroup",
+        "subnetGroupName",
+        "securityGroupIds",
+        6379,
+    )
 
 
 def test_snapshots_at_two_and_a_final_one_and_protected(resources: list[dict[str, Any]]) -> None:
