@@ -1,6 +1,6 @@
-"""The public path (seed: "Load Balancing", "API Gateway", "Network Security"): NGINX balances by least
-connections and speaks TLS 1.3 only; Kong's admin API stays inside the cluster; every internet-facing
-load balancer sits behind the WAF."""
+"""The public path (the system's requirements on load balancing, the API gateway and network
+security): NGINX balances by least connections and speaks TLS 1.3 only; Kong's admin API stays inside
+the cluster; every internet-facing load balancer sits behind the WAF."""
 
 from __future__ import annotations
 
