@@ -128,7 +128,7 @@ PLAN_MUTATIONS: list[tuple[str, str, str, Callable[[Resource], None]]] = [
         lambda r: r["inputs"].update(defaultTags=json.dumps({"tags": {"Project": "platform"}})),
     ),
     ("vpc-flow-logs", "aws:ec2/flowLog:FlowLog", "prod", lambda r: r.update(propertyDependencies={})),
-    # The hand-made insecure changes, on the real prod plan.
+    # Hand-made insecure changes, on the real prod plan.
     (
         "storage-encrypted-with-kms",
         "aws:rds/instance:Instance",

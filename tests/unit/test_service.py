@@ -130,7 +130,7 @@ def policies(resources: list[Resource]) -> dict[str, dict[str, Any]]:
 
 
 # -- pods ---------------------------------------------------------------------------------------
-def test_requests_and_limits_are_the_seed_range_by_default(web: list[Resource]) -> None:
+def test_requests_and_limits_are_the_pod_range_by_default(web: list[Resource]) -> None:
     assert container(web)["resources"] == {
         "requests": {"cpu": "500m", "memory": "512Mi"},
         "limits": {"cpu": "2000m", "memory": "2Gi"},

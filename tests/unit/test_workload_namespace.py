@@ -1,4 +1,4 @@
-"""The WorkloadNamespace component: restricted namespace, namespace-wide default deny, seed LimitRange."""
+"""The WorkloadNamespace component: restricted namespace, namespace-wide default deny, the per-pod LimitRange."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_default_deny_for_every_pod_of_the_namespace(create: bool) -> None:
         assert namespaces[0]["inputs"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_limit_range_is_the_seed_range() -> None:
+def test_limit_range_is_the_pod_range() -> None:
     (item,) = one(namespace(True), "kubernetes:core/v1:LimitRange")["inputs"]["spec"]["limits"]
     assert item["type"] == "Container"
     assert item["min"] == {"cpu": "500m", "memory": "512Mi"}
