@@ -811,6 +811,10 @@ DATASTORE_ENDPOINTS: dict[str, DatastoreEndpoint] = {
     "documentdb": DatastoreEndpoint(port=27017, secret="documentdb-credentials", env="MONGODB_URI"),
 }
 
+# The env var a service's container finds each datastore's connection URL in (the names the client
+# libraries read); the port and the Secret come from the datastores' own outputs.
+DATASTORE_ENV: dict[str, str] = {e: v.env for e, v in DATASTORE_ENDPOINTS.items()}
+
 _SERVICE_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$")  # room for "-preview" and ECR prefixes
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _IMAGE_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
