@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.charts import ALL_CHARTS, unknown_keys
+from components.addons import PINS
+from components.addons.base import unknown_keys
 from infra.offline import schema
 from infra.quantities import cpu_millis, memory_bytes
 from tests.support import of_type
@@ -159,7 +160,7 @@ def test_add_ons_acting_on_the_services_objects_are_installed(planned: Plan) -> 
     releases = {
         doc["chart"]: doc for doc in (yaml.safe_load(p.read_text()) for p in sorted((out_dir / "helm").glob("*.yaml")))
     }
-    pins = {pin.chart: pin for pin in ALL_CHARTS}
+    pins = {pin.chart: pin for pin in PINS}
     for chart in ("argo-rollouts", "kube-prometheus-stack", "metrics-server"):
         assert releases[chart]["version"] == pins[chart].version
         assert unknown_keys(pins[chart], releases[chart]["values"]) == []
