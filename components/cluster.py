@@ -26,7 +26,8 @@ from components.contracts import ClusterIdentity
 from components.parts import kms_key
 from infra import iam
 from infra.aws_context import AwsContext
-from infra.config import ClusterConfig, ProtectionConfig
+from infra.config.cluster import ClusterConfig
+from infra.config.workloads import ProtectionConfig
 from infra.providers import kubeconfig, kubernetes_provider
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")

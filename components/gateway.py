@@ -32,7 +32,7 @@ from components.addons.kong import RELEASE as KONG_RELEASE
 from components.addons.kong import Kong, KongArgs, KongSettings
 from components.contracts import PeerPods
 from components.parts import depends_on_of
-from infra.config import GatewayConfig, GatewayConsumerConfig, GatewayRouteConfig
+from infra.config.edge import GatewayConfig, GatewayConsumerConfig, GatewayRouteConfig
 
 PROXY_SERVICE = "kong-proxy"
 PROXY_PORT = 8000

@@ -34,7 +34,8 @@ from components.addons.nginx_ingress import NginxIngress, NginxIngressArgs, Ngin
 from components.parts import depends_on_of, kms_key, namespace
 from infra import iam
 from infra.aws_context import AwsContext
-from infra.config import IngressConfig, ProtectionConfig
+from infra.config.edge import IngressConfig
+from infra.config.workloads import ProtectionConfig
 
 ALB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-3-2021-06"  # TLS 1.3 only, the client side of the ALB
 NGINX_NAMESPACE = "nginx-ingress"

@@ -27,7 +27,7 @@ from components.addons.kube_prometheus_stack import (
 )
 from components.contracts import PeerPods
 from components.parts import depends_on_of, namespace
-from infra.config import MonitoringConfig
+from infra.config.monitoring import MonitoringConfig
 
 NAMESPACE = "monitoring"
 GRAFANA_ADMIN_SECRET = "grafana-admin"

@@ -22,7 +22,8 @@ import pulumi_aws as aws
 from components.parts import kms_key
 from infra import iam
 from infra.aws_context import AwsContext
-from infra.config import NatStrategy, NetworkConfig, ProtectionConfig
+from infra.config.network import NatStrategy, NetworkConfig
+from infra.config.workloads import ProtectionConfig
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,8 @@ from components.contracts import ClusterIdentity, DatastoreEndpoint, PeerPods
 from components.parts import depends_on_of, kms_key
 from infra import iam
 from infra.aws_context import AwsContext
-from infra.config import DATASTORE_ENV, AnalysisConfig, PodResources, ProtectionConfig, ServiceConfig, ServicesConfig
+from infra.config.services import DATASTORE_ENV, AnalysisConfig, ServiceConfig, ServicesConfig
+from infra.config.workloads import PodResources, ProtectionConfig
 from infra.k8s_security import container_security_context, pod_security_context, tmp_mount, tmp_volume
 
 ROLLOUTS_API = "argoproj.io/v1alpha1"

@@ -18,7 +18,8 @@ import pulumi_kubernetes as k8s
 
 from infra import iam
 from infra.aws_context import AwsContext
-from infra.config import GatewayConsumerConfig, ProtectionConfig
+from infra.config.edge import GatewayConsumerConfig
+from infra.config.workloads import ProtectionConfig
 
 ALGORITHM = "RS256"
 KEY_SPEC = "RSA_2048"

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.parts import namespace
-from infra.config import (
+from infra.config.workloads import (
     POD_CPU_MAX_MILLIS,
     POD_CPU_MIN_MILLIS,
     POD_MEMORY_MAX_BYTES,

@@ -15,7 +15,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
-from infra.config import DocumentDbConfig, ProtectionConfig
+from infra.config.datastores import DocumentDbConfig
+from infra.config.workloads import ProtectionConfig
 
 PORT = 27017
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"

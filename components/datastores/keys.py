@@ -18,7 +18,7 @@ import pulumi_aws as aws
 
 from infra import iam
 from infra.aws_context import AwsContext
-from infra.config import ProtectionConfig
+from infra.config.workloads import ProtectionConfig
 
 _DOMAIN = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
 

@@ -15,7 +15,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
-from infra.config import PostgresConfig, ProtectionConfig
+from infra.config.datastores import PostgresConfig
+from infra.config.workloads import ProtectionConfig
 
 PORT = 5432
 # Amazon's current RDS certificate authority (RSA 2048, 40-year validity): clients verify with it.

@@ -19,7 +19,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
-from infra.config import ProtectionConfig, RabbitMqConfig
+from infra.config.datastores import RabbitMqConfig
+from infra.config.workloads import ProtectionConfig
 
 PORT = 5671  # AMQPS
 CLUSTER_SUBNETS = 3  # a RabbitMQ cluster is three nodes, one per zone

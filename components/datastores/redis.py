@@ -14,7 +14,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
-from infra.config import ProtectionConfig, RedisConfig
+from infra.config.datastores import RedisConfig
+from infra.config.workloads import ProtectionConfig
 
 PORT = 6379
 
