@@ -2,7 +2,7 @@
 
 A cluster in the data subnets with one primary and replicas from config, TLS required by the
 cluster parameter group (``tls = enabled``), storage encrypted with the domain's KMS key, automated
-backups kept for the configured days in a window from config (the seed's 02:00 UTC), deletion
+backups kept for the configured days in a window from config (the system's 02:00 UTC), deletion
 protection, a final snapshot when the cluster is deleted, and a generated master password kept in
 Secrets Manager. Why DocumentDB rather than another MongoDB: see the README, "Datastores and secrets".
 """

@@ -3,7 +3,7 @@
 Multi-AZ from config, storage and Performance Insights encrypted with the domain's KMS key, TLS
 enforced by the parameter group (``rds.force_ssl = 1``), IAM database authentication, automated
 backups (hence point-in-time recovery) kept for the configured days in a window from config (the
-seed's 02:00 UTC), deletion protection, and a final snapshot when the instance is deleted. The
+system's 02:00 UTC), deletion protection, and a final snapshot when the instance is deleted. The
 master password is generated, stored in Secrets Manager, and never set or read in plain text.
 """
 

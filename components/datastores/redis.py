@@ -2,7 +2,7 @@
 
 Encrypted at rest with the domain's KMS key and in transit (TLS required), an AUTH token generated
 and kept in Secrets Manager, automatic failover and Multi-AZ from config, daily snapshots in a
-window from config (the seed's 02:00 UTC) kept for the configured days, and a final snapshot when
+window from config (the system's 02:00 UTC) kept for the configured days, and a final snapshot when
 the group is deleted. ElastiCache has no deletion-protection flag; ``protect`` guards it instead.
 """
 
