@@ -16,7 +16,7 @@ PodSecurity = Literal["privileged", "baseline", "restricted"]
 
 def pod_security_labels(enforce: PodSecurity, warn: PodSecurity, audit: PodSecurity | None) -> dict[str, str]:
     """The Pod Security admission labels of a namespace (``audit`` None: not set)."""
-    labels = {"pod-security.kubernetes.io/enforce": enforce, "pod-security.kubernetes.io/warn": warn}
+    labels: dict[str, str] = {"pod-security.kubernetes.io/enforce": enforce, "pod-security.kubernetes.io/warn": warn}
     if audit is not None:
         labels["pod-security.kubernetes.io/audit"] = audit
     return labels

@@ -13,6 +13,7 @@ CRDs: give the operator's release in ``opts.depends_on``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -103,8 +104,12 @@ class ExternalSecrets(pulumi.ComponentResource):
             )
             # Read through the object, so a workload that names the Secret waits for its ExternalSecret.
             self.kubernetes_secret_names[delivered.kubernetes_name] = secret.id.apply(
-                lambda _, n=delivered.kubernetes_name: n
+                functools.partial(_name, delivered.kubernetes_name)
             )
 
         self.store_name = STORE_NAME
         self.register_outputs({"store_name": self.store_name, "kubernetes_secret_names": self.kubernetes_secret_names})
+
+
+def _name(name: str, _: object) -> str:
+    return name
