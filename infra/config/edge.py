@@ -168,9 +168,14 @@ class GatewayConfig(_Model):
         for route in self.routes:
             if ports.setdefault(route.service, route.port) != route.port:
                 raise _KeyedError("routes", f"service {route.service} is given two ports")
+        if not self.consumers:
+            raise _KeyedError("consumers", "at least one consumer (an OAuth client holding the token key) is needed")
         names = [c.username for c in self.consumers]
         if len(set(names)) != len(names):
             raise _KeyedError("consumers", "a consumer username is listed twice")
+        secrets = [c.credential_secret for c in self.consumers]
+        if len(set(secrets)) != len(secrets):
+            raise _KeyedError("consumers", "two consumers share a credentialSecret; each needs its own")
         return self
 
 
