@@ -43,6 +43,9 @@ class WorkloadNamespace(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:workload_namespace:WorkloadNamespace", name, None, opts)
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        unknown = sorted(set(args.moved) - {f"{name}-ns"})
+        if unknown:  # a mistyped name would leave the old namespace to be replaced, not moved
+            raise ValueError(f"{name}: moved names no child of this component: {unknown}")
         moved = args.moved.get(f"{name}-ns")
         created = namespace(
             f"{name}-ns",

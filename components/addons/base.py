@@ -13,7 +13,8 @@ add-on module therefore holds:
   role).
 
 Ordering is declared by the caller through ``opts.depends_on`` (what the release must wait for: the
-CRDs or webhooks it needs); the add-on applies it to its namespace and release.
+CRDs or webhooks it needs); the add-on applies it to its release (Pulumi does not pass a component's
+``depends_on`` on to its children).
 """
 
 from __future__ import annotations
@@ -85,8 +86,10 @@ class HelmAddOn(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AddOnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"platform:addons:{type(self).__name__}", name, None, opts)
+        self._name = name
         self._provider = args.kubernetes_provider
         self._moved = dict(args.moved)
+        self._used: set[str] = set()
         self._after = depends_on_of(opts)
         self.service_account = None
         self.role_arn = None
@@ -95,6 +98,7 @@ class HelmAddOn(pulumi.ComponentResource):
         self, resource_name: str, *, cluster: bool, depends_on: Sequence[pulumi.Resource] = ()
     ) -> pulumi.ResourceOptions:
         alias = self._moved.get(resource_name)
+        self._used.add(resource_name)
         return pulumi.ResourceOptions(
             parent=self,
             provider=self._provider if cluster else None,
@@ -178,6 +182,9 @@ class HelmAddOn(pulumi.ComponentResource):
         return self.release
 
     def _publish(self, **extra: Any) -> None:
+        unknown = sorted(set(self._moved) - self._used)
+        if unknown:  # a mistyped name would leave the old resource to be replaced, not moved
+            raise ValueError(f"{self._name}: moved names no child of this add-on: {unknown}")
         self.register_outputs(
             {
                 "namespace": self.namespace,
