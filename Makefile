@@ -42,9 +42,9 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/plan_vs_floor.py --stack prod
 
-## Regenerate README's list of policy rules from the rule objects (a test keeps it in step).
+## Regenerate the rules table of docs/policies.md from the rule objects (a test keeps it in step).
 rules-doc: $(STAMP)
-	$(BIN)/python -m infra.readme_rules README.md
+	$(BIN)/python -m infra.readme_rules docs/policies.md
 
 clean:
 	rm -rf build $(VENV)

@@ -1,6 +1,6 @@
-"""The public path (seed: "Load Balancing", "API Gateway", "Network Security"): NGINX balances by least
-connections and speaks TLS 1.3 only; Kong's admin API stays inside the cluster; every internet-facing
-load balancer sits behind the WAF."""
+"""The public path (the system's requirements on load balancing, the API gateway and network
+security): NGINX balances by least connections and speaks TLS 1.3 only; Kong's admin API stays inside
+the cluster; every internet-facing load balancer sits behind the WAF."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ NGINX_EDGE = resource_rule(
     "edge-nginx-least-conn-tls13",
     "The NGINX Ingress Controller balances by least connections and accepts TLS 1.3 only, with HSTS.",
     Severity.HIGH,
-    "Set controller.config.entries lb-method=least_conn, ssl-protocols=TLSv1.3, hsts=true (infra/charts.py).",
+    "Set controller.config.entries lb-method=least_conn, ssl-protocols=TLSv1.3, hsts=true in the NGINX chart's values.",
     (HELM_RELEASE,),
     _nginx,
 )

@@ -1,4 +1,5 @@
-"""Encryption at rest with customer-managed KMS keys, and TLS in transit (seed: AES-256 at rest, TLS 1.3)."""
+"""Encryption at rest with customer-managed KMS keys, and TLS in transit (the system's requirements:
+AES-256 at rest, TLS 1.3 in transit)."""
 
 from __future__ import annotations
 

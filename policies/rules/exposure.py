@@ -1,6 +1,6 @@
 """Nothing reachable that should not be: private datastores, least-privilege security groups,
-a restricted Kubernetes API endpoint, IMDSv2, no public buckets (seed: VPC with private subnets,
-security groups with least privilege)."""
+a restricted Kubernetes API endpoint, IMDSv2, no public buckets (the system's requirements: a VPC
+with private subnets, security groups with least privilege)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Workload hygiene: resource requests and limits inside the seed's per-pod range, probes, a hardened
-security context, pinned images (seed: "Resource Limits", zero-downtime deployments)."""
+"""Workload hygiene: resource requests and limits inside the per-pod range, probes, a hardened security
+context, pinned images (the system's requirements: resource limits per pod, zero-downtime deployments)."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def _images(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
 
 CONTAINER_RESOURCES = resource_rule(
     "container-resources-in-range",
-    "Every container requests and is limited in CPU and memory, inside the seed's per-pod range "
+    "Every container requests and is limited in CPU and memory, inside the per-pod range the system requires "
     "(CPU 500m-2000m, memory 512Mi-2Gi).",
     Severity.HIGH,
     "Set resources.requests and resources.limits for cpu and memory (platform:workloads.resources).",

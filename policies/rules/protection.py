@@ -1,6 +1,6 @@
-"""Stateful resources never lose data by accident (seed: "Backup and Recovery": daily backups kept
-30 days, RPO 1 h, RTO 4 h): protect, deletion protection and final snapshots in protected
-environments; 30-day backup retention everywhere."""
+"""Stateful resources never lose data by accident (the system's backup and recovery requirements:
+daily backups kept 30 days, RPO 1 h, RTO 4 h): protect, deletion protection and final snapshots in
+protected environments; 30-day backup retention everywhere."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ DELETION_PROTECTION = resource_rule(
 
 BACKUP_RETENTION = resource_rule(
     "backup-retention-30-days",
-    "Automated backups are kept at least 30 days (seed: retention 30 days); caches keep snapshots.",
+    "Automated backups are kept at least 30 days (the system requires 30 days); caches keep snapshots.",
     Severity.HIGH,
     "Set backup_retention_period=30 (RDS, DocumentDB), snapshot_retention_limit >= 1 (ElastiCache), "
     "delete_after >= 30 in AWS Backup rules.",

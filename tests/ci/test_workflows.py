@@ -1,5 +1,5 @@
 """The GitHub Actions pipeline (.github/workflows/): it parses, validates against the GitHub workflow
-schema, pins every action to a commit, names each stage of the seed's pipeline in order, runs the
+schema, pins every action to a commit, names each stage the system requires, in order, runs the
 policy pack before every `pulumi up`, and gives OIDC tokens only to the jobs that talk to AWS."""
 
 from __future__ import annotations
@@ -216,7 +216,7 @@ def test_oidc_tokens_only_for_the_jobs_that_assume_an_aws_role(pipeline: dict[st
         assert "aws-access-key-id" not in step["with"], f"{name}: OIDC, not static keys"
 
 
-# ------------------------------------------------------------------ the seed's stages, in order
+# ------------------------------------------------------------------ the required stages, in order
 
 
 def test_build_stage_lints_type_checks_tests_plans_and_checks_every_stack(pipeline: dict[str, Any]) -> None:

@@ -128,7 +128,7 @@ PLAN_MUTATIONS: list[tuple[str, str, str, Callable[[Resource], None]]] = [
         lambda r: r["inputs"].update(defaultTags=json.dumps({"tags": {"Project": "platform"}})),
     ),
     ("vpc-flow-logs", "aws:ec2/flowLog:FlowLog", "prod", lambda r: r.update(propertyDependencies={})),
-    # The hand-made insecure changes, on the real prod plan.
+    # Hand-made insecure changes, on the real prod plan.
     (
         "storage-encrypted-with-kms",
         "aws:rds/instance:Instance",
@@ -560,9 +560,9 @@ def test_check_rejects_a_bad_file_with_exit_2(tmp_path: Path, content: str) -> N
     assert run.returncode == 2 and len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
 
 
-def test_readme_lists_the_rules_as_generated() -> None:
-    readme = (ROOT / "README.md").read_text()
-    assert rules_table(ALL_POLICIES) in readme, "run `make rules-doc` to regenerate README's rules table"
+def test_policies_page_lists_the_rules_as_generated() -> None:
+    page = (ROOT / "docs" / "policies.md").read_text()
+    assert rules_table(ALL_POLICIES) in page, "run `make rules-doc` to regenerate the rules table of docs/policies.md"
 
 
 def test_a_resource_a_rule_cannot_read_is_a_bad_file(tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
-"""The datastores in the committed stacks: the issue's checks on the prod plan, and every stack's
-security groups, secrets and wiring."""
+"""The datastores in the committed stacks: the system's requirements checked on the prod plan, and every
+stack's security groups, secrets and wiring."""
 
 from __future__ import annotations
 

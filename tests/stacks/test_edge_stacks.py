@@ -1,4 +1,4 @@
-"""The committed stacks' edge, as `infra plan` writes it: the issue's "How it will be checked" list."""
+"""The committed stacks' edge, as `infra plan` writes it: load balancing, TLS, WAF and the gateway."""
 
 from __future__ import annotations
 

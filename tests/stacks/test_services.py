@@ -1,5 +1,6 @@
-"""The issue's checks on the planned stacks' manifests: the seed's three services, hardened, autoscaled,
-blue-green with automatic rollback, behind NetworkPolicies; and the add-ons that act on their objects."""
+"""The planned stacks' manifests against the system's requirements: the three services, hardened,
+autoscaled, blue-green with automatic rollback, behind NetworkPolicies; and the add-ons that act on their
+objects."""
 
 from __future__ import annotations
 
@@ -43,7 +44,7 @@ def pod_and_container(rollout: dict[str, Any]) -> tuple[dict[str, Any], dict[str
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_workload_requests_the_seed_minimum_and_stays_under_its_maximum(prod: Path, service: str) -> None:
+def test_workload_requests_the_minimum_and_stays_under_the_maximum(prod: Path, service: str) -> None:
     _, container = pod_and_container(objects(prod, "Rollout")[service])
     requests, limits = container["resources"]["requests"], container["resources"]["limits"]
     assert cpu_millis(requests["cpu"]) == 500 and memory_bytes(requests["memory"]) == 512 * 2**20

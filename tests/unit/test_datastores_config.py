@@ -39,7 +39,7 @@ def test_dev_is_small_single_and_frees_secret_names_at_once() -> None:
     assert ds.rabbitmq.deployment_mode == "SINGLE_INSTANCE" and ds.rabbitmq.instance_type == "mq.t3.micro"
     assert ds.documentdb.instances == 1
     assert ds.secret_recovery_window_days == 0
-    assert ds.postgres.backup_retention_days == 30, "backups are kept the seed's 30 days everywhere"
+    assert ds.postgres.backup_retention_days == 30, "backups are kept the required 30 days everywhere"
 
 
 def test_stack_values_override_one_key_and_keep_the_rest() -> None:

@@ -1,5 +1,5 @@
-"""Configuration of the services and their add-ons: the seed's three services per tier, and the
-rejected configurations (limits outside the seed's range, port clashes, unknown datastores, moving or
+"""Configuration of the services and their add-ons: the three services per tier, and the
+rejected configurations (limits outside the per-pod range, port clashes, unknown datastores, moving or
 missing image tags, impossible rollout timings)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from infra.config import DATASTORE_ENV, ConfigError, build_config, duration_seconds
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED = ("user-service", "data-processing", "analytics")
+THREE_SERVICES = ("user-service", "data-processing", "analytics")
 
 
 def with_service(environment: str, name: str, **values: Any) -> dict[str, Any]:
@@ -22,9 +22,9 @@ def with_service(environment: str, name: str, **values: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("env", ["dev", "staging", "prod"])
-def test_every_tier_has_the_seeds_three_services(env: str) -> None:
+def test_every_tier_has_the_three_services(env: str) -> None:
     services = build_config({"environment": env}).services.enabled
-    assert tuple(services) == SEED
+    assert tuple(services) == THREE_SERVICES
     assert services["user-service"].port == 8001
     assert services["analytics"].port == 8002
     assert services["data-processing"].port is None and services["data-processing"].metrics_port == 9808
