@@ -1,14 +1,15 @@
 """The EKS cluster: managed control plane plus a managed node group of workers in private subnets.
 
-The seed's "3 nodes (1 master, 2 workers)" becomes EKS's managed control plane (the master role,
+The system's "3 nodes (1 master, 2 workers)" becomes EKS's managed control plane (the master role,
 run highly available by AWS) and a managed node group of at least 2 workers that the cluster
 autoscaler grows up to a configured maximum.
 
 Also here, because every later component depends on them: KMS envelope encryption of Kubernetes
 secrets, control-plane logging to an encrypted log group, the IAM OIDC provider for IAM roles for
 service accounts (IRSA), IMDSv2-only nodes with encrypted gp3 volumes, the core EKS add-ons (VPC CNI
-with network-policy enforcement, CoreDNS, kube-proxy, EBS CSI driver), the cluster autoscaler, an
-encrypted gp3 default StorageClass, and the Kubernetes provider later components use.
+with network-policy enforcement, CoreDNS, kube-proxy, EBS CSI driver), an encrypted gp3 default
+StorageClass, and the Kubernetes provider later components use. The cluster autoscaler is an add-on
+(``components/addons/cluster_autoscaler.py``) given this cluster's identity.
 """
 
 from __future__ import annotations
@@ -21,50 +22,28 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.contracts import ClusterIdentity
+from components.parts import kms_key
 from infra import iam
 from infra.aws_context import AwsContext
-from infra.charts import CLUSTER_AUTOSCALER, ClusterAutoscalerSettings, helm_release
+from infra.config.cluster import ClusterConfig
+from infra.config.workloads import ProtectionConfig
 from infra.providers import kubeconfig, kubernetes_provider
 
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-AUTOSCALER_NAMESPACE = "kube-system"
-AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
 
 
 @dataclass(frozen=True)
-class NodeGroupSpec:
-    instance_types: Sequence[str]
-    ami_type: str
-    capacity_type: str
-    min_size: int
-    desired_size: int
-    max_size: int
-    disk_size_gib: int
-
-    def __post_init__(self) -> None:
-        if self.min_size < 2:
-            raise ValueError("a node group needs at least 2 workers")
-        if not self.min_size <= self.desired_size <= self.max_size:
-            raise ValueError("need min_size <= desired_size <= max_size")
-
-
-@dataclass(frozen=True)
 class ClusterArgs:
+    spec: ClusterConfig
     cluster_name: str
-    kubernetes_version: str
     vpc_id: pulumi.Input[str]
     private_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
-    service_cidr: str
-    node_group: NodeGroupSpec
-    log_retention_days: int
     aws: AwsContext
-    endpoint_public_access_cidrs: Sequence[str] = ()
-    admin_role_arns: Sequence[str] = ()
-    protect: bool = True
-    deletion_protection: bool = True
+    protection: ProtectionConfig
 
 
 class Cluster(pulumi.ComponentResource):
@@ -73,6 +52,7 @@ class Cluster(pulumi.ComponentResource):
     certificate_authority: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]
     oidc_issuer_url: pulumi.Output[str]
+    identity: ClusterIdentity
     cluster_security_group_id: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
@@ -83,39 +63,34 @@ class Cluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:cluster:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        keep = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        spec = args.spec
+        keep = pulumi.ResourceOptions(parent=self, protect=args.protection.protect)
         log_group_name = f"/aws/eks/{args.cluster_name}/cluster"
 
-        secrets_key = aws.kms.Key(
+        secrets_key = kms_key(
             f"{name}-secrets",
-            description=f"Envelope encryption of Kubernetes secrets in {args.cluster_name}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=iam.key_policy(args.aws),
-            opts=keep,
+            f"Envelope encryption of Kubernetes secrets in {args.cluster_name}",
+            iam.key_policy(args.aws),
+            keep,
         )
-        logs_key = aws.kms.Key(
+        logs_key = kms_key(
             f"{name}-logs",
-            description=f"Control-plane logs of {args.cluster_name}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=iam.key_policy(args.aws, iam.logs_key_statement(args.aws, log_group_name)),
-            opts=keep,
+            f"Control-plane logs of {args.cluster_name}",
+            iam.key_policy(args.aws, iam.logs_key_statement(args.aws, log_group_name)),
+            keep,
         )
-        volumes_key = aws.kms.Key(
+        volumes_key = kms_key(
             f"{name}-volumes",
-            description=f"EBS volumes of {args.cluster_name} (nodes and persistent volumes)",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=iam.key_policy(args.aws, *iam.autoscaling_key_statements(args.aws)),
-            opts=keep,
+            f"EBS volumes of {args.cluster_name} (nodes and persistent volumes)",
+            iam.key_policy(args.aws, *iam.autoscaling_key_statements(args.aws)),
+            keep,
         )
         # Created before the cluster so EKS writes into an encrypted group with a retention period.
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane",
             name=log_group_name,
             kms_key_id=logs_key.arn,
-            retention_in_days=args.log_retention_days,
+            retention_in_days=spec.log_retention_days,
             opts=child,
         )
 
@@ -134,16 +109,16 @@ class Cluster(pulumi.ComponentResource):
         cluster = aws.eks.Cluster(
             f"{name}-eks",
             name=args.cluster_name,
-            version=args.kubernetes_version,
+            version=spec.kubernetes_version,
             role_arn=cluster_role.arn,
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=args.private_subnet_ids,
                 endpoint_private_access=True,
-                endpoint_public_access=bool(args.endpoint_public_access_cidrs),
-                public_access_cidrs=list(args.endpoint_public_access_cidrs) or None,
+                endpoint_public_access=bool(spec.endpoint_public_access_cidrs),
+                public_access_cidrs=list(spec.endpoint_public_access_cidrs) or None,
             ),
             kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
-                service_ipv4_cidr=args.service_cidr, ip_family="ipv4"
+                service_ipv4_cidr=spec.service_cidr, ip_family="ipv4"
             ),
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=secrets_key.arn),
@@ -153,8 +128,10 @@ class Cluster(pulumi.ComponentResource):
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API", bootstrap_cluster_creator_admin_permissions=True
             ),
-            deletion_protection=args.deletion_protection,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[cluster_policy, log_group]),
+            deletion_protection=args.protection.deletion_protection,
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protection.protect, depends_on=[cluster_policy, log_group]
+            ),
         )
 
         oidc_issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer or "")  # type: ignore[index]
@@ -165,7 +142,7 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
 
-        for i, principal in enumerate(args.admin_role_arns):
+        for i, principal in enumerate(spec.admin_role_arns):
             entry = aws.eks.AccessEntry(
                 f"{name}-admin-{i}", cluster_name=cluster.name, principal_arn=principal, type="STANDARD", opts=child
             )
@@ -200,13 +177,13 @@ class Cluster(pulumi.ComponentResource):
             reclaim_policy="Retain",  # a deleted claim never takes its data with it
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=addons),
         )
-        self._autoscaler(name, args, cluster, oidc, oidc_issuer, provider, node_group)
 
         self.cluster_name = cluster.name
         self.endpoint = cluster.endpoint
         self.certificate_authority = cluster.certificate_authority.data
         self.oidc_provider_arn = oidc.arn
         self.oidc_issuer_url = oidc_issuer
+        self.identity = ClusterIdentity(oidc_provider_arn=oidc.arn, oidc_issuer_url=oidc_issuer)
         self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
         self.node_role_arn = node_group.node_role_arn
         self.kubeconfig = config
@@ -231,7 +208,7 @@ class Cluster(pulumi.ComponentResource):
         self, name: str, args: ClusterArgs, cluster: aws.eks.Cluster, volumes_key: aws.kms.Key
     ) -> aws.eks.NodeGroup:
         child = pulumi.ResourceOptions(parent=self)
-        spec = args.node_group
+        spec = args.spec.node_group
         node_role = aws.iam.Role(
             f"{name}-nodes",
             assume_role_policy=iam.service_assume_role(args.aws, "ec2", confused_deputy_guard=False),
@@ -389,64 +366,3 @@ class Cluster(pulumi.ComponentResource):
             addon("coredns", [node_group]),
             addon("aws-ebs-csi-driver", [node_group], service_account_role_arn=ebs_role.arn),
         ]
-
-    def _autoscaler(
-        self,
-        name: str,
-        args: ClusterArgs,
-        cluster: aws.eks.Cluster,
-        oidc: aws.iam.OpenIdConnectProvider,
-        issuer: pulumi.Output[str],
-        provider: k8s.Provider,
-        node_group: aws.eks.NodeGroup,
-    ) -> None:
-        child = pulumi.ResourceOptions(parent=self)
-        role = self._irsa_role(f"{name}-autoscaler", oidc, issuer, AUTOSCALER_NAMESPACE, AUTOSCALER_SERVICE_ACCOUNT)
-        aws.iam.RolePolicy(
-            f"{name}-autoscaler",
-            role=role.id,
-            policy=iam.document(
-                {
-                    "Sid": "Read",
-                    "Effect": "Allow",
-                    "Action": [
-                        "autoscaling:DescribeAutoScalingGroups",
-                        "autoscaling:DescribeAutoScalingInstances",
-                        "autoscaling:DescribeLaunchConfigurations",
-                        "autoscaling:DescribeScalingActivities",
-                        "autoscaling:DescribeTags",
-                        "ec2:DescribeImages",
-                        "ec2:DescribeInstanceTypes",
-                        "ec2:DescribeLaunchTemplateVersions",
-                        "ec2:GetInstanceTypesFromInstanceRequirements",
-                        "eks:DescribeNodegroup",
-                    ],
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "ScaleOnlyThisClustersGroups",
-                    "Effect": "Allow",
-                    "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{args.cluster_name}": "owned"}
-                    },
-                },
-            ),
-            opts=child,
-        )
-        settings = ClusterAutoscalerSettings(
-            cluster_name=args.cluster_name,
-            region=args.aws.region,
-            kubernetes_version=args.kubernetes_version,
-            service_account=AUTOSCALER_SERVICE_ACCOUNT,
-            role_arn=role.arn,
-        )
-        helm_release(
-            f"{name}-autoscaler",
-            CLUSTER_AUTOSCALER,
-            "cluster-autoscaler",
-            AUTOSCALER_NAMESPACE,
-            settings.values(),
-            pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[node_group, cluster]),
-        )

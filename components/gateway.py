@@ -28,10 +28,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pulumi_kubernetes import _utilities as k8s_utilities
 
-from infra.charts import KONG, KongSettings, helm_release
+from components.addons.kong import RELEASE as KONG_RELEASE
+from components.addons.kong import Kong, KongArgs, KongSettings
+from components.contracts import PeerPods
+from components.parts import depends_on_of
+from infra.config.edge import GatewayConfig, GatewayConsumerConfig, GatewayRouteConfig
 
-KONG_NAMESPACE = "kong"
-KONG_RELEASE = "kong"
 PROXY_SERVICE = "kong-proxy"
 PROXY_PORT = 8000
 KONG_INGRESS_CLASS = "kong"
@@ -42,55 +44,16 @@ CLASS_ANNOTATION = {"kubernetes.io/ingress.class": KONG_INGRESS_CLASS}
 
 
 @dataclass(frozen=True)
-class GatewayRoute:
-    name: str
-    path: str
-    service: str
-    port: int
-    jwt: bool
-    limit_by: str  # consumer | ip
-    requests_per_minute: int
-
-    def __post_init__(self) -> None:
-        if self.limit_by not in ("consumer", "ip"):
-            raise ValueError(f"route {self.name}: limit_by must be consumer or ip")
-        if self.limit_by == "consumer" and not self.jwt:
-            raise ValueError(f"route {self.name}: limiting by consumer needs JWT authentication")
-
-
-@dataclass(frozen=True)
-class GatewayConsumer:
-    username: str
-    credential_secret: str  # a Secret labelled konghq.com/credential=jwt, made elsewhere (External Secrets)
-    requests_per_minute: int | None = None
-
-
-@dataclass(frozen=True)
 class GatewayArgs:
+    spec: GatewayConfig
+    hostnames: Sequence[str]  # the public hostnames (platform:ingress.hostnames)
     kubernetes_provider: k8s.Provider
-    hostnames: Sequence[str]
     public_ingress_class: pulumi.Input[str]  # NGINX's class (an Output of the Ingress component)
     trusted_cidrs: Sequence[str]  # where X-Forwarded-For may be believed (the VPC: ALB and NGINX)
-    # The namespace the services run in. Its owner (the datastores' secret delivery, which labels it
-    # for the restricted pod security level) creates it; the gateway only places its routes there.
+    # The namespace the services run in (from its owner); the gateway places its routes there.
     service_namespace: pulumi.Input[str]
-    routes: Sequence[GatewayRoute]
-    consumers: Sequence[GatewayConsumer]
-    replicas: int
-    min_available: int
-    access_token_ttl_seconds: int
-    refresh_token_ttl_seconds: int
-    global_requests_per_minute: int
-    # The Prometheus Operator's release: when given, Kong gets a ServiceMonitor and waits for its CRDs.
-    monitoring: pulumi.Resource | None = None
-
-    def __post_init__(self) -> None:
-        if not self.routes:
-            raise ValueError("the gateway needs at least one route")
-        if self.refresh_token_ttl_seconds <= self.access_token_ttl_seconds:
-            raise ValueError("a refresh token must outlive the access token")
-        if self.min_available >= self.replicas:
-            raise ValueError("min_available must be below replicas")
+    # The Prometheus Operator is installed (give its release in opts.depends_on): Kong gets a ServiceMonitor.
+    service_monitor: bool = True
 
 
 class KongResource(k8s.apiextensions.CustomResource):
@@ -119,37 +82,36 @@ class Gateway(pulumi.ComponentResource):
     proxy_port: int
     ingress_class_name: str
     upstream_policy_name: str
+    pod_selector: PeerPods  # Kong's proxy pods: what a service behind the gateway admits
 
     def __init__(self, name: str, args: GatewayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:gateway:Gateway", name, None, opts)
-        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
 
-        kong_ns = _namespace(f"{name}-kong-ns", KONG_NAMESPACE, on_cluster)
+        spec = args.spec
         settings = KongSettings(
             release=KONG_RELEASE,
-            replicas=args.replicas,
-            min_available=args.min_available,
+            replicas=spec.replicas,
+            min_available=spec.min_available,
             proxy_service=PROXY_SERVICE,
             proxy_port=PROXY_PORT,
             ingress_class=KONG_INGRESS_CLASS,
             trusted_cidrs=tuple(args.trusted_cidrs),
-            service_monitor=args.monitoring is not None,
+            service_monitor=args.service_monitor,
         )
-        release = helm_release(
+        kong = Kong(
             f"{name}-kong",
-            KONG,
-            KONG_RELEASE,
-            kong_ns.metadata.name,
-            settings.values(),
-            pulumi.ResourceOptions(
-                parent=self,
-                provider=args.kubernetes_provider,
-                depends_on=[kong_ns] + ([args.monitoring] if args.monitoring is not None else []),
+            KongArgs(
+                kubernetes_provider=args.kubernetes_provider,
+                settings=settings,
+                # Its namespace and release were this component's own children before the add-on had one.
+                moved={f"{name}-kong-ns": pulumi.Alias(parent=self), f"{name}-kong": pulumi.Alias(parent=self)},
             ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on_of(opts)),
         )
+        release = kong.release
         # Kong's CRDs come with the chart: every Kong object waits for it.
         after_kong = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[release])
-        kong_namespace = release.namespace.apply(lambda n: n or KONG_NAMESPACE)
+        kong_namespace = release.namespace.apply(lambda n: n or "")
         apps_namespace = pulumi.Output.from_input(args.service_namespace)
 
         self._public_ingress(name, args, kong_namespace, after_kong)
@@ -175,15 +137,15 @@ class Gateway(pulumi.ComponentResource):
                     "cookie_names": [],
                     "key_claim_name": "iss",
                     "claims_to_verify": ["exp"],
-                    "maximum_expiration": args.access_token_ttl_seconds,
+                    "maximum_expiration": spec.access_token_ttl_seconds,
                     "run_on_preflight": False,
                 },
             },
             opts=after_kong,
         )
-        for route in args.routes:
+        for route in spec.routes:
             self._route(name, route, apps_namespace, jwt, after_kong)
-        for consumer in args.consumers:
+        for consumer in spec.consumers:
             self._consumer(name, consumer, apps_namespace, after_kong)
 
         self.namespace = kong_namespace
@@ -192,6 +154,7 @@ class Gateway(pulumi.ComponentResource):
         self.proxy_port = PROXY_PORT
         self.ingress_class_name = KONG_INGRESS_CLASS
         self.upstream_policy_name = UPSTREAM_POLICY
+        self.pod_selector = kong.pod_selector
         self.register_outputs(
             {
                 "namespace": self.namespace,
@@ -201,8 +164,8 @@ class Gateway(pulumi.ComponentResource):
                 "ingress_class_name": self.ingress_class_name,
                 "upstream_policy_name": self.upstream_policy_name,
                 # Not enforced by Kong (it sees access tokens only); the user service issues both lifetimes.
-                "access_token_ttl_seconds": args.access_token_ttl_seconds,
-                "refresh_token_ttl_seconds": args.refresh_token_ttl_seconds,
+                "access_token_ttl_seconds": spec.access_token_ttl_seconds,
+                "refresh_token_ttl_seconds": spec.refresh_token_ttl_seconds,
             }
         )
 
@@ -301,7 +264,9 @@ class Gateway(pulumi.ComponentResource):
             )
 
         # The fallback for every request no route or consumer limit covers, per client IP.
-        global_plugin("global-rate-limit", "rate-limiting", _rate_limit(args.global_requests_per_minute, limit_by="ip"))
+        global_plugin(
+            "global-rate-limit", "rate-limiting", _rate_limit(args.spec.global_requests_per_minute, limit_by="ip")
+        )
         # Per-route, per-consumer traffic metrics for Prometheus on Kong's status port.
         global_plugin(
             "global-prometheus",
@@ -312,7 +277,7 @@ class Gateway(pulumi.ComponentResource):
     def _route(
         self,
         name: str,
-        route: GatewayRoute,
+        route: GatewayRouteConfig,
         namespace: pulumi.Input[str],
         jwt: KongResource,
         opts: pulumi.ResourceOptions,
@@ -357,7 +322,7 @@ class Gateway(pulumi.ComponentResource):
         )
 
     def _consumer(
-        self, name: str, consumer: GatewayConsumer, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions
+        self, name: str, consumer: GatewayConsumerConfig, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions
     ) -> None:
         annotations = dict(CLASS_ANNOTATION)
         depends: list[pulumi.Resource] = []
@@ -396,17 +361,3 @@ def _rate_limit(per_minute: int, limit_by: str) -> dict[str, Any]:
         "hide_client_headers": False,
         "error_code": 429,
     }
-
-
-def _namespace(resource_name: str, namespace: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
-    return k8s.core.v1.Namespace(
-        resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=namespace,
-            labels={
-                "pod-security.kubernetes.io/enforce": "baseline",
-                "pod-security.kubernetes.io/warn": "restricted",
-            },
-        ),
-        opts=opts,
-    )

@@ -21,31 +21,29 @@ Chain (see README "Edge")::
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from infra import iam
+from components.addons import cert_manager
+from components.addons.nginx_ingress import RELEASE as NGINX_RELEASE
+from components.addons.nginx_ingress import NginxIngress, NginxIngressArgs, NginxIngressSettings
+from components.parts import depends_on_of, namespace
+from components.waf import web_acl
 from infra.aws_context import AwsContext
-from infra.charts import CERT_MANAGER, NGINX_INGRESS, CertManagerSettings, NginxIngressSettings, helm_release
+from infra.config.edge import IngressConfig
+from infra.config.workloads import ProtectionConfig
 
 ALB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-3-2021-06"  # TLS 1.3 only, the client side of the ALB
 NGINX_NAMESPACE = "nginx-ingress"
-NGINX_RELEASE = "nginx-ingress"
-CERT_MANAGER_NAMESPACE = "cert-manager"
-CERT_MANAGER_SERVICE_ACCOUNT = "cert-manager"
+HTTP_NODE_PORT = 30080
+HTTPS_NODE_PORT = 30443
 TLS_SECRET = "edge-tls"
 INGRESS_CLASS = "nginx"
 HEALTH_PATH = "/nginx-health"
-AWS_MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesAmazonIpReputationList",
-)
 
 
 # The only security group (and rules) the policy pack lets admit the internet, on 80/443.
@@ -54,42 +52,21 @@ PUBLIC_EXPOSURE_TAG = {"Exposure": "internet"}
 
 @dataclass(frozen=True)
 class IngressArgs:
+    spec: IngressConfig
     name_prefix: str
     aws: AwsContext
     vpc_id: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
     node_security_group_id: pulumi.Input[str]
     node_autoscaling_group_name: pulumi.Input[str]
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer_url: pulumi.Input[str]
     kubernetes_provider: k8s.Provider
-    hostnames: Sequence[str]
-    dns_zone_id: str
-    dns_zone_name: str
-    acme_email: str
-    acme_server: str
-    cluster_issuer_name: str
-    replicas: int
-    min_available: int
-    waf_rate_limit: int
-    hsts_max_age_seconds: int
-    cert_manager_replicas: int = 1
-    waf_log_retention_days: int = 365
-    http_node_port: int = 30080
-    https_node_port: int = 30443
-    deletion_protection: bool = True
-    protect: bool = True
-    # The Prometheus Operator's release: when given, NGINX gets a ServiceMonitor and waits for its CRDs.
-    monitoring: pulumi.Resource | None = None
+    protection: ProtectionConfig
+    # The Prometheus Operator is installed (give its release in opts.depends_on): NGINX gets a ServiceMonitor.
+    service_monitor: bool = True
 
-    def __post_init__(self) -> None:
-        if not self.hostnames:
-            raise ValueError("at least one public hostname is needed")
-        if self.min_available >= self.replicas:
-            raise ValueError("min_available must be below replicas")
-        for port in (self.http_node_port, self.https_node_port):
-            if not 30000 <= port <= 32767:
-                raise ValueError(f"{port} is outside the Kubernetes NodePort range 30000-32767")
+    @property
+    def cluster_issuer_name(self) -> str:
+        return f"letsencrypt-{self.spec.acme_environment}"
 
 
 class Ingress(pulumi.ComponentResource):
@@ -103,17 +80,19 @@ class Ingress(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:ingress:Ingress", name, None, opts)
-        issuer, certificate = self._cert_manager(name, args)
+        # What the ClusterIssuer and NGINX wait for: cert-manager's and the Prometheus Operator's CRDs.
+        self._after = depends_on_of(opts)
+        issuer, certificate = self._issuer(name, args)
         nginx = self._nginx(name, args, certificate)
         alb, acm_arn = self._load_balancer(name, args, nginx)
-        acl = self._waf(name, args, alb)
+        acl = web_acl(self, name, args, alb)
 
         self.load_balancer_arn = alb.arn
         self.load_balancer_dns_name = alb.dns_name
         self.web_acl_arn = acl.arn
         self.certificate_arn = acm_arn
         # Read through the release, so Ingresses of this class wait until the controller is installed.
-        self.ingress_class_name = nginx.name.apply(lambda _: INGRESS_CLASS)
+        self.ingress_class_name = nginx.release.name.apply(lambda _: INGRESS_CLASS)
         self.cluster_issuer_name = issuer.id.apply(lambda _: args.cluster_issuer_name)
         self.tls_secret = certificate.id.apply(lambda _: f"{NGINX_NAMESPACE}/{TLS_SECRET}")
         self.register_outputs(
@@ -128,64 +107,38 @@ class Ingress(pulumi.ComponentResource):
             }
         )
 
-    # -- cert-manager, the ACME issuer and the certificate NGINX presents -----------------------
-    def _cert_manager(
+    # -- the ACME issuer and the certificate NGINX presents (cert-manager acts on them) ----------
+    def _issuer(
         self, name: str, args: IngressArgs
     ) -> tuple[k8s.apiextensions.CustomResource, k8s.apiextensions.CustomResource]:
-        child = pulumi.ResourceOptions(parent=self)
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
-        role = aws.iam.Role(
-            f"{name}-cert-manager-irsa",
-            description="cert-manager: DNS-01 challenges in the public zone (IRSA)",
-            assume_role_policy=iam.irsa_assume_role(
-                args.oidc_provider_arn, args.oidc_issuer_url, CERT_MANAGER_NAMESPACE, CERT_MANAGER_SERVICE_ACCOUNT
-            ),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-cert-manager-dns01",
-            role=role.id,
-            policy=iam.document(*dns01_statements(args.aws.partition, args.dns_zone_id, args.hostnames)),
-            opts=child,
-        )
-        namespace = _namespace(f"{name}-cert-manager-ns", CERT_MANAGER_NAMESPACE, on_cluster)
-        settings = CertManagerSettings(
-            service_account=CERT_MANAGER_SERVICE_ACCOUNT, role_arn=role.arn, replicas=args.cert_manager_replicas
-        )
-        release = helm_release(
-            f"{name}-cert-manager",
-            CERT_MANAGER,
-            "cert-manager",
-            namespace.metadata.name,
-            settings.values(),
-            pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[namespace]),
-        )
-        after_crds = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[release])
+        spec = args.spec
+        after_crds = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=self._after)
         issuer = k8s.apiextensions.CustomResource(
             f"{name}-issuer",
-            api_version="cert-manager.io/v1",
+            api_version=cert_manager.API_VERSION,
             kind="ClusterIssuer",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=args.cluster_issuer_name),
             spec={
                 "acme": {
-                    "server": args.acme_server,
-                    "email": args.acme_email,
+                    "server": spec.acme_server,
+                    "email": spec.acme_email,
                     "privateKeySecretRef": {"name": f"{args.cluster_issuer_name}-account"},
                     "solvers": [
                         {
-                            "selector": {"dnsZones": [args.dns_zone_name]},
+                            "selector": {"dnsZones": [spec.dns_zone_name]},
                             # Ambient credentials: the controller's IRSA role (ClusterIssuers may use them).
-                            "dns01": {"route53": {"region": args.aws.region, "hostedZoneID": args.dns_zone_id}},
+                            "dns01": {"route53": {"region": args.aws.region, "hostedZoneID": spec.dns_zone_id}},
                         }
                     ],
                 }
             },
             opts=after_crds,
         )
-        nginx_namespace = _namespace(f"{name}-nginx-ns", NGINX_NAMESPACE, on_cluster)
+        nginx_namespace = namespace(f"{name}-nginx-ns", NGINX_NAMESPACE, on_cluster)
         certificate = k8s.apiextensions.CustomResource(
             f"{name}-certificate",
-            api_version="cert-manager.io/v1",
+            api_version=cert_manager.API_VERSION,
             kind="Certificate",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=TLS_SECRET,
@@ -195,7 +148,7 @@ class Ingress(pulumi.ComponentResource):
             ),
             spec={
                 "secretName": TLS_SECRET,
-                "dnsNames": list(args.hostnames),
+                "dnsNames": list(spec.hostnames),
                 "issuerRef": {"name": args.cluster_issuer_name, "kind": "ClusterIssuer", "group": "cert-manager.io"},
                 "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
                 "renewBefore": "720h",
@@ -207,37 +160,37 @@ class Ingress(pulumi.ComponentResource):
         return issuer, certificate
 
     # -- NGINX ---------------------------------------------------------------------------------
-    def _nginx(
-        self, name: str, args: IngressArgs, certificate: k8s.apiextensions.CustomResource
-    ) -> k8s.helm.v3.Release:
+    def _nginx(self, name: str, args: IngressArgs, certificate: k8s.apiextensions.CustomResource) -> NginxIngress:
+        spec = args.spec
         settings = NginxIngressSettings(
             release=NGINX_RELEASE,
-            replicas=args.replicas,
-            min_available=args.min_available,
+            replicas=spec.replicas,
+            min_available=spec.min_available,
             default_tls_secret=f"{NGINX_NAMESPACE}/{TLS_SECRET}",
-            http_node_port=args.http_node_port,
-            https_node_port=args.https_node_port,
-            hsts_max_age_seconds=args.hsts_max_age_seconds,
+            http_node_port=HTTP_NODE_PORT,
+            https_node_port=HTTPS_NODE_PORT,
+            hsts_max_age_seconds=spec.hsts_max_age_seconds,
             ingress_class=INGRESS_CLASS,
-            service_monitor=args.monitoring is not None,
+            service_monitor=args.service_monitor,
         )
-        after: list[pulumi.Resource] = [certificate] + ([args.monitoring] if args.monitoring is not None else [])
-        return helm_release(
+        return NginxIngress(
             f"{name}-nginx",
-            NGINX_INGRESS,
-            NGINX_RELEASE,
-            certificate.id.apply(lambda _: NGINX_NAMESPACE),
-            settings.values(),
-            pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=after),
-            timeout=900,
+            NginxIngressArgs(
+                kubernetes_provider=args.kubernetes_provider,
+                namespace=certificate.id.apply(lambda _: NGINX_NAMESPACE),
+                settings=settings,
+                # The release was this component's own child before the add-on had a component.
+                moved={f"{name}-nginx": pulumi.Alias(parent=self)},
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[certificate, *self._after]),
         )
 
     # -- the ALB, its certificate, listeners, security groups and DNS ---------------------------
     def _load_balancer(
-        self, name: str, args: IngressArgs, nginx: k8s.helm.v3.Release
+        self, name: str, args: IngressArgs, nginx: NginxIngress
     ) -> tuple[aws.lb.LoadBalancer, pulumi.Output[str]]:
         child = pulumi.ResourceOptions(parent=self)
-        hosts = list(args.hostnames)
+        hosts = list(args.spec.hostnames)
         acm = aws.acm.Certificate(
             f"{name}-alb-cert",
             domain_name=hosts[0],
@@ -252,7 +205,7 @@ class Ingress(pulumi.ComponentResource):
             validation_records.append(
                 aws.route53.Record(
                     f"{name}-acm-{i}",
-                    zone_id=args.dns_zone_id,
+                    zone_id=args.spec.dns_zone_id,
                     name=option.apply(lambda o: o.resource_record_name or ""),
                     type=option.apply(lambda o: o.resource_record_type or "CNAME"),
                     records=[option.apply(lambda o: o.resource_record_value or "")],
@@ -287,7 +240,7 @@ class Ingress(pulumi.ComponentResource):
                 tags=PUBLIC_EXPOSURE_TAG,
                 opts=child,
             )
-        for port in (args.http_node_port, args.https_node_port):
+        for port in (HTTP_NODE_PORT, HTTPS_NODE_PORT):
             aws.vpc.SecurityGroupEgressRule(
                 f"{name}-alb-out-{port}",
                 security_group_id=sg.id,
@@ -318,7 +271,7 @@ class Ingress(pulumi.ComponentResource):
             security_groups=[sg.id],
             drop_invalid_header_fields=True,
             desync_mitigation_mode="strictest",
-            enable_deletion_protection=args.deletion_protection,
+            enable_deletion_protection=args.protection.deletion_protection,
             enable_waf_fail_open=False,
             xff_header_processing_mode="append",
             idle_timeout=60,
@@ -330,13 +283,13 @@ class Ingress(pulumi.ComponentResource):
             target_type="instance",
             protocol="HTTPS",
             protocol_version="HTTP1",
-            port=args.https_node_port,
+            port=HTTPS_NODE_PORT,
             load_balancing_algorithm_type="least_outstanding_requests",
             deregistration_delay=30,
             health_check=aws.lb.TargetGroupHealthCheckArgs(
                 enabled=True,
                 protocol="HTTP",  # an HTTPS health check fails on a TLS 1.3-only target
-                port=str(args.http_node_port),
+                port=str(HTTP_NODE_PORT),
                 path=HEALTH_PATH,
                 matcher="200",
                 interval=15,
@@ -350,7 +303,7 @@ class Ingress(pulumi.ComponentResource):
             f"{name}-nginx-nodes",
             autoscaling_group_name=args.node_autoscaling_group_name,
             lb_target_group_arn=target_group.arn,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[nginx]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[nginx.release]),
         )
         aws.lb.Listener(
             f"{name}-https",
@@ -360,7 +313,7 @@ class Ingress(pulumi.ComponentResource):
             ssl_policy=ALB_TLS_POLICY,
             certificate_arn=validated.certificate_arn,
             routing_http_response_strict_transport_security_header_value=(
-                f"max-age={args.hsts_max_age_seconds}; includeSubDomains"
+                f"max-age={args.spec.hsts_max_age_seconds}; includeSubDomains"
             ),
             default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)],
             opts=child,
@@ -383,7 +336,7 @@ class Ingress(pulumi.ComponentResource):
         for i, host in enumerate(hosts):
             aws.route53.Record(
                 f"{name}-host-{i}",
-                zone_id=args.dns_zone_id,
+                zone_id=args.spec.dns_zone_id,
                 name=host,
                 type="A",
                 aliases=[
@@ -393,129 +346,6 @@ class Ingress(pulumi.ComponentResource):
             )
         return alb, validated.certificate_arn
 
-    # -- WAF -----------------------------------------------------------------------------------
-    def _waf(self, name: str, args: IngressArgs, alb: aws.lb.LoadBalancer) -> aws.wafv2.WebAcl:
-        child = pulumi.ResourceOptions(parent=self)
-
-        def visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
-            return aws.wafv2.WebAclRuleVisibilityConfigArgs(
-                cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
-            )
-
-        rules = [
-            aws.wafv2.WebAclRuleArgs(
-                name=group,
-                priority=i,
-                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
-                    none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()
-                ),
-                statement=aws.wafv2.WebAclRuleStatementArgs(
-                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
-                        vendor_name="AWS", name=group
-                    )
-                ),
-                visibility_config=visibility(group),
-            )
-            for i, group in enumerate(AWS_MANAGED_RULE_GROUPS)
-        ]
-        rules.append(
-            aws.wafv2.WebAclRuleArgs(
-                name="rate-limit-per-ip",
-                priority=len(rules),
-                action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
-                statement=aws.wafv2.WebAclRuleStatementArgs(
-                    rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
-                        aggregate_key_type="IP", limit=args.waf_rate_limit, evaluation_window_sec=300
-                    )
-                ),
-                visibility_config=visibility("rate-limit-per-ip"),
-            )
-        )
-        acl = aws.wafv2.WebAcl(
-            f"{name}-waf",
-            name=f"{args.name_prefix}-edge",
-            description="Public ALB: AWS managed rule groups and a per-IP rate limit",
-            scope="REGIONAL",
-            default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
-            rules=rules,
-            visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
-                cloudwatch_metrics_enabled=True, metric_name=f"{args.name_prefix}-edge", sampled_requests_enabled=True
-            ),
-            opts=child,
-        )
-        aws.wafv2.WebAclAssociation(f"{name}-waf", resource_arn=alb.arn, web_acl_arn=acl.arn, opts=child)
-
-        # WAF logs: a KMS-encrypted log group whose name WAF requires to start with aws-waf-logs-.
-        group_name = f"aws-waf-logs-{args.name_prefix}-edge"
-        key = aws.kms.Key(
-            f"{name}-waf-logs",
-            description=f"WAF logs of {args.name_prefix}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=iam.key_policy(args.aws, iam.logs_key_statement(args.aws, group_name)),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-        )
-        group = aws.cloudwatch.LogGroup(
-            f"{name}-waf-logs",
-            name=group_name,
-            kms_key_id=key.arn,
-            retention_in_days=args.waf_log_retention_days,
-            opts=child,
-        )
-        aws.wafv2.WebAclLoggingConfiguration(
-            f"{name}-waf-logs",
-            resource_arn=acl.arn,
-            log_destination_configs=[group.arn],
-            # Bearer tokens and cookies never reach the logs.
-            redacted_fields=[
-                aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
-                    single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=header)
-                )
-                for header in ("authorization", "cookie")
-            ],
-            opts=child,
-        )
-        return acl
-
-
-def dns01_statements(
-    partition: pulumi.Input[str], zone_id: str, hostnames: Sequence[str]
-) -> list[pulumi.Output[dict[str, Any]]]:
-    """cert-manager's Route 53 rights: TXT records named _acme-challenge.<host> in one zone, nothing else."""
-
-    def build(part: str) -> list[dict[str, Any]]:
-        zone = f"arn:{part}:route53:::hostedzone/{zone_id}"
-        return [
-            {
-                "Sid": "ReadChanges",
-                "Effect": "Allow",
-                "Action": "route53:GetChange",
-                "Resource": f"arn:{part}:route53:::change/*",
-            },
-            {"Sid": "ListZoneRecords", "Effect": "Allow", "Action": "route53:ListResourceRecordSets", "Resource": zone},
-            {
-                "Sid": "AcmeChallengeRecordsOnly",
-                "Effect": "Allow",
-                "Action": "route53:ChangeResourceRecordSets",
-                "Resource": zone,
-                "Condition": {
-                    "ForAllValues:StringEquals": {
-                        "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
-                        "route53:ChangeResourceRecordSetsNormalizedRecordNames": sorted(
-                            f"_acme-challenge.{h}" for h in hostnames
-                        ),
-                    }
-                },
-            },
-        ]
-
-    part = pulumi.Output.from_input(partition)
-    return [part.apply(functools.partial(_nth, build=build, index=i)) for i in range(3)]
-
-
-def _nth(part: str, build: Callable[[str], list[dict[str, Any]]], index: int) -> dict[str, Any]:
-    return build(part)[index]
-
 
 def _validation_option(
     options: list[aws.acm.outputs.CertificateDomainValidationOption] | None, host: str
@@ -524,17 +354,3 @@ def _validation_option(
     if not found:
         raise pulumi.RunError(f"ACM returned no DNS validation record for {host}")
     return found[0]
-
-
-def _namespace(resource_name: str, namespace: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
-    return k8s.core.v1.Namespace(
-        resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=namespace,
-            labels={
-                "pod-security.kubernetes.io/enforce": "baseline",
-                "pod-security.kubernetes.io/warn": "restricted",
-            },
-        ),
-        opts=opts,
-    )

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.parts import kms_key
 from infra import iam
 from infra.aws_context import AwsContext
-from infra.config import NatStrategy
+from infra.config.network import NatStrategy, NetworkConfig
+from infra.config.workloads import ProtectionConfig
 
 
 @dataclass(frozen=True)
@@ -51,24 +53,27 @@ def subnet_layout(vpc_cidr: str, zones: int) -> SubnetLayout:
     )
 
 
+def layout_of(spec: NetworkConfig) -> SubnetLayout:
+    """The subnets the config gives explicitly, or the ones derived from the VPC block."""
+    if spec.public_subnet_cidrs is not None:
+        assert spec.private_subnet_cidrs is not None and spec.data_subnet_cidrs is not None
+        return SubnetLayout(spec.public_subnet_cidrs, spec.private_subnet_cidrs, spec.data_subnet_cidrs)
+    return subnet_layout(spec.cidr, spec.availability_zones)
+
+
 @dataclass(frozen=True)
 class NetworkArgs:
-    cidr_block: str
-    availability_zones: Sequence[pulumi.Input[str]]
-    nat_gateways: NatStrategy
-    layout: SubnetLayout
+    spec: NetworkConfig
     cluster_name: str  # subnets are tagged for the cluster's load balancer discovery
-    interface_endpoints: Sequence[str]
-    flow_log_retention_days: int
-    flow_log_traffic_type: str
+    availability_zones: Sequence[pulumi.Input[str]]
     aws: AwsContext
-    protect_keys: bool = True
+    protection: ProtectionConfig
 
     def __post_init__(self) -> None:
-        zones = len(self.availability_zones)
-        for tier in (self.layout.public, self.layout.private, self.layout.data):
-            if len(tier) != zones:
-                raise ValueError(f"the layout has {len(tier)} subnets in a tier for {zones} zones")
+        if len(self.availability_zones) != self.spec.availability_zones:
+            raise ValueError(
+                f"{len(self.availability_zones)} zones given for {self.spec.availability_zones} availability zones"
+            )
 
 
 class Network(pulumi.ComponentResource):
@@ -80,15 +85,18 @@ class Network(pulumi.ComponentResource):
     private_route_table_ids: pulumi.Output[list[str]]
     endpoint_security_group_id: pulumi.Output[str]
     nat_gateway_public_ips: pulumi.Output[list[str]]
+    layout: SubnetLayout
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        spec = args.spec
         zones = list(args.availability_zones)
+        layout = layout_of(spec)
 
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
-            cidr_block=args.cidr_block,
+            cidr_block=spec.cidr,
             enable_dns_hostnames=True,
             enable_dns_support=True,
             tags={"Name": f"{args.cluster_name}-vpc"},
@@ -116,7 +124,7 @@ class Network(pulumi.ComponentResource):
                 },
                 opts=child,
             )
-            for i, cidr in enumerate(args.layout.public)
+            for i, cidr in enumerate(layout.public)
         ]
         private = [
             aws.ec2.Subnet(
@@ -132,7 +140,7 @@ class Network(pulumi.ComponentResource):
                 },
                 opts=child,
             )
-            for i, cidr in enumerate(args.layout.private)
+            for i, cidr in enumerate(layout.private)
         ]
         data = [
             aws.ec2.Subnet(
@@ -143,7 +151,7 @@ class Network(pulumi.ComponentResource):
                 tags={"Name": f"{args.cluster_name}-data-{i}", "Tier": "data"},
                 opts=child,
             )
-            for i, cidr in enumerate(args.layout.data)
+            for i, cidr in enumerate(layout.data)
         ]
 
         public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, tags={"Tier": "public"}, opts=child)
@@ -159,7 +167,7 @@ class Network(pulumi.ComponentResource):
                 f"{name}-public-{i}", subnet_id=subnet.id, route_table_id=public_rt.id, opts=child
             )
 
-        nat_count = len(zones) if args.nat_gateways is NatStrategy.ONE_PER_AZ else 1
+        nat_count = len(zones) if spec.nat_gateways is NatStrategy.ONE_PER_AZ else 1
         nats: list[aws.ec2.NatGateway] = []
         eips: list[aws.ec2.Eip] = []
         for i in range(nat_count):
@@ -215,14 +223,14 @@ class Network(pulumi.ComponentResource):
                     protocol="tcp",
                     from_port=443,
                     to_port=443,
-                    cidr_blocks=[args.cidr_block],
+                    cidr_blocks=[spec.cidr],
                     description="HTTPS from the VPC",
                 )
             ],
             egress=[],
             opts=child,
         )
-        for service in args.interface_endpoints:
+        for service in spec.interface_endpoints:
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=vpc.id,
@@ -244,6 +252,7 @@ class Network(pulumi.ComponentResource):
         self.private_route_table_ids = pulumi.Output.all(*[rt.id for rt in private_rts])
         self.endpoint_security_group_id = endpoint_sg.id
         self.nat_gateway_public_ips = pulumi.Output.all(*[e.public_ip for e in eips])
+        self.layout = layout
         self.register_outputs(
             {
                 "vpc_id": self.vpc_id,
@@ -260,19 +269,17 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc) -> None:
         child = pulumi.ResourceOptions(parent=self)
         group_name = f"/aws/vpc/{args.cluster_name}/flow-logs"
-        key = aws.kms.Key(
+        key = kms_key(
             f"{name}-flow-logs",
-            description=f"VPC flow logs of {args.cluster_name}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=iam.key_policy(args.aws, iam.logs_key_statement(args.aws, group_name)),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect_keys),
+            f"VPC flow logs of {args.cluster_name}",
+            iam.key_policy(args.aws, iam.logs_key_statement(args.aws, group_name)),
+            pulumi.ResourceOptions(parent=self, protect=args.protection.protect),
         )
         group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             name=group_name,
             kms_key_id=key.arn,
-            retention_in_days=args.flow_log_retention_days,
+            retention_in_days=args.spec.flow_logs.retention_days,
             opts=child,
         )
         role = aws.iam.Role(
@@ -297,7 +304,7 @@ class Network(pulumi.ComponentResource):
         aws.ec2.FlowLog(
             f"{name}-flow-logs",
             vpc_id=vpc.id,
-            traffic_type=args.flow_log_traffic_type,
+            traffic_type=args.spec.flow_logs.traffic_type,
             log_destination_type="cloud-watch-logs",
             log_destination=group.arn,
             iam_role_arn=role.arn,

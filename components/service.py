@@ -1,6 +1,6 @@
 """One service of the platform, deployed blue-green with automatic rollback, hardened and autoscaled.
 
-Every service (the seed's user service, data-processing workers and analytics, and any later one) is
+Every service (the system's user service, data-processing workers and analytics, and any later one) is
 this component with different Args; the differences are configuration. It creates:
 
 - its image registry: an ECR repository (scan on push, immutable tags, encrypted with its own KMS key
@@ -16,16 +16,9 @@ this component with different Args; the differences are configuration. It create
 - the active Service ``<name>`` (what the gateway routes to) and the preview Service ``<name>-preview``;
 - a HorizontalPodAutoscaler (autoscaling/v2) on CPU and memory targeting the Rollout, a
   PodDisruptionBudget (policy/v1);
-- NetworkPolicies: a default deny (ingress and egress) for its pods, then only: ingress from the
-  gateway's pods on its port, ingress from Prometheus on its metrics port, egress to cluster DNS, egress
-  to the data subnets on the ports of the datastores it uses (and to the AWS APIs on 443 when it has
-  AWS permissions);
+- NetworkPolicies (default deny, then only what it needs) and the pod template: see
+  ``components/service_objects.py``;
 - a ServiceMonitor (monitoring.coreos.com/v1) for its ``/metrics``.
-
-Pods: requests and limits from Args (validated against the seed's range in config), liveness, readiness
-and startup probes on ``/health`` (HTTP on its port; workers serve ``/health`` and ``/metrics`` on a small
-metrics port), spread across zones, the security context of ``infra.k8s_security``, a writable
-``/tmp`` emptyDir, the image pinned by an immutable tag or a digest, secrets only by Secret name.
 """
 
 from __future__ import annotations
@@ -39,19 +32,26 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.contracts import ClusterIdentity, DatastoreEndpoint, PeerPods
+from components.parts import depends_on_of, kms_key
+from components.service_objects import (
+    NAME_LABEL,
+    ROLLOUT_HASH_LABEL,
+    error_rate_query,
+    image,
+    lifecycle_policy,
+    network_policies,
+    pod_spec,
+    utilization,
+)
 from infra import iam
 from infra.aws_context import AwsContext
-from infra.config import PodResources
-from infra.k8s_security import container_security_context, pod_security_context, tmp_mount, tmp_volume
+from infra.config.services import DATASTORE_ENV, ServiceConfig, ServicesConfig
+from infra.config.workloads import PodResources, ProtectionConfig
 
 ROLLOUTS_API = "argoproj.io/v1alpha1"
 MONITORING_API = "monitoring.coreos.com/v1"
-NAME_LABEL = "app.kubernetes.io/name"
-HEALTH_PATH = "/health"
 METRICS_PATH = "/metrics"
-ZONE_KEY = "topology.kubernetes.io/zone"
-HOST_KEY = "kubernetes.io/hostname"
-ROLLOUT_HASH_LABEL = "rollouts-pod-template-hash"  # Argo's label per colour (ReplicaSet)
 
 
 @dataclass(frozen=True)
@@ -59,16 +59,8 @@ class SecretEnv:
     """An env var read from a key of a Kubernetes Secret (delivered by External Secrets)."""
 
     env: str
-    secret: str
+    secret: pulumi.Input[str]
     key: str
-
-
-@dataclass(frozen=True)
-class PeerPods:
-    """Pods in another namespace, by the namespace's name and their labels."""
-
-    namespace: str
-    pod_labels: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -77,79 +69,97 @@ class EgressTarget:
 
     name: str
     cidrs: Sequence[str]
-    port: int
+    port: pulumi.Input[int]
 
 
 @dataclass(frozen=True)
-class AnalysisSpec:
-    """The Prometheus analysis gating and watching a rollout (see AnalysisConfig in infra/config.py)."""
+class TokenSigner:
+    """The key the token-issuing service signs its JWTs with (the token signing component's outputs)."""
 
-    prometheus_address: str
-    interval_seconds: int
-    count: int
-    failure_limit: int
-    max_error_rate: float
-    error_metric: str = "http_requests_total"
-    error_selector: str = 'status=~"5.."'
-
-    def __post_init__(self) -> None:
-        if self.failure_limit >= self.count:
-            raise ValueError("failure_limit must be below count")
-        if not 0 < self.max_error_rate < 1:
-            raise ValueError("max_error_rate is a fraction between 0 and 1")
+    key_arn: pulumi.Input[str]
+    algorithm: str
+    statement: pulumi.Input[Mapping[str, Any]]  # what its role needs to sign
 
 
 @dataclass(frozen=True)
 class ServiceDeploymentArgs:
     name: str
-    namespace: str
+    spec: ServiceConfig
+    rollouts: ServicesConfig  # how every service rolls out: promotion, scale-down delay, analysis
+    default_resources: PodResources  # platform:workloads.resources, when the service names none
+    namespace: pulumi.Input[str]  # from the namespace's owner
     kubernetes_provider: k8s.Provider
     aws: AwsContext
-    runtime: str
-    image_reference: str  # tag or sha256 digest of the colour being rolled out
+    identity: ClusterIdentity
     ecr_repository_name: str
-    port: int | None  # HTTP port behind the gateway; None for workers
-    metrics_port: int | None  # /health and /metrics when not on ``port``
-    resources: PodResources
-    min_replicas: int
-    max_replicas: int
-    cpu_utilization: int
-    memory_utilization: int
-    auto_promotion: bool
-    scale_down_delay_seconds: int
-    analysis: AnalysisSpec
-    oidc_provider_arn: pulumi.Input[str]
-    oidc_issuer_url: pulumi.Input[str]
+    prometheus_address: pulumi.Input[str]
     scrapers: PeerPods  # Prometheus
     dns: PeerPods
+    protection: ProtectionConfig
     gateway: PeerPods | None = None  # who may call ``port``; None: nobody (workers)
-    datastore_egress: Sequence[EgressTarget] = ()
-    aws_api_cidrs: Sequence[str] = ()  # where the AWS API endpoints are (only used with aws_permissions)
-    aws_permissions: Sequence[pulumi.Input[Mapping[str, Any]]] = ()  # IAM statements for its role
-    image_repository: str | None = None  # None: its own ECR repository
-    command: Sequence[str] = ()
-    args: Sequence[str] = ()
-    env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    secret_env: Sequence[SecretEnv] = ()
     service_annotations: Mapping[str, str] = field(default_factory=dict)  # on the active Service (gateway)
-    termination_grace_period_seconds: int = 30
+    # The datastores the service uses (``spec.datastores``), by name, and where they are.
+    datastores: Mapping[str, DatastoreEndpoint] = field(default_factory=dict)
+    datastore_cidrs: Sequence[str] = ()  # the data subnets
+    aws_api_cidrs: Sequence[str] = ()  # where the AWS API endpoints are (only used with AWS permissions)
+    token_signer: TokenSigner | None = None  # for the service that issues tokens
     keep_images: int = 30
-    protect: bool = True
-    after: Sequence[pulumi.Resource] = ()  # what must exist first: the namespace, the CRDs' charts
 
     def __post_init__(self) -> None:
-        if self.port is None and self.metrics_port is None:
-            raise ValueError(f"{self.name}: a service needs a port or a metrics port (probes, Services)")
-        if self.gateway is not None and self.port is None:
+        missing = sorted(set(self.spec.datastores) - set(self.datastores))
+        if missing:
+            raise ValueError(f"{self.name}: no endpoint given for datastore {missing[0]}")
+        if self.gateway is not None and self.spec.port is None:
             raise ValueError(f"{self.name}: the gateway can only be let in on a port")
-        if not 1 <= self.min_replicas <= self.max_replicas:
-            raise ValueError(f"{self.name}: need 1 <= min_replicas <= max_replicas")
-        if self.image_reference in ("", "latest") or ":" in self.image_reference.removeprefix("sha256:"):
-            raise ValueError(f"{self.name}: the image must be pinned by an immutable tag or a digest")
-        if self.scale_down_delay_seconds < self.analysis.interval_seconds * self.analysis.count:
-            raise ValueError(f"{self.name}: the old colour must outlive the post-promotion analysis")
         if self.aws_permissions and not self.aws_api_cidrs:
             raise ValueError(f"{self.name}: AWS permissions need the AWS API endpoints' CIDRs for egress")
+
+    # -- read from the config section (written once there) --------------------------------------
+    @property
+    def port(self) -> int | None:
+        return self.spec.port
+
+    @property
+    def metrics_port(self) -> int | None:
+        return self.spec.metrics_port
+
+    @property
+    def resources(self) -> PodResources:
+        return self.spec.resources or self.default_resources
+
+    @property
+    def env(self) -> dict[str, pulumi.Input[str]]:
+        env: dict[str, pulumi.Input[str]] = dict(self.spec.env)
+        if self.spec.tokens is not None:
+            env["ACCESS_TOKEN_TTL"] = self.spec.tokens.access_token_ttl
+            env["REFRESH_TOKEN_TTL"] = self.spec.tokens.refresh_token_ttl
+            if self.token_signer is not None:  # it signs the tokens Kong verifies, with the KMS key
+                env["JWT_SIGNING_KEY_ARN"] = self.token_signer.key_arn
+                env["JWT_ALGORITHM"] = self.token_signer.algorithm
+        return env
+
+    @property
+    def aws_permissions(self) -> list[pulumi.Input[Mapping[str, Any]]]:
+        statements: list[pulumi.Input[Mapping[str, Any]]] = [
+            {"Effect": "Allow", "Action": list(p.actions), "Resource": list(p.resources)}
+            for p in self.spec.aws_permissions
+        ]
+        if self.spec.tokens is not None and self.token_signer is not None:
+            statements.append(self.token_signer.statement)
+        return statements
+
+    @property
+    def secret_env(self) -> list[SecretEnv]:
+        return [
+            SecretEnv(env=DATASTORE_ENV[store], secret=self.datastores[store].secret, key=self.datastores[store].key)
+            for store in self.spec.datastores
+        ]
+
+    @property
+    def datastore_egress(self) -> list[EgressTarget]:
+        return [
+            EgressTarget(store, self.datastore_cidrs, self.datastores[store].port) for store in self.spec.datastores
+        ]
 
     @property
     def probe_port(self) -> str:
@@ -160,25 +170,9 @@ class ServiceDeploymentArgs:
         return "metrics" if self.metrics_port is not None and self.metrics_port != self.port else "http"
 
 
-def image(repository: str, reference: str) -> str:
-    """``repo@sha256:...`` for a digest, ``repo:tag`` for a tag."""
-    return f"{repository}@{reference}" if reference.startswith("sha256:") else f"{repository}:{reference}"
-
-
-def error_rate_query(namespace: str, spec: AnalysisSpec) -> str:
-    """Share of the service's requests (or tasks) that failed, over a window of two intervals (at
-    least 2 minutes, four scrapes). No errors is 0, not "no data"; no traffic at all is no data, which
-    fails the measurement: an unexercised colour is never promoted."""
-    window = f"{max(120, 2 * spec.interval_seconds)}s"
-    scope = f'namespace="{namespace}",service="{{{{args.service}}}}"'
-    errors = f"sum(rate({spec.error_metric}{{{scope},{spec.error_selector}}}[{window}]))"
-    total = f"sum(rate({spec.error_metric}{{{scope}}}[{window}]))"
-    return f"({errors} or vector(0)) / {total}"
-
-
 class ServiceDeployment(pulumi.ComponentResource):
     name: str
-    namespace: str
+    namespace: pulumi.Output[str]
     active_service: pulumi.Output[str]
     preview_service: pulumi.Output[str]
     port: int | None
@@ -189,15 +183,19 @@ class ServiceDeployment(pulumi.ComponentResource):
     def __init__(self, name: str, args: ServiceDeploymentArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:service:ServiceDeployment", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        keep = pulumi.ResourceOptions(parent=self, protect=args.protect)
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=list(args.after))
+        keep = pulumi.ResourceOptions(parent=self, protect=args.protection.protect)
+        # What its objects wait for: the namespace's guard rails and the CRDs' charts (opts.depends_on).
+        k8s_opts = pulumi.ResourceOptions(
+            parent=self, provider=args.kubernetes_provider, depends_on=depends_on_of(opts)
+        )
+        spec = args.spec
         svc = args.name
         labels = {
             NAME_LABEL: svc,
             "app.kubernetes.io/part-of": "platform",
             "app.kubernetes.io/component": "web" if args.port is not None else "worker",
             "app.kubernetes.io/managed-by": "pulumi",
-            "platform/runtime": args.runtime,
+            "platform/runtime": spec.runtime,
         }
         selector = {NAME_LABEL: svc}
 
@@ -207,14 +205,7 @@ class ServiceDeployment(pulumi.ComponentResource):
             )
 
         # -- image registry ---------------------------------------------------------------------
-        key = aws.kms.Key(
-            f"{name}-ecr",
-            description=f"ECR images of {svc}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=iam.key_policy(args.aws),
-            opts=keep,
-        )
+        key = kms_key(f"{name}-ecr", f"ECR images of {svc}", iam.key_policy(args.aws), keep)
         repository = aws.ecr.Repository(
             f"{name}-ecr",
             name=args.ecr_repository_name,
@@ -229,23 +220,26 @@ class ServiceDeployment(pulumi.ComponentResource):
         aws.ecr.LifecyclePolicy(
             f"{name}-ecr",
             repository=repository.name,
-            policy=json.dumps(_lifecycle_policy(args.keep_images), sort_keys=True),
+            policy=json.dumps(lifecycle_policy(args.keep_images), sort_keys=True),
             opts=child,
         )
         repository_url: pulumi.Output[str] = (
-            pulumi.Output.from_input(args.image_repository) if args.image_repository else repository.repository_url
+            pulumi.Output.from_input(spec.image.repository) if spec.image.repository else repository.repository_url
         )
-        pinned = repository_url.apply(lambda repo: image(repo, args.image_reference))
+        pinned = repository_url.apply(lambda repo: image(repo, spec.image.reference))
 
         # -- identity (IRSA) ----------------------------------------------------------------------
         role = aws.iam.Role(
             f"{name}-irsa",
-            description=f"{svc} in {args.namespace}: only the AWS permissions it needs",
-            assume_role_policy=iam.irsa_assume_role(args.oidc_provider_arn, args.oidc_issuer_url, args.namespace, svc),
+            description=pulumi.Output.concat(svc, " in ", args.namespace, ": only the AWS permissions it needs"),
+            assume_role_policy=iam.irsa_assume_role(
+                args.identity.oidc_provider_arn, args.identity.oidc_issuer_url, args.namespace, svc
+            ),
             opts=child,
         )
-        if args.aws_permissions:
-            aws.iam.RolePolicy(f"{name}-irsa", role=role.id, policy=iam.document(*args.aws_permissions), opts=child)
+        permissions = args.aws_permissions
+        if permissions:
+            aws.iam.RolePolicy(f"{name}-irsa", role=role.id, policy=iam.document(*permissions), opts=child)
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -288,7 +282,10 @@ class ServiceDeployment(pulumi.ComponentResource):
         )
 
         # -- analysis -----------------------------------------------------------------------------
-        spec = args.analysis
+        analysis = args.rollouts.analysis
+        query = pulumi.Output.from_input(args.namespace).apply(
+            lambda ns: error_rate_query(ns, analysis, spec.error_metric, spec.error_selector)
+        )
         template_name = f"{svc}-error-rate"
         template = k8s.apiextensions.CustomResource(
             f"{name}-analysis",
@@ -300,16 +297,11 @@ class ServiceDeployment(pulumi.ComponentResource):
                 "metrics": [
                     {
                         "name": "error-rate",
-                        "interval": f"{spec.interval_seconds}s",
-                        "count": spec.count,
-                        "failureLimit": spec.failure_limit,
-                        "successCondition": f"len(result) > 0 && result[0] <= {spec.max_error_rate}",
-                        "provider": {
-                            "prometheus": {
-                                "address": spec.prometheus_address,
-                                "query": error_rate_query(args.namespace, spec),
-                            }
-                        },
+                        "interval": f"{analysis.interval_seconds}s",
+                        "count": analysis.count,
+                        "failureLimit": analysis.failure_limit,
+                        "successCondition": f"len(result) > 0 && result[0] <= {analysis.max_error_rate}",
+                        "provider": {"prometheus": {"address": args.prometheus_address, "query": query}},
                     }
                 ],
             },
@@ -317,7 +309,7 @@ class ServiceDeployment(pulumi.ComponentResource):
         )
 
         # -- the workload -------------------------------------------------------------------------
-        pod_spec = self._pod_spec(args, svc, pinned, labels)
+        template_spec = pod_spec(args, svc, pinned)
         rollout = k8s.apiextensions.CustomResource(
             f"{name}-rollout",
             api_version=ROLLOUTS_API,
@@ -329,13 +321,13 @@ class ServiceDeployment(pulumi.ComponentResource):
                 "selector": {"matchLabels": selector},
                 "progressDeadlineSeconds": 600,
                 "progressDeadlineAbort": True,  # a colour that never becomes ready is rolled back too
-                "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+                "template": {"metadata": {"labels": labels}, "spec": template_spec},
                 "strategy": {
                     "blueGreen": {
                         "activeService": svc,
                         "previewService": f"{svc}-preview",
-                        "autoPromotionEnabled": args.auto_promotion,
-                        "scaleDownDelaySeconds": args.scale_down_delay_seconds,
+                        "autoPromotionEnabled": args.rollouts.auto_promotion,
+                        "scaleDownDelaySeconds": args.rollouts.scale_down_delay_seconds,
                         "abortScaleDownDelaySeconds": 30,
                         "prePromotionAnalysis": {
                             "templates": [{"templateName": template_name}],
@@ -360,11 +352,11 @@ class ServiceDeployment(pulumi.ComponentResource):
                 scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
                     api_version=ROLLOUTS_API, kind="Rollout", name=svc
                 ),
-                min_replicas=args.min_replicas,
-                max_replicas=args.max_replicas,
+                min_replicas=spec.scaling.min_replicas,
+                max_replicas=spec.scaling.max_replicas,
                 metrics=[
-                    _utilization("cpu", args.cpu_utilization),
-                    _utilization("memory", args.memory_utilization),
+                    utilization("cpu", spec.scaling.cpu_utilization),
+                    utilization("memory", spec.scaling.memory_utilization),
                 ],
                 behavior=k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(
                     scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(stabilization_window_seconds=300)
@@ -382,7 +374,7 @@ class ServiceDeployment(pulumi.ComponentResource):
             ),
             opts=k8s_opts,
         )
-        self._network_policies(name, args, svc, labels, selector, k8s_opts)
+        network_policies(name, args, svc, labels, selector, k8s_opts)
         k8s.apiextensions.CustomResource(
             f"{name}-monitor",
             api_version=MONITORING_API,
@@ -399,7 +391,7 @@ class ServiceDeployment(pulumi.ComponentResource):
         )
 
         self.name = svc
-        self.namespace = args.namespace
+        self.namespace = pulumi.Output.from_input(args.namespace)
         self.active_service = active.metadata.name
         self.preview_service = preview.metadata.name
         self.port = args.port
@@ -415,210 +407,3 @@ class ServiceDeployment(pulumi.ComponentResource):
                 "image": self.image,
             }
         )
-
-    @staticmethod
-    def _pod_spec(
-        args: ServiceDeploymentArgs, svc: str, pinned: pulumi.Output[str], labels: Mapping[str, str]
-    ) -> dict[str, Any]:
-        ports = []
-        if args.port is not None:
-            ports.append({"name": "http", "containerPort": args.port, "protocol": "TCP"})
-        if args.metrics_port is not None and args.metrics_port != args.port:
-            ports.append({"name": "metrics", "containerPort": args.metrics_port, "protocol": "TCP"})
-        env: list[dict[str, Any]] = [{"name": "SERVICE_NAME", "value": svc}]
-        if args.port is not None:
-            env.append({"name": "PORT", "value": str(args.port)})
-        env += [{"name": k, "value": v} for k, v in sorted(args.env.items())]
-        env += [
-            {"name": s.env, "valueFrom": {"secretKeyRef": {"name": s.secret, "key": s.key, "optional": False}}}
-            for s in args.secret_env
-        ]
-        probe = {"httpGet": {"path": HEALTH_PATH, "port": args.probe_port}}
-        container: dict[str, Any] = {
-            "name": svc,
-            "image": pinned,
-            "imagePullPolicy": "IfNotPresent",
-            "ports": ports,
-            "env": env,
-            "resources": {
-                "requests": {"cpu": args.resources.requests.cpu, "memory": args.resources.requests.memory},
-                "limits": {"cpu": args.resources.limits.cpu, "memory": args.resources.limits.memory},
-            },
-            # Up to 2 minutes to start; then restarted after 30 s unhealthy, out of rotation after 15 s.
-            "startupProbe": {**probe, "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 24},
-            "livenessProbe": {**probe, "periodSeconds": 10, "timeoutSeconds": 2, "failureThreshold": 3},
-            "readinessProbe": {**probe, "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 3},
-            "securityContext": container_security_context(),
-            "volumeMounts": [tmp_mount()],
-        }
-        if args.command:
-            container["command"] = list(args.command)
-        if args.args:
-            container["args"] = list(args.args)
-        colour = {"matchLabels": {NAME_LABEL: svc}}
-        return {
-            "serviceAccountName": svc,
-            "automountServiceAccountToken": False,
-            "enableServiceLinks": False,
-            "terminationGracePeriodSeconds": args.termination_grace_period_seconds,
-            "securityContext": pod_security_context(),
-            "containers": [container],
-            "volumes": [tmp_volume()],
-            # Each colour spread on its own (its hash), across zones strictly and nodes when possible.
-            "topologySpreadConstraints": [
-                {
-                    "maxSkew": 1,
-                    "topologyKey": ZONE_KEY,
-                    "whenUnsatisfiable": "DoNotSchedule",
-                    "labelSelector": colour,
-                    "matchLabelKeys": [ROLLOUT_HASH_LABEL],
-                },
-                {
-                    "maxSkew": 1,
-                    "topologyKey": HOST_KEY,
-                    "whenUnsatisfiable": "ScheduleAnyway",
-                    "labelSelector": colour,
-                    "matchLabelKeys": [ROLLOUT_HASH_LABEL],
-                },
-            ],
-        }
-
-    def _network_policies(
-        self,
-        name: str,
-        args: ServiceDeploymentArgs,
-        svc: str,
-        labels: Mapping[str, str],
-        selector: Mapping[str, str],
-        opts: pulumi.ResourceOptions,
-    ) -> None:
-        pods = k8s.meta.v1.LabelSelectorArgs(match_labels=dict(selector))
-
-        def policy(suffix: str, spec: k8s.networking.v1.NetworkPolicySpecArgs) -> None:
-            k8s.networking.v1.NetworkPolicy(
-                f"{name}-{suffix}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{svc}-{suffix}", namespace=args.namespace, labels=labels),
-                spec=spec,
-                opts=opts,
-            )
-
-        def peer(pods_in: PeerPods) -> k8s.networking.v1.NetworkPolicyPeerArgs:
-            return k8s.networking.v1.NetworkPolicyPeerArgs(
-                namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                    match_labels={"kubernetes.io/metadata.name": pods_in.namespace}
-                ),
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(pods_in.pod_labels)),
-            )
-
-        def tcp(port: int) -> k8s.networking.v1.NetworkPolicyPortArgs:
-            return k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=port)
-
-        # Everything is denied to and from the service's pods unless a policy below allows it.
-        policy(
-            "default-deny",
-            k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=pods, policy_types=["Ingress", "Egress"]),
-        )
-        if args.gateway is not None and args.port is not None:
-            policy(
-                "from-gateway",
-                k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=pods,
-                    policy_types=["Ingress"],
-                    ingress=[
-                        k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                            from_=[peer(args.gateway)], ports=[tcp(args.port)]
-                        )
-                    ],
-                ),
-            )
-        metrics_port = args.metrics_port if args.metrics_port is not None else args.port
-        assert metrics_port is not None
-        policy(
-            "from-prometheus",
-            k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=pods,
-                policy_types=["Ingress"],
-                ingress=[
-                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                        from_=[peer(args.scrapers)], ports=[tcp(metrics_port)]
-                    )
-                ],
-            ),
-        )
-        policy(
-            "to-dns",
-            k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=pods,
-                policy_types=["Egress"],
-                egress=[
-                    k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                        to=[peer(args.dns)],
-                        ports=[
-                            k8s.networking.v1.NetworkPolicyPortArgs(protocol="UDP", port=53),
-                            k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=53),
-                        ],
-                    )
-                ],
-            ),
-        )
-
-        def egress_to(suffix: str, cidrs: Sequence[str], port: int) -> None:
-            policy(
-                f"to-{suffix}",
-                k8s.networking.v1.NetworkPolicySpecArgs(
-                    pod_selector=pods,
-                    policy_types=["Egress"],
-                    egress=[
-                        k8s.networking.v1.NetworkPolicyEgressRuleArgs(
-                            to=[
-                                k8s.networking.v1.NetworkPolicyPeerArgs(
-                                    ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)
-                                )
-                                for cidr in cidrs
-                            ],
-                            ports=[tcp(port)],
-                        )
-                    ],
-                ),
-            )
-
-        for target in args.datastore_egress:
-            egress_to(target.name, target.cidrs, target.port)
-        if args.aws_permissions:
-            egress_to("aws-apis", args.aws_api_cidrs, 443)
-
-
-def _utilization(resource: str, percent: int) -> k8s.autoscaling.v2.MetricSpecArgs:
-    return k8s.autoscaling.v2.MetricSpecArgs(
-        type="Resource",
-        resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
-            name=resource,
-            target=k8s.autoscaling.v2.MetricTargetArgs(type="Utilization", average_utilization=percent),
-        ),
-    )
-
-
-def _lifecycle_policy(keep_images: int) -> dict[str, Any]:
-    """Untagged layers go after 7 days; of the tagged images the newest ``keep_images`` stay (enough
-    for both colours and a long rollback history)."""
-    return {
-        "rules": [
-            {
-                "rulePriority": 1,
-                "description": "Expire untagged images after 7 days",
-                "selection": {
-                    "tagStatus": "untagged",
-                    "countType": "sinceImagePushed",
-                    "countUnit": "days",
-                    "countNumber": 7,
-                },
-                "action": {"type": "expire"},
-            },
-            {
-                "rulePriority": 2,
-                "description": f"Keep the newest {keep_images} images",
-                "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep_images},
-                "action": {"type": "expire"},
-            },
-        ]
-    }

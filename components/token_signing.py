@@ -18,6 +18,8 @@ import pulumi_kubernetes as k8s
 
 from infra import iam
 from infra.aws_context import AwsContext
+from infra.config.edge import GatewayConsumerConfig
+from infra.config.workloads import ProtectionConfig
 
 ALGORITHM = "RS256"
 KEY_SPEC = "RSA_2048"
@@ -25,26 +27,13 @@ SIGNING_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256"  # RS256 in KMS's terms
 
 
 @dataclass(frozen=True)
-class ConsumerCredential:
-    consumer: str  # the Kong consumer's username, also the tokens' ``iss``
-    secret_name: str  # the Secret the KongConsumer names in its ``credentials``
-
-
-@dataclass(frozen=True)
 class TokenSigningArgs:
     key_alias: str  # alias/<...> for people reading the KMS console
     namespace: pulumi.Input[str]  # where the KongConsumers (and so their credential Secrets) live
-    credentials: Sequence[ConsumerCredential]
+    consumers: Sequence[GatewayConsumerConfig]  # each gets the public key as its JWT credential
     kubernetes_provider: k8s.Provider
     aws: AwsContext
-    protect: bool = True
-
-    def __post_init__(self) -> None:
-        if not self.credentials:
-            raise ValueError("no consumer to give the public key to")
-        names = [c.secret_name for c in self.credentials]
-        if len(set(names)) != len(names):
-            raise ValueError("two consumers share a credential Secret")
+    protection: ProtectionConfig
 
 
 class TokenSigning(pulumi.ComponentResource):
@@ -62,7 +51,7 @@ class TokenSigning(pulumi.ComponentResource):
             # KMS rotates symmetric keys only; an asymmetric key is replaced by a new key and a new alias.
             deletion_window_in_days=30,
             policy=iam.key_policy(args.aws),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protection.protect),
         )
         aws.kms.Alias(
             f"{name}-alias", name=args.key_alias, target_key_id=key.key_id, opts=pulumi.ResourceOptions(parent=self)
@@ -70,17 +59,17 @@ class TokenSigning(pulumi.ComponentResource):
         public_key = aws.kms.get_public_key_output(
             key_id=key.arn, opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[key])
         )
-        for credential in args.credentials:
+        for consumer in args.consumers:
             k8s.core.v1.Secret(
-                f"{name}-{credential.consumer}",
+                f"{name}-{consumer.username}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=credential.secret_name,
+                    name=consumer.credential_secret,
                     namespace=args.namespace,
                     labels={"konghq.com/credential": "jwt"},
                 ),
                 type="Opaque",
                 string_data={
-                    "key": credential.consumer,
+                    "key": consumer.username,
                     "algorithm": ALGORITHM,
                     "rsa_public_key": public_key.public_key_pem,
                 },

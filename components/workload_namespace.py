@@ -1,23 +1,24 @@
-"""The namespace the services run in, and the guard rails every pod in it gets.
+"""The namespace the services run in, and the guard rails every pod in it gets. This component owns
+the namespace and hands its name to the others (the secrets' delivery, the gateway's routes, the
+services).
 
-- the Namespace itself when this component owns it (``create``), labelled to enforce the
-  ``restricted`` Pod Security Standard; otherwise the namespace another component made (the datastores'
-  External Secrets deliver the services' Secrets into it) is used as it is;
+- the Namespace, labelled to enforce the ``restricted`` Pod Security Standard;
 - a namespace-wide default deny (``podSelector: {}``, ingress and egress): a pod that no service's own
   NetworkPolicy allows can reach nothing and be reached by nothing;
-- a LimitRange holding every container to the seed's range (CPU 500m-2000m, memory 512Mi-2Gi), with
-  the default requests and limits for a container that names none.
+- a LimitRange holding every container to the system's per-pod range (CPU 500m-2000m, memory
+  512Mi-2Gi), with the default requests and limits for a container that names none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.config import (
+from components.parts import namespace
+from infra.config.workloads import (
     POD_CPU_MAX_MILLIS,
     POD_CPU_MIN_MILLIS,
     POD_MEMORY_MAX_BYTES,
@@ -25,20 +26,14 @@ from infra.config import (
     PodResources,
 )
 
-RESTRICTED = {
-    "pod-security.kubernetes.io/enforce": "restricted",
-    "pod-security.kubernetes.io/warn": "restricted",
-    "pod-security.kubernetes.io/audit": "restricted",
-}
-
 
 @dataclass(frozen=True)
 class WorkloadNamespaceArgs:
     kubernetes_provider: k8s.Provider
     name: str
     defaults: PodResources  # a container's requests and limits when it names none
-    create: bool = True  # False: the namespace exists (made by another component), only guard it
-    after: Sequence[pulumi.Resource] = ()  # what makes the namespace when this component does not
+    # child resource name -> where it was registered before this component owned it
+    moved: Mapping[str, pulumi.Alias] = field(default_factory=dict, kw_only=True)
 
 
 class WorkloadNamespace(pulumi.ComponentResource):
@@ -47,17 +42,20 @@ class WorkloadNamespace(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: WorkloadNamespaceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:workload_namespace:WorkloadNamespace", name, None, opts)
-        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=list(args.after))
-        namespace_name: pulumi.Output[str]
-        created: list[pulumi.Resource] = []
-        if args.create:
-            namespace = k8s.core.v1.Namespace(
-                f"{name}-ns", metadata=k8s.meta.v1.ObjectMetaArgs(name=args.name, labels=RESTRICTED), opts=on_cluster
-            )
-            namespace_name = namespace.metadata.name
-            created.append(namespace)
-        else:
-            namespace_name = pulumi.Output.from_input(args.name)
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
+        unknown = sorted(set(args.moved) - {f"{name}-ns"})
+        if unknown:  # a mistyped name would leave the old namespace to be replaced, not moved
+            raise ValueError(f"{name}: moved names no child of this component: {unknown}")
+        moved = args.moved.get(f"{name}-ns")
+        created = namespace(
+            f"{name}-ns",
+            args.name,
+            pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(aliases=[moved] if moved else None)),
+            enforce="restricted",
+            warn="restricted",
+            audit="restricted",
+        )
+        namespace_name = created.metadata.name
         deny = k8s.networking.v1.NetworkPolicy(
             f"{name}-default-deny",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny-all", namespace=namespace_name),
@@ -68,7 +66,7 @@ class WorkloadNamespace(pulumi.ComponentResource):
         )
         limits = k8s.core.v1.LimitRange(
             f"{name}-limits",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="seed-pod-range", namespace=namespace_name),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="pod-range", namespace=namespace_name),
             spec=k8s.core.v1.LimitRangeSpecArgs(
                 limits=[
                     k8s.core.v1.LimitRangeItemArgs(
@@ -83,5 +81,5 @@ class WorkloadNamespace(pulumi.ComponentResource):
             opts=on_cluster,
         )
         self.name = namespace_name
-        self.ready = [*created, deny, limits]
+        self.ready = [created, deny, limits]
         self.register_outputs({"name": self.name})

@@ -51,13 +51,13 @@ def service_assume_role(
 def irsa_assume_role(
     oidc_provider_arn: pulumi.Input[str],
     oidc_issuer_url: pulumi.Input[str],
-    namespace: str,
+    namespace: pulumi.Input[str],
     service_account: str,
 ) -> pulumi.Output[str]:
     """Trust policy that lets exactly one Kubernetes service account assume the role (IRSA)."""
 
     def statement(args: Sequence[str]) -> Statement:
-        arn, issuer = args
+        arn, issuer, namespace = args
         host = issuer.removeprefix("https://")
         return {
             "Effect": "Allow",
@@ -71,7 +71,7 @@ def irsa_assume_role(
             },
         }
 
-    return document(pulumi.Output.all(oidc_provider_arn, oidc_issuer_url).apply(statement))
+    return document(pulumi.Output.all(oidc_provider_arn, oidc_issuer_url, namespace).apply(statement))
 
 
 def key_policy(aws: AwsContext, *service_statements: pulumi.Input[Statement]) -> pulumi.Output[str]:

@@ -1,7 +1,7 @@
 """Kubernetes resource quantities (CPU and memory), parsed exactly.
 
 Kubernetes accepts ``500m``, ``0.5`` and ``2`` for CPU and ``512Mi``, ``2Gi``, ``1G`` or a plain byte
-count for memory. Configuration is validated against the seed's per-pod range, so both are turned
+count for memory. Configuration is validated against the system's per-pod range, so both are turned
 into integers (millicores, bytes) once, here.
 """
 

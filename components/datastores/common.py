@@ -83,11 +83,7 @@ class SecretSpec:
     """Where the generated credential is stored."""
 
     name: str  # Secrets Manager secret name, e.g. platform-prod/datastores/postgres
-    recovery_window_days: int = 30
-
-    def __post_init__(self) -> None:
-        if self.recovery_window_days != 0 and not 7 <= self.recovery_window_days <= 30:
-            raise ValueError("recovery_window_days is 0 or 7 to 30")
+    recovery_window_days: int  # platform:datastores.secretRecoveryWindowDays
 
 
 def security_group(

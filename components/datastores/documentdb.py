@@ -2,7 +2,7 @@
 
 A cluster in the data subnets with one primary and replicas from config, TLS required by the
 cluster parameter group (``tls = enabled``), storage encrypted with the domain's KMS key, automated
-backups kept for the configured days in a window from config (the seed's 02:00 UTC), deletion
+backups kept for the configured days in a window from config (the system's 02:00 UTC), deletion
 protection, a final snapshot when the cluster is deleted, and a generated master password kept in
 Secrets Manager. Why DocumentDB rather than another MongoDB: see the README, "Datastores and secrets".
 """
@@ -15,6 +15,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
+from infra.config.datastores import DocumentDbConfig
+from infra.config.workloads import ProtectionConfig
 
 PORT = 27017
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
@@ -28,25 +30,12 @@ def parameter_family(engine_version: str) -> str:
 
 @dataclass(frozen=True)
 class DocumentDbArgs:
-    cluster_identifier: str  # physical name, e.g. platform-prod-documentdb
+    spec: DocumentDbConfig
+    cluster_identifier: str  # physical name
     placement: Placement
     kms_key_arn: pulumi.Input[str]
     secret: SecretSpec
-    engine_version: str
-    instance_class: str
-    instances: int
-    username: str
-    backup_retention_days: int
-    backup_window: str
-    maintenance_window: str
-    protect: bool = True
-    deletion_protection: bool = True
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.instances <= 16:
-            raise ValueError("a DocumentDB cluster has 1 to 16 instances")
-        if not 1 <= self.backup_retention_days <= 35:
-            raise ValueError("backup_retention_days must be 1 to 35")
+    protection: ProtectionConfig
 
 
 class DocumentDb(Datastore):
@@ -55,8 +44,9 @@ class DocumentDb(Datastore):
 
     def __init__(self, name: str, args: DocumentDbArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:datastores:DocumentDb", name, None, opts)
+        spec = args.spec
         child = pulumi.ResourceOptions(parent=self)
-        keep = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        keep = pulumi.ResourceOptions(parent=self, protect=args.protection.protect)
 
         sg = security_group(self, f"{name}-sg", f"DocumentDB {args.cluster_identifier}", args.placement, PORT)
         subnets = aws.docdb.SubnetGroup(
@@ -66,7 +56,7 @@ class DocumentDb(Datastore):
             subnet_ids=args.placement.subnet_ids,
             opts=child,
         )
-        family = parameter_family(args.engine_version)
+        family = parameter_family(spec.engine_version)
         parameters = aws.docdb.ClusterParameterGroup(
             f"{name}-params",
             name=f"{args.cluster_identifier}-{family.replace('.', '-')}",
@@ -85,8 +75,8 @@ class DocumentDb(Datastore):
             f"{name}-cluster",
             cluster_identifier=args.cluster_identifier,
             engine="docdb",
-            engine_version=args.engine_version,
-            master_username=args.username,
+            engine_version=spec.engine_version,
+            master_username=spec.username,
             master_password=master,
             port=PORT,
             db_subnet_group_name=subnets.name,
@@ -94,25 +84,25 @@ class DocumentDb(Datastore):
             db_cluster_parameter_group_name=parameters.name,
             storage_encrypted=True,
             kms_key_id=args.kms_key_arn,
-            backup_retention_period=args.backup_retention_days,
-            preferred_backup_window=args.backup_window,
-            preferred_maintenance_window=args.maintenance_window,
-            deletion_protection=args.deletion_protection,
+            backup_retention_period=spec.backup_retention_days,
+            preferred_backup_window=spec.backup_window,
+            preferred_maintenance_window=spec.maintenance_window,
+            deletion_protection=args.protection.deletion_protection,
             skip_final_snapshot=False,
             final_snapshot_identifier=f"{args.cluster_identifier}-final",
             apply_immediately=False,
             opts=keep,
         )
-        for i in range(args.instances):
+        for i in range(spec.instances):
             aws.docdb.ClusterInstance(
                 f"{name}-{i}",
                 identifier=f"{args.cluster_identifier}-{i}",
                 cluster_identifier=cluster.id,
-                instance_class=args.instance_class,
+                instance_class=spec.instance_class,
                 ca_cert_identifier=CA_CERTIFICATE,
                 auto_minor_version_upgrade=True,
                 promotion_tier=min(i, 15),
-                preferred_maintenance_window=args.maintenance_window,
+                preferred_maintenance_window=spec.maintenance_window,
                 apply_immediately=False,
                 opts=keep,
             )
@@ -128,19 +118,19 @@ class DocumentDb(Datastore):
                 "host": cluster.endpoint,
                 "readerHost": cluster.reader_endpoint,
                 "port": port,
-                "username": args.username,
+                "username": spec.username,
                 "password": master,
                 "tls": "true",
                 "url": pulumi.Output.format(
                     "mongodb://{0}:{1}@{2}:{3}/?tls=true&replicaSet=rs0&readPreference=secondaryPreferred"
                     "&retryWrites=false",
-                    args.username,
+                    spec.username,
                     master,
                     cluster.endpoint,
                     port,
                 ),
             },
-            protect=args.protect,
+            protect=args.protection.protect,
         )
 
         self.reader_host = cluster.reader_endpoint

@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 from infra import iam
 from infra.aws_context import AwsContext
+from infra.config.workloads import ProtectionConfig
 
 _DOMAIN = re.compile(r"^[a-z][a-z0-9-]{1,30}$")
 
@@ -27,7 +28,7 @@ class DataKeysArgs:
     prefix: str  # e.g. platform-prod: alias/<prefix>/<domain>
     domains: Sequence[str]
     aws: AwsContext
-    protect: bool = True
+    protection: ProtectionConfig
 
     def __post_init__(self) -> None:
         if not self.domains or len(set(self.domains)) != len(self.domains):
@@ -54,7 +55,7 @@ class DataKeys(pulumi.ComponentResource):
                 enable_key_rotation=True,
                 deletion_window_in_days=30,
                 policy=iam.key_policy(args.aws),
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protection.protect),
             )
             aws.kms.Alias(
                 f"{name}-{domain}",

@@ -3,7 +3,7 @@
 Multi-AZ from config, storage and Performance Insights encrypted with the domain's KMS key, TLS
 enforced by the parameter group (``rds.force_ssl = 1``), IAM database authentication, automated
 backups (hence point-in-time recovery) kept for the configured days in a window from config (the
-seed's 02:00 UTC), deletion protection, and a final snapshot when the instance is deleted. The
+system's 02:00 UTC), deletion protection, and a final snapshot when the instance is deleted. The
 master password is generated, stored in Secrets Manager, and never set or read in plain text.
 """
 
@@ -15,37 +15,23 @@ import pulumi
 import pulumi_aws as aws
 
 from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
+from infra.config.datastores import PostgresConfig
+from infra.config.workloads import ProtectionConfig
 
 PORT = 5432
 # Amazon's current RDS certificate authority (RSA 2048, 40-year validity): clients verify with it.
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7  # the free tier
 
 
 @dataclass(frozen=True)
 class PostgresArgs:
-    identifier: str  # the DB instance identifier (physical name), e.g. platform-prod-postgres
+    spec: PostgresConfig
+    identifier: str  # physical name
     placement: Placement
     kms_key_arn: pulumi.Input[str]
     secret: SecretSpec
-    engine_version: str  # major, e.g. "17"
-    instance_class: str
-    allocated_storage_gib: int
-    max_allocated_storage_gib: int
-    multi_az: bool
-    database_name: str
-    username: str
-    backup_retention_days: int
-    backup_window: str
-    maintenance_window: str
-    performance_insights_retention_days: int = 7
-    protect: bool = True
-    deletion_protection: bool = True
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.backup_retention_days <= 35:
-            raise ValueError("backup_retention_days must be 1 to 35 (0 would turn off point-in-time recovery)")
-        if self.max_allocated_storage_gib < self.allocated_storage_gib:
-            raise ValueError("max_allocated_storage_gib must be at least allocated_storage_gib")
+    protection: ProtectionConfig
 
 
 class Postgres(Datastore):
@@ -54,6 +40,7 @@ class Postgres(Datastore):
 
     def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:datastores:Postgres", name, None, opts)
+        spec = args.spec
         child = pulumi.ResourceOptions(parent=self)
 
         sg = security_group(self, f"{name}-sg", f"PostgreSQL {args.identifier}", args.placement, PORT)
@@ -66,8 +53,8 @@ class Postgres(Datastore):
         )
         parameters = aws.rds.ParameterGroup(
             f"{name}-params",
-            name=f"{args.identifier}-pg{args.engine_version}",
-            family=f"postgres{args.engine_version}",
+            name=f"{args.identifier}-pg{spec.engine_version}",
+            family=f"postgres{spec.engine_version}",
             description=f"{args.identifier}: TLS required",
             parameters=[
                 aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1", apply_method="pending-reboot"),
@@ -81,39 +68,39 @@ class Postgres(Datastore):
             f"{name}-db",
             identifier=args.identifier,
             engine="postgres",
-            engine_version=args.engine_version,
+            engine_version=spec.engine_version,
             auto_minor_version_upgrade=True,
             allow_major_version_upgrade=False,
-            instance_class=args.instance_class,
-            allocated_storage=args.allocated_storage_gib,
-            max_allocated_storage=args.max_allocated_storage_gib,
+            instance_class=spec.instance_class,
+            allocated_storage=spec.allocated_storage_gib,
+            max_allocated_storage=spec.max_allocated_storage_gib,
             storage_type="gp3",
             storage_encrypted=True,
             kms_key_id=args.kms_key_arn,
-            db_name=args.database_name,
-            username=args.username,
+            db_name=spec.database_name,
+            username=spec.username,
             password=master,
             port=PORT,
             iam_database_authentication_enabled=True,
             ca_cert_identifier=CA_CERTIFICATE,
-            multi_az=args.multi_az,
+            multi_az=spec.multi_az,
             publicly_accessible=False,
             db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[sg.id],
             parameter_group_name=parameters.name,
-            backup_retention_period=args.backup_retention_days,
-            backup_window=args.backup_window,
-            maintenance_window=args.maintenance_window,
+            backup_retention_period=spec.backup_retention_days,
+            backup_window=spec.backup_window,
+            maintenance_window=spec.maintenance_window,
             copy_tags_to_snapshot=True,
             delete_automated_backups=False,
-            deletion_protection=args.deletion_protection,
+            deletion_protection=args.protection.deletion_protection,
             skip_final_snapshot=False,
             final_snapshot_identifier=f"{args.identifier}-final",
             performance_insights_enabled=True,
             performance_insights_kms_key_id=args.kms_key_arn,
-            performance_insights_retention_period=args.performance_insights_retention_days,
+            performance_insights_retention_period=PERFORMANCE_INSIGHTS_RETENTION_DAYS,
             apply_immediately=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protection.protect),
         )
         port = instance.port.apply(int)
         secret = stored_secret(
@@ -126,20 +113,20 @@ class Postgres(Datastore):
                 "engine": "postgres",
                 "host": instance.address,
                 "port": port,
-                "dbname": args.database_name,
-                "username": args.username,
+                "dbname": spec.database_name,
+                "username": spec.username,
                 "password": master,
                 "sslmode": "verify-full",
                 "url": pulumi.Output.format(
                     "postgresql://{0}:{1}@{2}:{3}/{4}?sslmode=verify-full",
-                    args.username,
+                    spec.username,
                     master,
                     instance.address,
                     port,
-                    args.database_name,
+                    spec.database_name,
                 ),
             },
-            protect=args.protect,
+            protect=args.protection.protect,
         )
 
         self.instance_arn = instance.arn

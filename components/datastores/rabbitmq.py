@@ -19,29 +19,21 @@ import pulumi
 import pulumi_aws as aws
 
 from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
+from infra.config.datastores import RabbitMqConfig
+from infra.config.workloads import ProtectionConfig
 
 PORT = 5671  # AMQPS
-DEPLOYMENT_MODES = ("SINGLE_INSTANCE", "CLUSTER_MULTI_AZ")
 CLUSTER_SUBNETS = 3  # a RabbitMQ cluster is three nodes, one per zone
 
 
 @dataclass(frozen=True)
 class RabbitMqArgs:
-    broker_name: str  # physical name, e.g. platform-prod-rabbitmq
+    spec: RabbitMqConfig
+    broker_name: str  # physical name
     placement: Placement
     kms_key_arn: pulumi.Input[str]
     secret: SecretSpec
-    engine_version: str
-    instance_type: str
-    deployment_mode: str
-    username: str
-    maintenance_day: str = "SUNDAY"
-    maintenance_time: str = "04:00"
-    protect: bool = True
-
-    def __post_init__(self) -> None:
-        if self.deployment_mode not in DEPLOYMENT_MODES:
-            raise ValueError(f"deployment_mode {self.deployment_mode!r} is not one of {DEPLOYMENT_MODES}")
+    protection: ProtectionConfig
 
 
 def _host(instances: Sequence[Any]) -> str:
@@ -56,9 +48,10 @@ class RabbitMq(Datastore):
 
     def __init__(self, name: str, args: RabbitMqArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:datastores:RabbitMq", name, None, opts)
+        spec = args.spec
 
         sg = security_group(self, f"{name}-sg", f"RabbitMQ {args.broker_name} (AMQPS)", args.placement, PORT)
-        count = 1 if args.deployment_mode == "SINGLE_INSTANCE" else CLUSTER_SUBNETS
+        count = 1 if spec.deployment_mode == "SINGLE_INSTANCE" else CLUSTER_SUBNETS
         subnet_ids = pulumi.Output.from_input(args.placement.subnet_ids).apply(lambda ids: list(ids)[:count])
         # Amazon MQ passwords: 12+ characters, no commas, colons or equals signs.
         secret_password = password(self, f"{name}-password")
@@ -67,21 +60,21 @@ class RabbitMq(Datastore):
             f"{name}-broker",
             broker_name=args.broker_name,
             engine_type="RabbitMQ",
-            engine_version=args.engine_version,
+            engine_version=spec.engine_version,
             auto_minor_version_upgrade=True,
-            host_instance_type=args.instance_type,
-            deployment_mode=args.deployment_mode,
+            host_instance_type=spec.instance_type,
+            deployment_mode=spec.deployment_mode,
             publicly_accessible=False,
             subnet_ids=subnet_ids,
             security_groups=[sg.id],
             encryption_options=aws.mq.BrokerEncryptionOptionsArgs(use_aws_owned_key=False, kms_key_id=args.kms_key_arn),
-            users=[aws.mq.BrokerUserArgs(username=args.username, password=secret_password)],
+            users=[aws.mq.BrokerUserArgs(username=spec.username, password=secret_password)],
             logs=aws.mq.BrokerLogsArgs(general=True),
             maintenance_window_start_time=aws.mq.BrokerMaintenanceWindowStartTimeArgs(
-                day_of_week=args.maintenance_day, time_of_day=args.maintenance_time, time_zone="UTC"
+                day_of_week=spec.maintenance_day, time_of_day=spec.maintenance_time, time_zone="UTC"
             ),
             apply_immediately=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protection.protect),
         )
         host = broker.instances.apply(_host)
         port = pulumi.Output.from_input(PORT)
@@ -95,11 +88,11 @@ class RabbitMq(Datastore):
                 "engine": "rabbitmq",
                 "host": host,
                 "port": PORT,
-                "username": args.username,
+                "username": spec.username,
                 "password": secret_password,
-                "url": pulumi.Output.format("amqps://{0}:{1}@{2}:{3}", args.username, secret_password, host, PORT),
+                "url": pulumi.Output.format("amqps://{0}:{1}@{2}:{3}", spec.username, secret_password, host, PORT),
             },
-            protect=args.protect,
+            protect=args.protection.protect,
         )
 
         self.broker_arn = broker.arn

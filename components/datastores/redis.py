@@ -2,7 +2,7 @@
 
 Encrypted at rest with the domain's KMS key and in transit (TLS required), an AUTH token generated
 and kept in Secrets Manager, automatic failover and Multi-AZ from config, daily snapshots in a
-window from config (the seed's 02:00 UTC) kept for the configured days, and a final snapshot when
+window from config (the system's 02:00 UTC) kept for the configured days, and a final snapshot when
 the group is deleted. ElastiCache has no deletion-protection flag; ``protect`` guards it instead.
 """
 
@@ -14,35 +14,20 @@ import pulumi
 import pulumi_aws as aws
 
 from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
+from infra.config.datastores import RedisConfig
+from infra.config.workloads import ProtectionConfig
 
 PORT = 6379
 
 
 @dataclass(frozen=True)
 class RedisArgs:
-    replication_group_id: str  # physical name (at most 40 characters), e.g. platform-prod-redis
+    spec: RedisConfig
+    replication_group_id: str  # physical name
     placement: Placement
     kms_key_arn: pulumi.Input[str]
     secret: SecretSpec
-    engine_version: str
-    node_type: str
-    num_cache_clusters: int
-    automatic_failover: bool
-    multi_az: bool
-    snapshot_retention_days: int
-    snapshot_window: str
-    maintenance_window: str
-    protect: bool = True
-
-    def __post_init__(self) -> None:
-        if len(self.replication_group_id) > 40:
-            raise ValueError(f"replication group id {self.replication_group_id!r} is longer than 40 characters")
-        if self.multi_az and not self.automatic_failover:
-            raise ValueError("multi_az needs automatic_failover")
-        if self.automatic_failover and self.num_cache_clusters < 2:
-            raise ValueError("automatic_failover needs at least 2 cache clusters")
-        if self.snapshot_retention_days < 1:
-            raise ValueError("snapshot_retention_days must be at least 1 (0 turns snapshots off)")
+    protection: ProtectionConfig
 
 
 class Redis(Datastore):
@@ -51,6 +36,7 @@ class Redis(Datastore):
 
     def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:datastores:Redis", name, None, opts)
+        spec = args.spec
         child = pulumi.ResourceOptions(parent=self)
 
         sg = security_group(self, f"{name}-sg", f"Redis {args.replication_group_id}", args.placement, PORT)
@@ -69,12 +55,12 @@ class Redis(Datastore):
             replication_group_id=args.replication_group_id,
             description=f"Redis of the User Service ({args.replication_group_id})",
             engine="redis",
-            engine_version=args.engine_version,
+            engine_version=spec.engine_version,
             auto_minor_version_upgrade=True,
-            node_type=args.node_type,
-            num_cache_clusters=args.num_cache_clusters,
-            automatic_failover_enabled=args.automatic_failover,
-            multi_az_enabled=args.multi_az,
+            node_type=spec.node_type,
+            num_cache_clusters=spec.num_cache_clusters,
+            automatic_failover_enabled=spec.automatic_failover,
+            multi_az_enabled=spec.multi_az,
             port=PORT,
             subnet_group_name=subnets.name,
             security_group_ids=[sg.id],
@@ -82,14 +68,14 @@ class Redis(Datastore):
             kms_key_id=args.kms_key_arn,
             transit_encryption_enabled=True,
             # Redis 7 can also run TLS "preferred"; pin "required". Redis 6 has no mode: TLS is always required.
-            transit_encryption_mode=None if args.engine_version.startswith("6.") else "required",
+            transit_encryption_mode=None if spec.engine_version.startswith("6.") else "required",
             auth_token=token,
-            snapshot_retention_limit=args.snapshot_retention_days,
-            snapshot_window=args.snapshot_window,
-            maintenance_window=args.maintenance_window,
+            snapshot_retention_limit=spec.snapshot_retention_days,
+            snapshot_window=spec.snapshot_window,
+            maintenance_window=spec.maintenance_window,
             final_snapshot_identifier=f"{args.replication_group_id}-final",
             apply_immediately=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protection.protect),
         )
         port = group.port.apply(lambda p: int(p or PORT))
         secret = stored_secret(
@@ -107,7 +93,7 @@ class Redis(Datastore):
                 "password": token,
                 "url": pulumi.Output.format("rediss://:{0}@{1}:{2}/0", token, group.primary_endpoint_address, port),
             },
-            protect=args.protect,
+            protect=args.protection.protect,
         )
 
         self.reader_host = group.reader_endpoint_address

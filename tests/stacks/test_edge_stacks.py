@@ -174,7 +174,7 @@ def test_prod_edge_dependencies_reach_the_plan(planned: Planned) -> None:
     https = by_name[("aws:lb/listener:Listener", "ingress-https")]
     validation = by_name[("aws:acm/certificateValidation:CertificateValidation", "ingress-alb-cert")]
     assert validation["urn"] in https["dependencies"]
-    role = by_name[("aws:iam/role:Role", "ingress-cert-manager-irsa")]
+    role = by_name[("aws:iam/role:Role", "cert-manager-irsa")]
     assert (
         by_name[("aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cluster-oidc")]["urn"] in role["dependencies"]
     )

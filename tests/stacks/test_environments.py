@@ -136,10 +136,11 @@ def test_kubeconfig_output_is_secret(planned: Plan) -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_helm_release_is_pinned_and_sets_only_verified_keys(planned: Plan, stack: str) -> None:
     """A values key a chart does not know is ignored without a word: every key the plan passes to a
-    chart must be one read in that chart's values.yaml at the pinned version (infra/charts.py)."""
-    from infra.charts import ALL_CHARTS, unknown_keys
+    chart must be one read in that chart's values.yaml at the pinned version (components/addons/)."""
+    from components.addons import PINS
+    from components.addons.base import unknown_keys
 
-    pins = {pin.chart: pin for pin in ALL_CHARTS}
+    pins = {pin.chart: pin for pin in PINS}
     releases = of_type(planned(stack)[1], "kubernetes:helm.sh/v3:Release")
     assert len(releases) >= 8
     for release in releases:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.charts import ALL_CHARTS, unknown_keys
+from components.addons import PINS
+from components.addons.base import unknown_keys
 from infra.offline import schema
 from infra.quantities import cpu_millis, memory_bytes
 from tests.support import of_type
@@ -160,7 +161,7 @@ def test_add_ons_acting_on_the_services_objects_are_installed(planned: Plan) -> 
     releases = {
         doc["chart"]: doc for doc in (yaml.safe_load(p.read_text()) for p in sorted((out_dir / "helm").glob("*.yaml")))
     }
-    pins = {pin.chart: pin for pin in ALL_CHARTS}
+    pins = {pin.chart: pin for pin in PINS}
     for chart in ("argo-rollouts", "kube-prometheus-stack", "metrics-server"):
         assert releases[chart]["version"] == pins[chart].version
         assert unknown_keys(pins[chart], releases[chart]["values"]) == []
@@ -201,16 +202,16 @@ def test_every_secret_a_pod_reads_is_delivered_by_external_secrets(planned: Plan
 
 def test_services_wait_for_their_secrets_and_the_controllers(planned: Plan) -> None:
     _, resources = planned("prod")
-    by_name = {r["urn"].rsplit("::", 1)[-1]: r for r in resources}
-    rollout = by_name["user-service-rollout"]
-    credentials = by_name["external-secrets-postgres-credentials"]
-    argo = by_name["delivery-argo-rollouts"]
+    by_name = {(r["type"].rsplit(":", 1)[-1], r["urn"].rsplit("::", 1)[-1]): r for r in resources}
+    rollout = by_name[("Rollout", "user-service-rollout")]
+    credentials = by_name[("ExternalSecret", "external-secrets-postgres-credentials")]
+    argo = by_name[("Release", "argo-rollouts")]
     assert argo["urn"] in rollout["dependencies"]
     assert credentials["urn"] in rollout["dependencies"]
-    operator = by_name["external-secrets-operator"]
-    assert operator["type"] == "kubernetes:helm.sh/v3:Release"
-    assert operator["urn"] in by_name["monitoring-grafana-password"]["dependencies"]
-    assert by_name["monitoring-grafana-admin"]["urn"] in by_name["monitoring-kube-prometheus-stack"]["dependencies"]
+    operator = by_name[("Release", "external-secrets-operator")]
+    assert operator["urn"] in by_name[("Password", "monitoring-grafana-password")]["dependencies"]
+    kube_prometheus_stack = by_name[("Release", "monitoring-kube-prometheus-stack")]
+    assert by_name[("ExternalSecret", "monitoring-grafana-admin")]["urn"] in kube_prometheus_stack["dependencies"]
 
 
 def test_kong_routes_reach_the_active_services_and_only_kong_may_call_them(planned: Plan) -> None:

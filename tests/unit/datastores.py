@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypeVar
+
+import pydantic
 
 from components.datastores.common import Placement, SecretSpec
+from infra.config import ProtectionConfig
 from infra.offline.mocks import mock_password
 from tests.support import of_type, one
 
@@ -18,7 +21,17 @@ PLACEMENT = Placement(
     allowed_security_group_ids=[CLUSTER_SG],
 )
 SECRET = SecretSpec(name="platform-test/datastores/x", recovery_window_days=30)
+# What prod has, and what dev may relax to (a final snapshot and encryption stay on either way).
+PROTECTED = ProtectionConfig(protect=True, deletion_protection=True)
+UNPROTECTED = ProtectionConfig(protect=False, deletion_protection=False)
 WORLD = ("0.0.0.0/0", "::/0")
+
+Config = TypeVar("Config", bound=pydantic.BaseModel)
+
+
+def variant(spec: Config, **changes: Any) -> Config:
+    """``spec`` with ``changes``, validated again (``model_copy`` would skip the model's checks)."""
+    return type(spec).model_validate({**spec.model_dump(), **changes})
 
 
 def assert_security_group_admits_only(resources: list[dict[str, Any]], port: int, groups: list[str]) -> None:
@@ -66,9 +79,14 @@ def assert_password_never_plain(resources: list[dict[str, Any]], logical_name: s
     assert "ciphertext" in json.dumps(generated["outputs"]["result"])
 
 
-def assert_secret_stored(resources: list[dict[str, Any]], key_arn: str, protect: bool) -> dict[str, Any]:
+def assert_secret_stored(
+    resources: list[dict[str, Any]], key_arn: str, protect: bool, spec: SecretSpec = SECRET
+) -> dict[str, Any]:
+    """One secret, named and kept as ``spec`` says, encrypted with ``key_arn``; its value hidden."""
     secret = one(resources, "aws:secretsmanager/secret:Secret")
     assert secret["inputs"]["kmsKeyId"] == key_arn
+    assert secret["inputs"]["name"] == spec.name
+    assert secret["inputs"]["recoveryWindowInDays"] == spec.recovery_window_days
     assert secret.get("protect", False) is protect
     version = one(resources, "aws:secretsmanager/secretVersion:SecretVersion")
     assert version["inputs"]["secretId"] == secret["id"]

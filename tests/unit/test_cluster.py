@@ -4,36 +4,53 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pytest
 
-from components.cluster import Cluster, ClusterArgs, NodeGroupSpec
-from infra.charts import CLUSTER_AUTOSCALER, unknown_keys
+from components.cluster import Cluster, ClusterArgs
+from components.contracts import ClusterIdentity
+from infra.config import ClusterConfig, NodeGroupConfig, ProtectionConfig
 from tests.support import AWS, build, of_type, one, policy
 
 SUBNETS = ["subnet-a", "subnet-b", "subnet-c"]
+SPEC = ClusterConfig(
+    kubernetes_version="1.35",
+    service_cidr="172.20.0.0/16",
+    node_group=NodeGroupConfig(
+        instance_types=("m6i.large",),
+        capacity_type="ON_DEMAND",
+        min_size=2,
+        desired_size=3,
+        max_size=6,
+        disk_size_gib=50,
+    ),
+    log_retention_days=90,
+)
+PROTECTED = ProtectionConfig(protect=True, deletion_protection=True)
 
 
-def cluster(**overrides: Any) -> list[dict[str, Any]]:
-    fields: dict[str, Any] = {
-        "cluster_name": "platform-test",
-        "kubernetes_version": "1.35",
-        "vpc_id": "vpc-1",
-        "private_subnet_ids": SUBNETS,
-        "service_cidr": "172.20.0.0/16",
-        "node_group": NodeGroupSpec(
-            instance_types=["m6i.large"],
-            ami_type="AL2023_x86_64_STANDARD",
-            capacity_type="ON_DEMAND",
-            min_size=2,
-            desired_size=3,
-            max_size=6,
-            disk_size_gib=50,
-        ),
-        "log_retention_days": 90,
-        "aws": AWS,
-    }
-    fields.update(overrides)
-    return build(lambda: Cluster("cluster", ClusterArgs(**fields)))
+def cluster(
+    spec: ClusterConfig = SPEC, protection: ProtectionConfig = PROTECTED, published: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    def program() -> None:
+        made = Cluster(
+            "cluster",
+            ClusterArgs(
+                spec=spec,
+                cluster_name="platform-test",
+                vpc_id="vpc-1",
+                private_subnet_ids=SUBNETS,
+                aws=AWS,
+                protection=protection,
+            ),
+        )
+        if published is not None:
+            assert isinstance(made.identity, ClusterIdentity)
+            # Read inside the program: the runtime resolves outputs only while it runs.
+            pulumi.Output.from_input(made.identity.oidc_provider_arn).apply(lambda v: published.__setitem__("arn", v))
+            pulumi.Output.from_input(made.identity.oidc_issuer_url).apply(lambda v: published.__setitem__("issuer", v))
+
+    return build(program)
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +75,18 @@ def test_version_logging_and_private_endpoint(resources: list[dict[str, Any]]) -
     assert eks["vpcConfig"]["endpointPublicAccess"] is False
     assert eks["vpcConfig"]["subnetIds"] == SUBNETS
     assert eks["accessConfig"]["authenticationMode"] == "API"
+    assert eks["kubernetesNetworkConfig"]["serviceIpv4Cidr"] == "172.20.0.0/16"
+
+
+def test_the_spec_sets_version_and_log_retention() -> None:
+    resources = cluster(SPEC.model_copy(update={"kubernetes_version": "1.34", "log_retention_days": 365}))
+    assert one(resources, "aws:eks/cluster:Cluster")["inputs"]["version"] == "1.34"
+    assert one(resources, "aws:cloudwatch/logGroup:LogGroup")["inputs"]["retentionInDays"] == 365
 
 
 def test_public_endpoint_only_for_listed_cidrs() -> None:
-    eks = one(cluster(endpoint_public_access_cidrs=["203.0.113.0/24"]), "aws:eks/cluster:Cluster")["inputs"]
+    spec = SPEC.model_copy(update={"endpoint_public_access_cidrs": ("203.0.113.0/24",)})
+    eks = one(cluster(spec), "aws:eks/cluster:Cluster")["inputs"]
     assert eks["vpcConfig"]["endpointPublicAccess"] is True
     assert eks["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.0/24"]
 
@@ -70,6 +95,7 @@ def test_control_plane_logs_go_to_an_encrypted_group_created_first(resources: li
     eks = one(resources, "aws:eks/cluster:Cluster")
     group = one(resources, "aws:cloudwatch/logGroup:LogGroup")
     assert group["inputs"]["name"] == "/aws/eks/platform-test/cluster"
+    assert group["inputs"]["retentionInDays"] == 90
     assert group["inputs"]["kmsKeyId"] == one(resources, "aws:kms/key:Key", "cluster-logs")["outputs"]["arn"]
     assert group["urn"] in eks["dependencies"]
 
@@ -79,8 +105,18 @@ def test_node_group_in_private_subnets_with_autoscaling_room(resources: list[dic
     scaling = group["inputs"]["scalingConfig"]
     assert scaling == {"minSize": 2, "desiredSize": 3, "maxSize": 6}
     assert group["inputs"]["subnetIds"] == SUBNETS
+    assert group["inputs"]["instanceTypes"] == ["m6i.large"]
+    assert group["inputs"]["capacityType"] == "ON_DEMAND"
+    assert group["inputs"]["amiType"] == "AL2023_x86_64_STANDARD"
     assert "scalingConfig.desiredSize" in group["ignoreChanges"]
+    # The cluster autoscaler add-on may scale only groups carrying this tag.
     assert group["inputs"]["tags"]["k8s.io/cluster-autoscaler/platform-test"] == "owned"
+
+
+def test_graviton_instance_types_get_the_arm_image() -> None:
+    spec = SPEC.model_copy(update={"node_group": SPEC.node_group.model_copy(update={"instance_types": ("m7g.large",)})})
+    group = one(cluster(spec), "aws:eks/nodeGroup:NodeGroup")["inputs"]
+    assert group["instanceTypes"] == ["m7g.large"] and group["amiType"] == "AL2023_ARM_64_STANDARD"
 
 
 def test_nodes_require_imdsv2_and_encrypted_gp3_volumes(resources: list[dict[str, Any]]) -> None:
@@ -90,6 +126,7 @@ def test_nodes_require_imdsv2_and_encrypted_gp3_volumes(resources: list[dict[str
     (device,) = template["blockDeviceMappings"]
     assert device["ebs"]["encrypted"] == "true"
     assert device["ebs"]["volumeType"] == "gp3"
+    assert device["ebs"]["volumeSize"] == 50
     volumes_key = one(resources, "aws:kms/key:Key", "cluster-volumes")
     assert device["ebs"]["kmsKeyId"] == volumes_key["outputs"]["arn"]
     # EC2 Auto Scaling must be allowed to use the key, or instances never launch.
@@ -106,17 +143,26 @@ def test_oidc_provider_for_irsa(resources: list[dict[str, Any]]) -> None:
     assert oidc["inputs"]["clientIdLists"] == ["sts.amazonaws.com"]
 
 
-def test_irsa_roles_trust_exactly_one_service_account(resources: list[dict[str, Any]]) -> None:
+def test_the_published_identity_is_the_oidc_provider() -> None:
+    published: dict[str, str] = {}
+    oidc = one(cluster(published=published), "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert published == {"arn": oidc["outputs"]["arn"], "issuer": oidc["inputs"]["url"]}
+
+
+def test_the_only_irsa_role_is_the_ebs_drivers_and_trusts_its_service_account(resources: list[dict[str, Any]]) -> None:
     roles = {r["urn"].rsplit("::", 1)[-1]: r for r in of_type(resources, "aws:iam/role:Role")}
-    expected = {
-        "cluster-autoscaler": "kube-system:cluster-autoscaler",
-        "cluster-ebs-csi": "kube-system:ebs-csi-controller-sa",
+    web_identity = {
+        name: role
+        for name, role in roles.items()
+        if any(s["Action"] == "sts:AssumeRoleWithWebIdentity" for s in policy(role, "assumeRolePolicy")["Statement"])
     }
-    for role_name, subject in expected.items():
-        (statement,) = policy(roles[role_name], "assumeRolePolicy")["Statement"]
-        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-        conditions = statement["Condition"]["StringEquals"]
-        assert [v for k, v in conditions.items() if k.endswith(":sub")] == [f"system:serviceaccount:{subject}"]
+    # The cluster autoscaler is an add-on of its own now: no role for it here.
+    assert set(web_identity) == {"cluster-ebs-csi"}
+    (statement,) = policy(web_identity["cluster-ebs-csi"], "assumeRolePolicy")["Statement"]
+    conditions = statement["Condition"]["StringEquals"]
+    assert [v for k, v in conditions.items() if k.endswith(":sub")] == [
+        "system:serviceaccount:kube-system:ebs-csi-controller-sa"
+    ]
 
 
 def test_network_policy_enforcement_and_core_addons(resources: list[dict[str, Any]]) -> None:
@@ -132,44 +178,28 @@ def test_default_storage_class_is_encrypted_gp3_and_retains_data(resources: list
     assert sc["metadata"]["annotations"]["storageclass.kubernetes.io/is-default-class"] == "true"
     assert sc["provisioner"] == "ebs.csi.aws.com"
     assert sc["parameters"]["type"] == "gp3" and sc["parameters"]["encrypted"] == "true"
+    assert sc["parameters"]["kmsKeyId"] == one(resources, "aws:kms/key:Key", "cluster-volumes")["outputs"]["arn"]
     assert sc["reclaimPolicy"] == "Retain"
 
 
 def test_kubernetes_objects_use_the_clusters_provider(resources: list[dict[str, Any]]) -> None:
     provider = one(resources, "pulumi:providers:kubernetes")
-    for kind in ("kubernetes:storage.k8s.io/v1:StorageClass", "kubernetes:helm.sh/v3:Release"):
-        assert one(resources, kind)["provider"].startswith(provider["urn"] + "::")
-
-
-def test_autoscaler_release_is_pinned_and_sets_only_known_keys(resources: list[dict[str, Any]]) -> None:
-    release = one(resources, "kubernetes:helm.sh/v3:Release")["inputs"]
-    assert (release["chart"], release["version"]) == (CLUSTER_AUTOSCALER.chart, CLUSTER_AUTOSCALER.version)
-    values = release["values"]
-    assert unknown_keys(CLUSTER_AUTOSCALER, values) == []
-    assert values["autoDiscovery"]["clusterName"] == "platform-test"
-    assert values["image"]["tag"].startswith("v1.35.")
-    role = one(resources, "aws:iam/role:Role", "cluster-autoscaler")
-    assert values["rbac"]["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role["outputs"]["arn"]
-
-
-def test_autoscaler_may_only_scale_this_clusters_groups(resources: list[dict[str, Any]]) -> None:
-    scale = [
-        s
-        for s in policy(one(resources, "aws:iam/rolePolicy:RolePolicy", "cluster-autoscaler"), "policy")["Statement"]
-        if "autoscaling:SetDesiredCapacity" in s["Action"]
-    ]
-    assert scale[0]["Condition"]["StringEquals"] == {"aws:ResourceTag/k8s.io/cluster-autoscaler/platform-test": "owned"}
+    assert one(resources, "kubernetes:storage.k8s.io/v1:StorageClass")["provider"].startswith(provider["urn"] + "::")
+    # No Helm release any more: the add-ons install their charts themselves.
+    assert of_type(resources, "kubernetes:helm.sh/v3:Release") == []
 
 
 @pytest.mark.parametrize("protect", [True, False])
 def test_protection_follows_the_args(protect: bool) -> None:
-    resources = cluster(protect=protect, deletion_protection=protect)
+    resources = cluster(protection=ProtectionConfig(protect=protect, deletion_protection=protect))
     eks = one(resources, "aws:eks/cluster:Cluster")
     assert eks.get("protect", False) is protect
     assert eks["inputs"]["deletionProtection"] is protect
-    assert all(k.get("protect", False) is protect for k in of_type(resources, "aws:kms/key:Key"))
+    keys = of_type(resources, "aws:kms/key:Key")
+    assert len(keys) == 3 and all(k.get("protect", False) is protect for k in keys)
 
 
-def test_node_group_spec_rejects_fewer_than_two_workers() -> None:
-    with pytest.raises(ValueError, match="at least 2 workers"):
-        NodeGroupSpec(["m6i.large"], "AL2023_x86_64_STANDARD", "ON_DEMAND", 1, 1, 3, 50)
+def test_protect_and_deletion_protection_are_independent() -> None:
+    resources = cluster(protection=ProtectionConfig(protect=False, deletion_protection=True))
+    eks = one(resources, "aws:eks/cluster:Cluster")
+    assert eks.get("protect", False) is False and eks["inputs"]["deletionProtection"] is True

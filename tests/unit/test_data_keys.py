@@ -5,16 +5,20 @@ from __future__ import annotations
 import pytest
 
 from components.datastores.keys import DataKeys, DataKeysArgs
+from infra.config import ProtectionConfig
 from tests.support import AWS, build, of_type, policy
+
+PROTECTED = ProtectionConfig(protect=True, deletion_protection=True)
 
 
 def test_one_rotating_symmetric_key_per_domain_with_alias() -> None:
-    resources = build(lambda: DataKeys("keys", DataKeysArgs("platform-test", ("users", "processing"), AWS)))
+    resources = build(lambda: DataKeys("keys", DataKeysArgs("platform-test", ("users", "processing"), AWS, PROTECTED)))
     keys = of_type(resources, "aws:kms/key:Key")
     assert len(keys) == 2
     for key in keys:
         assert key["inputs"]["enableKeyRotation"] is True
         assert key["inputs"]["customerMasterKeySpec"] == "SYMMETRIC_DEFAULT"  # AES-256-GCM
+        assert key["inputs"]["keyUsage"] == "ENCRYPT_DECRYPT"
         assert key["inputs"]["deletionWindowInDays"] == 30
         assert key.get("protect") is True
         (statement,) = policy(key, "policy")["Statement"]
@@ -26,12 +30,18 @@ def test_one_rotating_symmetric_key_per_domain_with_alias() -> None:
     }
 
 
-def test_protect_follows_args() -> None:
-    resources = build(lambda: DataKeys("keys", DataKeysArgs("platform-test", ("users",), AWS, protect=False)))
-    assert all(k.get("protect", False) is False for k in of_type(resources, "aws:kms/key:Key"))
+@pytest.mark.parametrize("protect", [True, False])
+def test_protect_follows_the_protection_config(protect: bool) -> None:
+    protection = ProtectionConfig(protect=protect, deletion_protection=True)
+    resources = build(lambda: DataKeys("keys", DataKeysArgs("platform-test", ("users", "analytics"), AWS, protection)))
+    keys = of_type(resources, "aws:kms/key:Key")
+    assert len(keys) == 2 and all(k.get("protect", False) is protect for k in keys)
 
 
-@pytest.mark.parametrize("domains", [(), ("users", "users"), ("Users",)])
-def test_domains_are_checked(domains: tuple[str, ...]) -> None:
-    with pytest.raises(ValueError):
-        DataKeysArgs("platform-test", domains, AWS)
+@pytest.mark.parametrize(
+    ("domains", "message"),
+    [((), "give each data domain once"), (("users", "users"), "give each data domain once"), (("Users",), "'Users'")],
+)
+def test_domains_are_checked(domains: tuple[str, ...], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        DataKeysArgs("platform-test", domains, AWS, PROTECTED)

@@ -8,22 +8,22 @@ from typing import Any
 import pytest
 
 from components.datastores.documentdb import DocumentDb, DocumentDbArgs, parameter_family
+from infra.config import DOCUMENTDB_VERSIONS, DocumentDbConfig
 from tests.support import build, of_type, one
 from tests.unit.datastores import (
     KEY_ARN,
     PLACEMENT,
+    PROTECTED,
     SECRET,
+    UNPROTECTED,
     assert_password_never_plain,
     assert_placed_in_data_subnets,
     assert_secret_stored,
     component_outputs,
+    variant,
 )
 
-ARGS = DocumentDbArgs(
-    cluster_identifier="platform-test-documentdb",
-    placement=PLACEMENT,
-    kms_key_arn=KEY_ARN,
-    secret=SECRET,
+SPEC = DocumentDbConfig(
     engine_version="5.0.0",
     instance_class="db.r6g.large",
     instances=3,
@@ -32,9 +32,20 @@ ARGS = DocumentDbArgs(
     backup_window="02:00-02:30",
     maintenance_window="sun:04:00-sun:04:30",
 )
+ARGS = DocumentDbArgs(
+    spec=SPEC,
+    cluster_identifier="platform-test-documentdb",
+    placement=PLACEMENT,
+    kms_key_arn=KEY_ARN,
+    secret=SECRET,
+    protection=PROTECTED,
+)
 
 
-def documentdb(**changes: Any) -> list[dict[str, Any]]:
+def documentdb(spec: dict[str, Any] | None = None, **changes: Any) -> list[dict[str, Any]]:
+    """The component built from ARGS, with ``changes`` to the Args and ``spec`` to its config section."""
+    if spec:
+        changes["spec"] = variant(SPEC, **spec)
     args = dataclasses.replace(ARGS, **changes)
     return build(lambda: DocumentDb("documentdb", args))
 
@@ -57,6 +68,9 @@ def test_encrypted_backed_up_and_protected(resources: list[dict[str, Any]]) -> N
     inputs = cluster["inputs"]
     assert inputs["storageEncrypted"] is True and inputs["kmsKeyId"] == KEY_ARN
     assert inputs["backupRetentionPeriod"] == 30 and inputs["preferredBackupWindow"].startswith("02:00")
+    assert inputs["preferredMaintenanceWindow"] == "sun:04:00-sun:04:30"
+    assert (inputs["engine"], inputs["engineVersion"], inputs["port"]) == ("docdb", "5.0.0", 27017)
+    assert inputs["masterUsername"] == "analytics_admin"
     assert inputs["deletionProtection"] is True
     assert (
         inputs["skipFinalSnapshot"] is False and inputs["finalSnapshotIdentifier"] == "platform-test-documentdb-final"
@@ -73,6 +87,7 @@ def test_instances_belong_to_the_cluster_and_are_protected(resources: list[dict[
         assert instance["inputs"]["clusterIdentifier"] == cluster["id"]
         assert cluster["urn"] in instance["dependencies"]
         assert instance["inputs"]["instanceClass"] == "db.r6g.large"
+        assert instance["inputs"]["caCertIdentifier"] == "rds-ca-rsa2048-g1"
         assert instance.get("protect") is True
 
 
@@ -96,11 +111,20 @@ def test_password_generated_and_stored(resources: list[dict[str, Any]]) -> None:
 
 
 def test_dev_one_instance_unprotected() -> None:
-    resources = documentdb(instances=1, protect=False, deletion_protection=False)
-    assert len(of_type(resources, "aws:docdb/clusterInstance:ClusterInstance")) == 1
+    resources = documentdb({"instances": 1, "instance_class": "db.t4g.medium"}, protection=UNPROTECTED)
+    (instance,) = of_type(resources, "aws:docdb/clusterInstance:ClusterInstance")
+    assert instance["inputs"]["instanceClass"] == "db.t4g.medium" and instance.get("protect", False) is False
     cluster = one(resources, "aws:docdb/cluster:Cluster")
     assert cluster.get("protect", False) is False and cluster["inputs"]["deletionProtection"] is False
     assert cluster["inputs"]["storageEncrypted"] is True
+    assert cluster["inputs"]["skipFinalSnapshot"] is False, "a final snapshot is taken in every environment"
+    assert_secret_stored(resources, KEY_ARN, protect=False)
+
+
+@pytest.mark.parametrize("version", DOCUMENTDB_VERSIONS)
+def test_the_parameter_family_follows_the_specs_engine_version(version: str) -> None:
+    params = one(documentdb({"engine_version": version}), "aws:docdb/clusterParameterGroup:ClusterParameterGroup")
+    assert params["inputs"]["family"] == parameter_family(version)
 
 
 @pytest.mark.parametrize(("version", "family"), [("4.0.0", "docdb4.0"), ("5.0.0", "docdb5.0"), ("8.0.0", "docdb8.0")])

@@ -1,54 +1,72 @@
-"""The Gateway component: Kong DB-less on 8000, /health, JWT and rate limiting on the routes, least connections."""
+"""The Gateway component: Kong DB-less on 8000 (its add-on, a child), /health, JWT and rate limiting on the
+routes, least connections."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
+import pulumi
 import pulumi_kubernetes as k8s
+import pydantic
 import pytest
 
-from components.gateway import Gateway, GatewayArgs, GatewayConsumer, GatewayRoute
-from infra.charts import KONG, unknown_keys
+from components.addons.base import unknown_keys
+from components.addons.kong import PIN as KONG
+from components.gateway import Gateway, GatewayArgs
+from infra.config import GatewayConfig, GatewayConsumerConfig, GatewayRouteConfig
 from tests.support import build, of_type, one
+from tests.unit.test_addon_base import recorded_aliases
 
 ROUTES = (
-    GatewayRoute("auth", "/auth", "user-service", 8001, jwt=False, limit_by="ip", requests_per_minute=30),
-    GatewayRoute("users", "/users", "user-service", 8001, jwt=True, limit_by="consumer", requests_per_minute=600),
-    GatewayRoute("analytics", "/analytics", "analytics", 8002, jwt=True, limit_by="consumer", requests_per_minute=300),
+    GatewayRouteConfig(
+        name="auth", path="/auth", service="user-service", port=8001, jwt=False, limit_by="ip", requests_per_minute=30
+    ),
+    GatewayRouteConfig(name="users", path="/users", service="user-service", port=8001, requests_per_minute=600),
+    GatewayRouteConfig(name="analytics", path="/analytics", service="analytics", port=8002, requests_per_minute=300),
+)
+SPEC = GatewayConfig(
+    replicas=3,
+    min_available=2,
+    access_token_ttl_seconds=900,
+    refresh_token_ttl_seconds=604_800,
+    global_requests_per_minute=1200,
+    routes=ROUTES,
+    consumers=(
+        GatewayConsumerConfig(username="web-app", credential_secret="kong-jwt-web-app"),
+        GatewayConsumerConfig(username="partner", credential_secret="kong-jwt-partner", requests_per_minute=60),
+    ),
 )
 PLUGIN = "kubernetes:configuration.konghq.com/v1:KongPlugin"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+STAND_IN = "kubernetes:core/v1:ConfigMap"
 
 
-def args(provider: k8s.Provider, **overrides: Any) -> GatewayArgs:
-    base = GatewayArgs(
-        kubernetes_provider=provider,
-        hostnames=("api.platform.example.com",),
-        public_ingress_class="nginx",
-        trusted_cidrs=("10.30.0.0/16",),
-        service_namespace="apps",
-        routes=ROUTES,
-        consumers=(
-            GatewayConsumer("web-app", "kong-jwt-web-app"),
-            GatewayConsumer("partner", "kong-jwt-partner", requests_per_minute=60),
-        ),
-        replicas=3,
-        min_available=2,
-        access_token_ttl_seconds=900,
-        refresh_token_ttl_seconds=604_800,
-        global_requests_per_minute=1200,
-    )
-    return dataclasses.replace(base, **overrides)
+def gateway(spec: GatewayConfig = SPEC, **overrides: Any) -> list[dict[str, Any]]:
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        # What the caller makes it wait for: the Prometheus Operator's CRDs (Kong's ServiceMonitor).
+        crds = k8s.core.v1.ConfigMap("crds-stand-in", opts=pulumi.ResourceOptions(provider=provider))
+        fields: dict[str, Any] = {
+            "spec": spec,
+            "hostnames": ("api.platform.example.com",),
+            "kubernetes_provider": provider,
+            "public_ingress_class": "nginx",
+            "trusted_cidrs": ("10.30.0.0/16",),
+            "service_namespace": "apps",
+            **overrides,
+        }
+        built = Gateway("gateway", GatewayArgs(**fields), opts=pulumi.ResourceOptions(depends_on=[crds]))
+        pulumi.export(
+            "podSelector", {"namespace": built.pod_selector.namespace, "labels": dict(built.pod_selector.pod_labels)}
+        )
+
+    return build(program)
 
 
 @pytest.fixture(scope="module")
 def resources() -> list[dict[str, Any]]:
-    def program() -> None:
-        provider = k8s.Provider("k8s", kubeconfig="{}")
-        Gateway("gateway", args(provider))
-
-    return build(program)
+    return gateway()
 
 
 def _named(resources: list[dict[str, Any]], token: str, name: str) -> dict[str, Any]:
@@ -59,8 +77,10 @@ def _named(resources: list[dict[str, Any]], token: str, name: str) -> dict[str, 
 def test_kong_is_db_less_with_its_controller_proxy_on_8000_and_no_admin_service(
     resources: list[dict[str, Any]],
 ) -> None:
-    release = one(resources, "kubernetes:helm.sh/v3:Release")
+    release = one(resources, RELEASE)
     assert (release["inputs"]["chart"], release["inputs"]["version"]) == ("kong", KONG.version)
+    assert release["inputs"]["repositoryOpts"]["repo"] == KONG.repository
+    assert release["inputs"]["atomic"] is True and release["inputs"]["cleanupOnFail"] is True
     values = release["inputs"]["values"]
     assert unknown_keys(KONG, values) == []
     assert values["env"]["database"] == "off"
@@ -73,6 +93,47 @@ def test_kong_is_db_less_with_its_controller_proxy_on_8000_and_no_admin_service(
     assert values["podDisruptionBudget"] == {"enabled": True, "minAvailable": 2}
     assert values["replicaCount"] == 3
     assert values["env"]["trusted_ips"] == "10.30.0.0/16"
+    assert values["env"]["real_ip_header"] == "X-Forwarded-For"
+    assert values["proxy"]["nameOverride"] == "kong-proxy"
+    assert values["serviceMonitor"] == {"enabled": True, "trustCRDsExist": True}
+
+
+def test_kong_is_its_add_on_a_child_of_the_gateway_in_a_baseline_namespace(resources: list[dict[str, Any]]) -> None:
+    component = one(resources, "platform:gateway:Gateway")
+    addon = one(resources, "platform:addons:Kong")
+    assert addon["parent"] == component["urn"]
+    release = one(resources, RELEASE)
+    namespace = one(resources, "kubernetes:core/v1:Namespace")
+    assert release["parent"] == namespace["parent"] == addon["urn"]
+    assert namespace["inputs"]["metadata"]["name"] == release["inputs"]["namespace"] == "kong"
+    assert namespace["inputs"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert {namespace["urn"], one(resources, STAND_IN)["urn"]} <= set(release["dependencies"])
+
+
+def test_kong_release_and_namespace_move_from_the_gateway() -> None:
+    with recorded_aliases() as aliases:
+        gateway()
+    for key in (("kubernetes:helm.sh/v3:Release", "gateway-kong"), ("kubernetes:core/v1:Namespace", "gateway-kong-ns")):
+        (alias,) = aliases[key]
+        assert alias.spec.parentUrn.endswith("platform:gateway:Gateway::gateway"), (key, alias)
+
+
+def test_pod_selector_is_kongs_proxy_pods(resources: list[dict[str, Any]]) -> None:
+    selector = one(resources, "pulumi:pulumi:Stack")["outputs"]["podSelector"]
+    assert selector == {"namespace": "kong", "labels": {"app.kubernetes.io/name": "kong"}}
+    (spread, *_) = one(resources, RELEASE)["inputs"]["values"]["topologySpreadConstraints"]
+    assert selector["labels"].items() <= spread["labelSelector"]["matchLabels"].items()
+
+
+def test_no_service_monitor_without_the_prometheus_operator() -> None:
+    values = one(gateway(service_monitor=False), RELEASE)["inputs"]["values"]
+    assert "serviceMonitor" not in values
+    assert unknown_keys(KONG, values) == []
+
+
+def test_single_replica_gets_no_pdb() -> None:
+    values = one(gateway(SPEC.model_copy(update={"replicas": 1, "min_available": 0})), RELEASE)["inputs"]["values"]
+    assert values["replicaCount"] == 1 and values["podDisruptionBudget"] == {"enabled": False}
 
 
 def test_nginx_sends_the_public_hostnames_to_kong_on_8000(resources: list[dict[str, Any]]) -> None:
@@ -106,7 +167,7 @@ def test_jwt_caps_tokens_at_the_access_token_lifetime(resources: list[dict[str, 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.name)
 def test_each_route_proxies_to_its_service_with_auth_and_rate_limit(
-    resources: list[dict[str, Any]], route: GatewayRoute
+    resources: list[dict[str, Any]], route: GatewayRouteConfig
 ) -> None:
     ingress = _named(resources, INGRESS, f"route-{route.name}")["inputs"]
     assert ingress["spec"]["ingressClassName"] == "kong"
@@ -160,24 +221,11 @@ def test_upstream_policy_is_least_connections(resources: list[dict[str, Any]]) -
 
 
 def test_kong_objects_wait_for_the_release(resources: list[dict[str, Any]]) -> None:
-    release = one(resources, "kubernetes:helm.sh/v3:Release")
+    release = one(resources, RELEASE)
     kong_objects = [r for r in resources if "konghq.com" in r["type"]]
     assert kong_objects and all(release["urn"] in r["dependencies"] for r in kong_objects)
 
 
-@pytest.mark.parametrize(
-    ("override", "message"),
-    [
-        ({"routes": ()}, "at least one route"),
-        ({"refresh_token_ttl_seconds": 900}, "refresh token must outlive"),
-        ({"min_available": 3}, "min_available must be below replicas"),
-    ],
-)
-def test_args_reject_impossible_values(override: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        args(None, **override)  # type: ignore[arg-type]
-
-
-def test_route_limited_by_consumer_needs_jwt() -> None:
-    with pytest.raises(ValueError, match="needs JWT"):
-        GatewayRoute("x", "/x", "svc", 80, jwt=False, limit_by="consumer", requests_per_minute=1)
+def test_gateway_config_refuses_a_gateway_without_routes() -> None:
+    with pytest.raises(pydantic.ValidationError, match="at least one route"):
+        SPEC.model_validate({**SPEC.model_dump(), "routes": []})

@@ -1,51 +1,57 @@
-"""The Ingress component: ALB + WAF, TLS 1.3 only, NGINX least_conn, cert-manager and the ACME issuer."""
+"""The Ingress component: ALB + WAF, TLS 1.3 only, NGINX least_conn (its add-on, a child) and the ACME issuer."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
+import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from components.ingress import ALB_TLS_POLICY, AWS_MANAGED_RULE_GROUPS, Ingress, IngressArgs
-from infra.charts import CERT_MANAGER, NGINX_INGRESS, unknown_keys
-from infra.config import ACME_SERVERS
-from tests.support import AWS, build, by_urn, of_type, one, policy
+from components.addons.base import unknown_keys
+from components.addons.nginx_ingress import PIN as NGINX_INGRESS
+from components.ingress import ALB_TLS_POLICY, HTTP_NODE_PORT, HTTPS_NODE_PORT, Ingress, IngressArgs
+from components.waf import AWS_MANAGED_RULE_GROUPS
+from infra.config import IngressConfig, ProtectionConfig
+from tests.support import AWS, build, by_urn, of_type, one
 
 HOSTS = ("api.platform.example.com", "www.platform.example.com")
 NODE_SG = "sg-0nodes0000000000"
+SPEC = IngressConfig.model_validate(
+    {
+        "hostnames": list(HOSTS),
+        "dnsZoneId": "Z0TESTZONE",
+        "dnsZoneName": "platform.example.com",
+        "acmeEmail": "ops@example.com",
+        "acmeEnvironment": "production",
+        "replicas": 3,
+        "minAvailable": 2,
+        "wafRateLimit": 2000,
+        "hstsMaxAgeSeconds": 31_536_000,
+    }
+)
+RELEASE = "kubernetes:helm.sh/v3:Release"
+STAND_IN = "kubernetes:core/v1:ConfigMap"
 
 
-def args(provider: k8s.Provider, **overrides: Any) -> IngressArgs:
-    base = IngressArgs(
-        name_prefix="platform-test",
-        aws=AWS,
-        vpc_id="vpc-0test",
-        public_subnet_ids=["subnet-pub0", "subnet-pub1", "subnet-pub2"],
-        node_security_group_id=NODE_SG,
-        node_autoscaling_group_name="eks-workers-asg",
-        oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC",
-        oidc_issuer_url="https://oidc.eks.us-east-1.amazonaws.com/id/ABC",
-        kubernetes_provider=provider,
-        hostnames=HOSTS,
-        dns_zone_id="Z0TESTZONE",
-        dns_zone_name="platform.example.com",
-        acme_email="ops@example.com",
-        acme_server=ACME_SERVERS["production"],
-        cluster_issuer_name="letsencrypt-production",
-        replicas=3,
-        min_available=2,
-        waf_rate_limit=2000,
-        hsts_max_age_seconds=31_536_000,
-    )
-    return dataclasses.replace(base, **overrides)
-
-
-def ingress(**overrides: Any) -> list[dict[str, Any]]:
+def ingress(spec: IngressConfig = SPEC, **overrides: Any) -> list[dict[str, Any]]:
     def program() -> None:
         provider = k8s.Provider("k8s", kubeconfig="{}")
-        Ingress("ingress", args(provider, **overrides))
+        # What the caller makes it wait for: cert-manager's and the Prometheus Operator's CRDs.
+        crds = k8s.core.v1.ConfigMap("crds-stand-in", opts=pulumi.ResourceOptions(provider=provider))
+        fields: dict[str, Any] = {
+            "spec": spec,
+            "name_prefix": "platform-test",
+            "aws": AWS,
+            "vpc_id": "vpc-0test",
+            "public_subnet_ids": ["subnet-pub0", "subnet-pub1", "subnet-pub2"],
+            "node_security_group_id": NODE_SG,
+            "node_autoscaling_group_name": "eks-workers-asg",
+            "kubernetes_provider": provider,
+            "protection": ProtectionConfig(),
+            **overrides,
+        }
+        Ingress("ingress", IngressArgs(**fields), opts=pulumi.ResourceOptions(depends_on=[crds]))
 
     return build(program)
 
@@ -56,7 +62,7 @@ def resources() -> list[dict[str, Any]]:
 
 
 def _release(resources: list[dict[str, Any]], chart: str) -> dict[str, Any]:
-    (release,) = [r for r in of_type(resources, "kubernetes:helm.sh/v3:Release") if r["inputs"]["chart"] == chart]
+    (release,) = [r for r in of_type(resources, RELEASE) if r["inputs"]["chart"] == chart]
     return release
 
 
@@ -67,6 +73,17 @@ def test_alb_is_public_in_the_public_subnets_and_drops_invalid_headers(resources
     assert alb["dropInvalidHeaderFields"] is True
     assert alb["enableDeletionProtection"] is True
     assert alb["enableWafFailOpen"] is False
+
+
+def test_unprotected_when_protection_says_so() -> None:
+    resources = ingress(protection=ProtectionConfig(protect=False, deletion_protection=False))
+    assert one(resources, "aws:lb/loadBalancer:LoadBalancer")["inputs"]["enableDeletionProtection"] is False
+    assert one(resources, "aws:kms/key:Key").get("protect", False) is False
+
+
+def test_node_ports_are_fixed_inside_the_kubernetes_node_port_range() -> None:
+    assert (HTTP_NODE_PORT, HTTPS_NODE_PORT) == (30080, 30443)
+    assert all(30000 <= port <= 32767 for port in (HTTP_NODE_PORT, HTTPS_NODE_PORT))
 
 
 def test_only_80_and_443_are_open_to_the_internet(resources: list[dict[str, Any]]) -> None:
@@ -157,12 +174,15 @@ def test_cluster_issuer_uses_the_given_acme_server_with_dns01_in_the_zone(resour
     assert solver["dns01"]["route53"]["hostedZoneID"] == "Z0TESTZONE"
     assert "accessKeyID" not in solver["dns01"]["route53"], "IRSA, no static keys"
     assert solver["selector"]["dnsZones"] == ["platform.example.com"]
-    release = _release(resources, "cert-manager")
-    assert release["urn"] in issuer["dependencies"], "the issuer waits for cert-manager's CRDs"
+    assert issuer["inputs"]["metadata"]["name"] == "letsencrypt-production"
+    assert acme["privateKeySecretRef"] == {"name": "letsencrypt-production-account"}
+    assert solver["dns01"]["route53"]["region"] == AWS.region
+    crds = one(resources, STAND_IN)
+    assert crds["urn"] in issuer["dependencies"], "the issuer waits for cert-manager's CRDs (opts.depends_on)"
 
 
 def test_staging_server_is_passed_through() -> None:
-    resources = ingress(acme_server=ACME_SERVERS["staging"], cluster_issuer_name="letsencrypt-staging")
+    resources = ingress(SPEC.model_copy(update={"acme_environment": "staging"}))
     issuer = one(resources, "kubernetes:cert-manager.io/v1:ClusterIssuer")
     assert issuer["inputs"]["spec"]["acme"]["server"] == "https://acme-staging-v02.api.letsencrypt.org/directory"
     assert issuer["inputs"]["metadata"]["name"] == "letsencrypt-staging"
@@ -197,56 +217,71 @@ def test_nginx_balances_least_conn_tls13_only_with_hsts_redirect_pdb_and_spread(
     assert {c["topologyKey"] for c in controller["topologySpreadConstraints"]} >= {"topology.kubernetes.io/zone"}
     assert controller["service"]["type"] == "NodePort"
     assert controller["service"]["httpsPort"]["nodePort"] == 30443
-    assert values["prometheus"] == {"create": True, "port": 9113, "service": {"create": True}}
+    assert controller["service"]["httpPort"]["nodePort"] == 30080
+    assert values["prometheus"] == {
+        "create": True,
+        "port": 9113,
+        "service": {"create": True},
+        "serviceMonitor": {"create": True},
+    }
 
 
-def test_cert_manager_runs_with_an_irsa_role_limited_to_acme_txt_records_in_the_zone(
+def test_nginx_is_its_add_on_a_child_of_the_ingress_waiting_for_the_callers_crds(
     resources: list[dict[str, Any]],
 ) -> None:
-    release = _release(resources, "cert-manager")
-    values = release["inputs"]["values"]
-    assert unknown_keys(CERT_MANAGER, values) == []
-    assert values["crds"]["enabled"] is True
-    role = next(r for r in of_type(resources, "aws:iam/role:Role") if "cert-manager" in r["urn"])
-    trust = policy(role, "assumeRolePolicy")["Statement"][0]["Condition"]["StringEquals"]
-    assert "system:serviceaccount:cert-manager:cert-manager" in trust.values()
-    assert values["serviceAccount"]["annotations"]["eks.amazonaws.com/role-arn"] == role["outputs"]["arn"]
-    statements = policy(one(resources, "aws:iam/rolePolicy:RolePolicy"), "policy")["Statement"]
-    change = next(s for s in statements if s["Action"] == "route53:ChangeResourceRecordSets")
-    assert change["Resource"] == "arn:aws:route53:::hostedzone/Z0TESTZONE"
-    condition = change["Condition"]["ForAllValues:StringEquals"]
-    assert condition["route53:ChangeResourceRecordSetsRecordTypes"] == ["TXT"]
-    assert condition["route53:ChangeResourceRecordSetsNormalizedRecordNames"] == sorted(
-        f"_acme-challenge.{h}" for h in HOSTS
-    )
-    assert all(s["Resource"] != "*" for s in statements)
+    component = one(resources, "platform:ingress:Ingress")
+    addon = one(resources, "platform:addons:NginxIngress")
+    assert addon["parent"] == component["urn"]
+    release = _release(resources, "nginx-ingress")
+    assert release["parent"] == addon["urn"]
+    inputs = release["inputs"]
+    assert (inputs["version"], inputs["repositoryOpts"]["repo"]) == (NGINX_INGRESS.version, NGINX_INGRESS.repository)
+    assert inputs["atomic"] is True and inputs["cleanupOnFail"] is True
+    assert inputs["namespace"] == "nginx-ingress"
+    assert one(resources, STAND_IN)["urn"] in release["dependencies"], "ServiceMonitor CRD (opts.depends_on)"
+    namespace = one(resources, "kubernetes:core/v1:Namespace")["inputs"]["metadata"]
+    assert namespace["name"] == "nginx-ingress"
+    assert namespace["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+
+
+def test_no_service_monitor_without_the_prometheus_operator() -> None:
+    values = _release(ingress(service_monitor=False), "nginx-ingress")["inputs"]["values"]
+    assert "serviceMonitor" not in values["prometheus"]
+    assert unknown_keys(NGINX_INGRESS, values) == []
+
+
+def test_outputs_name_the_class_issuer_and_tls_secret(resources: list[dict[str, Any]]) -> None:
+    outputs = one(resources, "platform:ingress:Ingress")["outputs"]
+    assert outputs["ingress_class_name"] == "nginx"
+    assert outputs["cluster_issuer_name"] == "letsencrypt-production"
+    assert outputs["tls_secret"] == "nginx-ingress/edge-tls"
+    assert outputs["load_balancer_arn"] == one(resources, "aws:lb/loadBalancer:LoadBalancer")["outputs"]["arn"]
 
 
 def test_single_replica_gets_no_pdb() -> None:
-    values = _release(ingress(replicas=1, min_available=0), "nginx-ingress")["inputs"]["values"]
+    single = ingress(SPEC.model_copy(update={"replicas": 1, "min_available": 0}))
+    values = _release(single, "nginx-ingress")["inputs"]["values"]
+    assert values["controller"]["replicaCount"] == 1
     assert values["controller"]["podDisruptionBudget"] == {"enabled": False}
 
 
-def test_everything_is_a_child_of_the_component(resources: list[dict[str, Any]]) -> None:
+def test_everything_is_inside_the_component(resources: list[dict[str, Any]]) -> None:
     urns = by_urn(resources)
     component = one(resources, "platform:ingress:Ingress")
-    children = [r for r in resources if r["custom"] and not r["type"].startswith("pulumi:providers:")]
-    assert children and all(r["parent"] == component["urn"] for r in children), [
-        r["urn"] for r in children if r["parent"] not in urns
+
+    def inside(resource: dict[str, Any]) -> bool:
+        parent = urns.get(resource["parent"])
+        while parent is not None and parent["urn"] != component["urn"]:
+            parent = urns.get(parent.get("parent", ""))
+        return parent is not None
+
+    children = [
+        r for r in resources if r["custom"] and not r["type"].startswith("pulumi:providers:") and r["type"] != STAND_IN
     ]
-
-
-@pytest.mark.parametrize(
-    ("override", "message"),
-    [
-        ({"hostnames": ()}, "at least one public hostname"),
-        ({"min_available": 3}, "min_available must be below replicas"),
-        ({"https_node_port": 443}, "outside the Kubernetes NodePort range"),
-    ],
-)
-def test_args_reject_impossible_values(override: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        args(None, **override)  # type: ignore[arg-type]
+    assert children and all(inside(r) for r in children), [r["urn"] for r in children if not inside(r)]
+    direct = {r["parent"] for r in children}
+    assert direct == {component["urn"], one(resources, "platform:addons:NginxIngress")["urn"]}
+    assert of_type(resources, "platform:addons:CertManager") == [], "cert-manager is its own add-on now"
 
 
 def test_waf_logs_go_to_an_encrypted_group_without_tokens(resources: list[dict[str, Any]]) -> None:

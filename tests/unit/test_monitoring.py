@@ -1,79 +1,139 @@
-"""The Monitoring component: kube-prometheus-stack (Prometheus Operator, Prometheus, Grafana) and
-metrics-server, with Grafana's admin password generated in the cluster, never in values."""
+"""The Monitoring component: kube-prometheus-stack (its add-on, a child: Prometheus Operator, Prometheus,
+Grafana) with Grafana's admin password generated in the cluster, never in values; what it publishes for
+the services."""
 
 from __future__ import annotations
 
 import json
 
+import pulumi
 import pulumi_kubernetes as k8s
+import pydantic
 import pytest
 
+from components.addons.base import unknown_keys
+from components.addons.kube_prometheus_stack import PIN as KUBE_PROMETHEUS_STACK
 from components.monitoring import GRAFANA_ADMIN_SECRET, Monitoring, MonitoringArgs
-from infra.charts import KUBE_PROMETHEUS_STACK, METRICS_SERVER, unknown_keys
+from infra.config import MonitoringConfig
 from tests.support import Resource, build, of_type, one
+from tests.unit.test_addon_base import recorded_aliases
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+STAND_IN = "kubernetes:core/v1:ConfigMap"
+SPEC = MonitoringConfig(prometheus_replicas=2, retention_days=30, storage_gib=100)
 
 
-def monitoring(**overrides: object) -> list[Resource]:
+def monitoring(spec: MonitoringConfig = SPEC) -> list[Resource]:
     def program() -> None:
         provider = k8s.Provider("k8s", kubeconfig="{}")
-        fields: dict[str, object] = {"kubernetes_provider": provider, "storage_class": "gp3-encrypted"}
-        fields.update(overrides)
-        Monitoring("monitoring", MonitoringArgs(**fields))  # type: ignore[arg-type]
+        # What the caller makes it wait for: the External Secrets Operator (the Password generator's CRD).
+        crds = k8s.core.v1.ConfigMap("crds-stand-in", opts=pulumi.ResourceOptions(provider=provider))
+        built = Monitoring(
+            "monitoring",
+            MonitoringArgs(spec=spec, kubernetes_provider=provider, storage_class="gp3-encrypted"),
+            opts=pulumi.ResourceOptions(depends_on=[crds]),
+        )
+        pulumi.export("prometheusAddress", built.prometheus_address)
+        pulumi.export("scrapers", {"namespace": built.scrapers.namespace, "labels": dict(built.scrapers.pod_labels)})
+        pulumi.export("prometheusRelease", built.prometheus_release.urn)
 
     return build(program)
 
 
 @pytest.fixture(scope="module")
 def resources() -> list[Resource]:
-    return monitoring(prometheus_replicas=2, retention_days=30, storage_gib=100)
+    return monitoring()
 
 
-def releases(resources: list[Resource]) -> dict[str, Resource]:
-    return {r["inputs"]["chart"]: r for r in of_type(resources, RELEASE)}
+def release(resources: list[Resource]) -> Resource:
+    return one(resources, RELEASE)
 
 
-def test_charts_are_pinned_and_set_only_known_keys(resources: list[Resource]) -> None:
-    found = releases(resources)
-    for pin in (KUBE_PROMETHEUS_STACK, METRICS_SERVER):
-        release = found[pin.chart]["inputs"]
-        assert release["version"] == pin.version
-        assert release["repositoryOpts"]["repo"] == pin.repository
-        assert unknown_keys(pin, release["values"]) == []
+def test_chart_is_pinned_atomic_and_sets_only_known_keys(resources: list[Resource]) -> None:
+    inputs = release(resources)["inputs"]
+    assert inputs["chart"] == KUBE_PROMETHEUS_STACK.chart
+    assert inputs["version"] == KUBE_PROMETHEUS_STACK.version
+    assert inputs["repositoryOpts"]["repo"] == KUBE_PROMETHEUS_STACK.repository
+    assert inputs["atomic"] is True and inputs["cleanupOnFail"] is True
+    assert unknown_keys(KUBE_PROMETHEUS_STACK, inputs["values"]) == []
+    assert inputs["values"]["crds"] == {"enabled": True}
+
+
+def test_only_kube_prometheus_stack_is_installed_here(resources: list[Resource]) -> None:
+    assert [r["inputs"]["chart"] for r in of_type(resources, RELEASE)] == ["kube-prometheus-stack"]
 
 
 def test_prometheus_keeps_its_data_and_selects_every_service_monitor(resources: list[Resource]) -> None:
-    spec = releases(resources)["kube-prometheus-stack"]["inputs"]["values"]["prometheus"]["prometheusSpec"]
+    spec = release(resources)["inputs"]["values"]["prometheus"]["prometheusSpec"]
     assert spec["replicas"] == 2 and spec["retention"] == "30d"
+    assert spec["retentionSize"] == "90GiB"
     claim = spec["storageSpec"]["volumeClaimTemplate"]["spec"]
     assert claim["storageClassName"] == "gp3-encrypted"
     assert claim["resources"]["requests"]["storage"] == "100Gi"
     assert spec["serviceMonitorSelectorNilUsesHelmValues"] is False
+    assert spec["podMonitorSelectorNilUsesHelmValues"] is False
+
+
+def test_namespace_is_the_only_privileged_one_for_node_exporter(resources: list[Resource]) -> None:
+    namespace = one(resources, "kubernetes:core/v1:Namespace")
+    assert namespace["inputs"]["metadata"]["name"] == "monitoring"
+    assert namespace["inputs"]["metadata"]["labels"] == {
+        "pod-security.kubernetes.io/enforce": "privileged",
+        "pod-security.kubernetes.io/warn": "baseline",
+        "pod-security.kubernetes.io/audit": "baseline",
+    }
+    assert release(resources)["inputs"]["namespace"] == "monitoring"
 
 
 def test_grafana_admin_comes_from_an_existing_secret_generated_in_the_cluster(resources: list[Resource]) -> None:
-    values = releases(resources)["kube-prometheus-stack"]["inputs"]["values"]
+    values = release(resources)["inputs"]["values"]
     assert values["grafana"]["admin"]["existingSecret"] == GRAFANA_ADMIN_SECRET
     assert "adminPassword" not in json.dumps(values)
-    external = one(resources, "kubernetes:external-secrets.io/v1:ExternalSecret")["inputs"]["spec"]
-    assert external["target"]["name"] == GRAFANA_ADMIN_SECRET
-    assert external["refreshPolicy"] == "CreatedOnce"
-    assert external["target"]["template"]["data"]["admin-password"] == "{{ .password }}"
-    generator = one(resources, "kubernetes:generators.external-secrets.io/v1alpha1:Password")["inputs"]
-    assert external["dataFrom"][0]["sourceRef"]["generatorRef"]["name"] == generator["metadata"]["name"]
-    assert generator["spec"]["length"] >= 24
+    external = one(resources, "kubernetes:external-secrets.io/v1:ExternalSecret")
+    spec = external["inputs"]["spec"]
+    assert spec["target"]["name"] == GRAFANA_ADMIN_SECRET
+    assert spec["refreshPolicy"] == "CreatedOnce"
+    assert spec["target"]["template"]["data"]["admin-password"] == "{{ .password }}"
+    generator = one(resources, "kubernetes:generators.external-secrets.io/v1alpha1:Password")
+    assert spec["dataFrom"][0]["sourceRef"]["generatorRef"]["name"] == generator["inputs"]["metadata"]["name"]
+    assert generator["inputs"]["spec"]["length"] >= 24
     assert of_type(resources, "kubernetes:core/v1:Secret") == [], "no Secret value passes through Pulumi"
+    assert generator["urn"] in external["dependencies"]
+    assert external["urn"] in release(resources)["dependencies"], "the chart waits for its admin Secret"
 
 
-def test_metrics_server_for_the_hpas_waits_for_the_operator_crds(resources: list[Resource]) -> None:
-    found = releases(resources)
-    metrics = found["metrics-server"]
-    assert metrics["inputs"]["namespace"] == "kube-system"
-    assert metrics["inputs"]["values"]["replicas"] == 2
-    assert found["kube-prometheus-stack"]["urn"] in metrics["dependencies"]
+def test_the_password_generator_waits_for_the_callers_depends_on(resources: list[Resource]) -> None:
+    generator = one(resources, "kubernetes:generators.external-secrets.io/v1alpha1:Password")
+    assert one(resources, STAND_IN)["urn"] in generator["dependencies"]
 
 
-def test_args_refuse_tiny_volumes() -> None:
-    with pytest.raises(ValueError, match="10 GiB"):
-        MonitoringArgs(kubernetes_provider=None, storage_class="x", storage_gib=5)  # type: ignore[arg-type]
+def test_kube_prometheus_stack_is_its_add_on_a_child_of_monitoring(resources: list[Resource]) -> None:
+    component = one(resources, "platform:monitoring:Monitoring")
+    addon = one(resources, "platform:addons:KubePrometheusStack")
+    assert addon["parent"] == component["urn"]
+    assert release(resources)["parent"] == addon["urn"]
+    with recorded_aliases() as aliases:
+        monitoring()
+    (alias,) = aliases[(RELEASE, "monitoring-kube-prometheus-stack")]
+    assert alias.spec.parentUrn.endswith("platform:monitoring:Monitoring::monitoring")
+
+
+def test_publishes_prometheus_its_scrapers_and_its_release(resources: list[Resource]) -> None:
+    outputs = one(resources, "pulumi:pulumi:Stack")["outputs"]
+    address = "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090"
+    assert outputs["prometheusAddress"] == address
+    assert one(resources, "platform:monitoring:Monitoring")["outputs"]["prometheus_address"] == address
+    assert outputs["scrapers"] == {"namespace": "monitoring", "labels": {"app.kubernetes.io/name": "prometheus"}}
+    assert outputs["prometheusRelease"].endswith("::monitoring-kube-prometheus-stack")
+
+
+def test_config_follows_through() -> None:
+    small = monitoring(MonitoringConfig(prometheus_replicas=1, retention_days=7, storage_gib=20))
+    spec = release(small)["inputs"]["values"]["prometheus"]["prometheusSpec"]
+    assert (spec["replicas"], spec["retention"], spec["retentionSize"]) == (1, "7d", "18GiB")
+    assert spec["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"] == "20Gi"
+
+
+def test_config_refuses_tiny_volumes() -> None:
+    with pytest.raises(pydantic.ValidationError, match="greater than or equal to 10"):
+        MonitoringConfig(storage_gib=5)

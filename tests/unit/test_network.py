@@ -3,28 +3,29 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 import pytest
 
-from components.network import Network, NetworkArgs, subnet_layout
-from infra.config import DEFAULT_INTERFACE_ENDPOINTS, NatStrategy
+from components.network import Network, NetworkArgs, layout_of, subnet_layout
+from infra.config import DEFAULT_INTERFACE_ENDPOINTS, FlowLogsConfig, NatStrategy, NetworkConfig, ProtectionConfig
 from tests.support import AWS, build, of_type, one, policy
 
 ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"]
+SPEC = NetworkConfig(cidr="10.30.0.0/16", availability_zones=3, nat_gateways=NatStrategy.ONE_PER_AZ)
+PROTECTED = ProtectionConfig(protect=True, deletion_protection=True)
 
 
-def network(nat: NatStrategy = NatStrategy.ONE_PER_AZ, zones: list[str] = ZONES) -> list[dict]:
-    args = NetworkArgs(
-        cidr_block="10.30.0.0/16",
-        availability_zones=zones,
-        nat_gateways=nat,
-        layout=subnet_layout("10.30.0.0/16", len(zones)),
-        cluster_name="platform-test",
-        interface_endpoints=DEFAULT_INTERFACE_ENDPOINTS,
-        flow_log_retention_days=365,
-        flow_log_traffic_type="ALL",
-        aws=AWS,
+def network_args(
+    spec: NetworkConfig = SPEC, zones: list[str] = ZONES, protection: ProtectionConfig = PROTECTED
+) -> NetworkArgs:
+    return NetworkArgs(
+        spec=spec, cluster_name="platform-test", availability_zones=zones, aws=AWS, protection=protection
     )
+
+
+def network(nat: NatStrategy = NatStrategy.ONE_PER_AZ, **changes: Any) -> list[dict[str, Any]]:
+    args = network_args(SPEC.model_copy(update={"nat_gateways": nat}), **changes)
     return build(lambda: Network("network", args))
 
 
@@ -133,3 +134,83 @@ def test_subnets_depend_on_the_vpc() -> None:
     for subnet in of_type(resources, "aws:ec2/subnet:Subnet"):
         assert vpc["urn"] in subnet["dependencies"]
         assert subnet["parent"].endswith("platform:network:Network::network")
+
+
+def test_the_vpc_and_subnets_follow_the_layout_derived_from_the_spec() -> None:
+    published: dict[str, Any] = {}
+
+    def program() -> None:
+        published["layout"] = Network("network", network_args()).layout
+
+    resources = build(program)
+    assert published["layout"] == layout_of(SPEC) == subnet_layout("10.30.0.0/16", 3)
+    assert one(resources, "aws:ec2/vpc:Vpc")["inputs"]["cidrBlock"] == "10.30.0.0/16"
+    subnets = of_type(resources, "aws:ec2/subnet:Subnet")
+    for tier in ("public", "private", "data"):
+        blocks = [s["inputs"]["cidrBlock"] for s in subnets if s["inputs"]["tags"]["Tier"] == tier]
+        assert sorted(blocks) == sorted(getattr(published["layout"], tier)), tier
+
+
+def test_explicit_subnet_blocks_in_the_spec_are_used_as_given() -> None:
+    spec = NetworkConfig.model_validate(
+        {
+            "cidr": "10.30.0.0/16",
+            "availabilityZones": 2,
+            "publicSubnetCidrs": ["10.30.0.0/24", "10.30.1.0/24"],
+            "privateSubnetCidrs": ["10.30.64.0/18", "10.30.128.0/18"],
+            "dataSubnetCidrs": ["10.30.2.0/24", "10.30.3.0/24"],
+        }
+    )
+    resources = build(lambda: Network("network", network_args(spec, ZONES[:2])))
+    subnets = of_type(resources, "aws:ec2/subnet:Subnet")
+    by_tier = {
+        t: sorted(s["inputs"]["cidrBlock"] for s in subnets if s["inputs"]["tags"]["Tier"] == t)
+        for t in ("public", "private", "data")
+    }
+    assert by_tier == {
+        "public": ["10.30.0.0/24", "10.30.1.0/24"],
+        "private": ["10.30.128.0/18", "10.30.64.0/18"],
+        "data": ["10.30.2.0/24", "10.30.3.0/24"],
+    }
+
+
+def test_the_zones_given_must_match_the_specs_zone_count() -> None:
+    with pytest.raises(ValueError, match="2 zones given for 3 availability zones"):
+        network_args(SPEC, ZONES[:2])
+
+
+def test_flow_log_retention_and_traffic_type_come_from_the_spec() -> None:
+    spec = SPEC.model_copy(update={"flow_logs": FlowLogsConfig(retention_days=30, traffic_type="REJECT")})
+    resources = build(lambda: Network("network", network_args(spec)))
+    assert one(resources, "aws:cloudwatch/logGroup:LogGroup")["inputs"]["retentionInDays"] == 30
+    assert one(resources, "aws:ec2/flowLog:FlowLog")["inputs"]["trafficType"] == "REJECT"
+
+
+def test_one_interface_endpoint_per_listed_service_in_the_private_subnets() -> None:
+    resources = network()
+    interfaces = [
+        e
+        for e in of_type(resources, "aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e["inputs"]["vpcEndpointType"] == "Interface"
+    ]
+    assert sorted(e["inputs"]["serviceName"] for e in interfaces) == sorted(
+        f"com.amazonaws.us-east-1.{s}" for s in DEFAULT_INTERFACE_ENDPOINTS
+    )
+    private = sorted(
+        s["id"] for s in of_type(resources, "aws:ec2/subnet:Subnet") if s["inputs"]["tags"]["Tier"] == "private"
+    )
+    sg = one(resources, "aws:ec2/securityGroup:SecurityGroup")
+    for endpoint in interfaces:
+        assert sorted(endpoint["inputs"]["subnetIds"]) == private
+        assert endpoint["inputs"]["securityGroupIds"] == [sg["id"]]
+    fewer = build(lambda: Network("network", network_args(SPEC.model_copy(update={"interface_endpoints": ("sts",)}))))
+    assert sorted(e["inputs"]["serviceName"] for e in of_type(fewer, "aws:ec2/vpcEndpoint:VpcEndpoint")) == [
+        "com.amazonaws.us-east-1.s3",
+        "com.amazonaws.us-east-1.sts",
+    ]
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_the_flow_logs_key_is_protected_by_the_protection_config(protect: bool) -> None:
+    resources = network(protection=ProtectionConfig(protect=protect, deletion_protection=protect))
+    assert one(resources, "aws:kms/key:Key").get("protect", False) is protect

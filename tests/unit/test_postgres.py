@@ -5,28 +5,30 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import pydantic
 import pytest
 
+from components.datastores.common import SecretSpec
 from components.datastores.postgres import Postgres, PostgresArgs
+from infra.config import PostgresConfig
 from tests.support import build, one
 from tests.unit.datastores import (
     CLUSTER_SG,
     KEY_ARN,
     OTHER_SG,
     PLACEMENT,
+    PROTECTED,
     SECRET,
+    UNPROTECTED,
     assert_password_never_plain,
     assert_placed_in_data_subnets,
     assert_secret_stored,
     assert_security_group_admits_only,
     component_outputs,
+    variant,
 )
 
-ARGS = PostgresArgs(
-    identifier="platform-test-postgres",
-    placement=PLACEMENT,
-    kms_key_arn=KEY_ARN,
-    secret=SECRET,
+SPEC = PostgresConfig(
     engine_version="17",
     instance_class="db.r6g.large",
     allocated_storage_gib=100,
@@ -38,9 +40,20 @@ ARGS = PostgresArgs(
     backup_window="02:00-02:30",
     maintenance_window="sun:04:00-sun:04:30",
 )
+ARGS = PostgresArgs(
+    spec=SPEC,
+    identifier="platform-test-postgres",
+    placement=PLACEMENT,
+    kms_key_arn=KEY_ARN,
+    secret=SECRET,
+    protection=PROTECTED,
+)
 
 
-def postgres(**changes: Any) -> list[dict[str, Any]]:
+def postgres(spec: dict[str, Any] | None = None, **changes: Any) -> list[dict[str, Any]]:
+    """The component built from ARGS, with ``changes`` to the Args and ``spec`` to its config section."""
+    if spec:
+        changes["spec"] = variant(SPEC, **spec)
     args = dataclasses.replace(ARGS, **changes)
     return build(lambda: Postgres("postgres", args))
 
@@ -58,6 +71,20 @@ def test_encrypted_private_and_multi_az(resources: list[dict[str, Any]]) -> None
     assert db["multiAz"] is True
     assert db["performanceInsightsEnabled"] is True and db["performanceInsightsKmsKeyId"] == KEY_ARN
     assert db["iamDatabaseAuthenticationEnabled"] is True
+    assert db["port"] == 5432 and db["caCertIdentifier"] == "rds-ca-rsa2048-g1"
+
+
+def test_size_and_names_come_from_the_spec(resources: list[dict[str, Any]]) -> None:
+    db = one(resources, "aws:rds/instance:Instance")["inputs"]
+    assert db["identifier"] == "platform-test-postgres"
+    assert db["instanceClass"] == "db.r6g.large"
+    assert (db["allocatedStorage"], db["maxAllocatedStorage"], db["storageType"]) == (100, 500, "gp3")
+    assert (db["dbName"], db["username"]) == ("users", "users_admin")
+    other = one(
+        postgres({"engine_version": "16", "instance_class": "db.t4g.medium", "allocated_storage_gib": 20}),
+        "aws:rds/instance:Instance",
+    )["inputs"]
+    assert (other["engineVersion"], other["instanceClass"], other["allocatedStorage"]) == ("16", "db.t4g.medium", 20)
 
 
 def test_in_the_given_subnets_behind_its_own_security_group(resources: list[dict[str, Any]]) -> None:
@@ -100,13 +127,16 @@ def test_password_generated_secret_and_stored_encrypted(resources: list[dict[str
     db = one(resources, "aws:rds/instance:Instance")
     assert "ciphertext" in str(db["inputs"]["password"])
     assert_password_never_plain(resources, "postgres-master", 40)
-    secret = assert_secret_stored(resources, KEY_ARN, protect=True)
-    assert secret["inputs"]["name"] == SECRET.name
-    assert secret["inputs"]["recoveryWindowInDays"] == 30
+    assert_secret_stored(resources, KEY_ARN, protect=True)
+
+
+def test_the_secret_is_named_and_kept_as_its_spec_says() -> None:
+    spec = SecretSpec(name="platform-dev/datastores/postgres", recovery_window_days=0)
+    assert_secret_stored(postgres(secret=spec), KEY_ARN, protect=True, spec=spec)
 
 
 def test_dev_relaxes_protection_by_args_only() -> None:
-    resources = postgres(protect=False, deletion_protection=False, multi_az=False)
+    resources = postgres({"multi_az": False}, protection=UNPROTECTED)
     db = one(resources, "aws:rds/instance:Instance")
     assert db.get("protect", False) is False
     assert db["inputs"]["deletionProtection"] is False and db["inputs"]["multiAz"] is False
@@ -120,9 +150,12 @@ def test_the_secret_version_waits_for_the_instance(resources: list[dict[str, Any
     assert db["urn"] in version["dependencies"], "the stored host comes from the instance"
 
 
-def test_args_refuse_no_backups_and_no_admitted_group() -> None:
-    with pytest.raises(ValueError, match="point-in-time"):
-        dataclasses.replace(ARGS, backup_retention_days=0)
+def test_the_config_refuses_no_backups_and_the_placement_no_admitted_group() -> None:
+    # 0 days would turn automated backups, and so point-in-time recovery, off.
+    with pytest.raises(
+        pydantic.ValidationError, match=r"backupRetentionDays\s+Input should be greater than or equal to 1"
+    ):
+        PostgresConfig.model_validate({"backupRetentionDays": 0})
     with pytest.raises(ValueError, match="security group"):
         dataclasses.replace(PLACEMENT, allowed_security_group_ids=[])
 

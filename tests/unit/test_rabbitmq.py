@@ -8,31 +8,44 @@ from typing import Any
 import pytest
 
 from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
+from infra.config import RabbitMqConfig
 from tests.support import build, one
 from tests.unit.datastores import (
     CLUSTER_SG,
     KEY_ARN,
     PLACEMENT,
+    PROTECTED,
     SECRET,
+    UNPROTECTED,
     assert_password_never_plain,
     assert_secret_stored,
     assert_security_group_admits_only,
     component_outputs,
+    variant,
 )
 
-ARGS = RabbitMqArgs(
-    broker_name="platform-test-rabbitmq",
-    placement=PLACEMENT,
-    kms_key_arn=KEY_ARN,
-    secret=SECRET,
+SPEC = RabbitMqConfig(
     engine_version="3.13",
     instance_type="mq.m5.large",
     deployment_mode="CLUSTER_MULTI_AZ",
     username="processing",
+    maintenance_day="SUNDAY",
+    maintenance_time="04:00",
+)
+ARGS = RabbitMqArgs(
+    spec=SPEC,
+    broker_name="platform-test-rabbitmq",
+    placement=PLACEMENT,
+    kms_key_arn=KEY_ARN,
+    secret=SECRET,
+    protection=PROTECTED,
 )
 
 
-def rabbitmq(**changes: Any) -> list[dict[str, Any]]:
+def rabbitmq(spec: dict[str, Any] | None = None, **changes: Any) -> list[dict[str, Any]]:
+    """The component built from ARGS, with ``changes`` to the Args and ``spec`` to its config section."""
+    if spec:
+        changes["spec"] = variant(SPEC, **spec)
     args = dataclasses.replace(ARGS, **changes)
     return build(lambda: RabbitMq("rabbitmq", args))
 
@@ -47,12 +60,23 @@ def test_private_cluster_in_three_data_subnets(resources: list[dict[str, Any]]) 
     assert broker["engineType"] == "RabbitMQ" and broker["publiclyAccessible"] is False
     assert broker["deploymentMode"] == "CLUSTER_MULTI_AZ"
     assert broker["subnetIds"] == ["subnet-0a", "subnet-0b", "subnet-0c"]
+    assert (broker["brokerName"], broker["engineVersion"], broker["hostInstanceType"]) == (
+        "platform-test-rabbitmq",
+        "3.13",
+        "mq.m5.large",
+    )
+    assert broker["maintenanceWindowStartTime"] == {"dayOfWeek": "SUNDAY", "timeOfDay": "04:00", "timeZone": "UTC"}
 
 
 def test_single_instance_uses_one_subnet() -> None:
-    broker = one(rabbitmq(deployment_mode="SINGLE_INSTANCE", instance_type="mq.t3.micro"), "aws:mq/broker:Broker")
+    resources = rabbitmq({"deployment_mode": "SINGLE_INSTANCE", "instance_type": "mq.t3.micro"}, protection=UNPROTECTED)
+    broker = one(resources, "aws:mq/broker:Broker")
     assert broker["inputs"]["deploymentMode"] == "SINGLE_INSTANCE"
+    assert broker["inputs"]["hostInstanceType"] == "mq.t3.micro"
     assert broker["inputs"]["subnetIds"] == ["subnet-0a"]
+    assert broker.get("protect", False) is False
+    assert broker["inputs"]["encryptionOptions"] == {"kmsKeyId": KEY_ARN, "useAwsOwnedKey": False}
+    assert_secret_stored(resources, KEY_ARN, protect=False)
 
 
 def test_customer_managed_key_and_general_logs(resources: list[dict[str, Any]]) -> None:
@@ -83,8 +107,3 @@ def test_host_comes_from_the_amqps_endpoint(resources: list[dict[str, Any]]) -> 
     endpoint = broker["outputs"]["instances"][0]["endpoints"][0]
     assert endpoint == f"amqps://{outputs['host']}:5671"
     assert outputs["port"] == 5671 and outputs["secret_name"] == SECRET.name
-
-
-def test_args_refuse_an_unknown_mode() -> None:
-    with pytest.raises(ValueError, match="deployment_mode"):
-        dataclasses.replace(ARGS, deployment_mode="ACTIVE_STANDBY_MULTI_AZ")

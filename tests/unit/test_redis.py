@@ -8,22 +8,22 @@ from typing import Any
 import pytest
 
 from components.datastores.redis import Redis, RedisArgs
+from infra.config import RedisConfig
 from tests.support import build, one
 from tests.unit.datastores import (
     KEY_ARN,
     PLACEMENT,
+    PROTECTED,
     SECRET,
+    UNPROTECTED,
     assert_password_never_plain,
     assert_placed_in_data_subnets,
     assert_secret_stored,
     component_outputs,
+    variant,
 )
 
-ARGS = RedisArgs(
-    replication_group_id="platform-test-redis",
-    placement=PLACEMENT,
-    kms_key_arn=KEY_ARN,
-    secret=SECRET,
+SPEC = RedisConfig(
     engine_version="7.1",
     node_type="cache.r6g.large",
     num_cache_clusters=3,
@@ -33,9 +33,20 @@ ARGS = RedisArgs(
     snapshot_window="02:00-03:00",
     maintenance_window="sun:05:00-sun:06:00",
 )
+ARGS = RedisArgs(
+    spec=SPEC,
+    replication_group_id="platform-test-redis",
+    placement=PLACEMENT,
+    kms_key_arn=KEY_ARN,
+    secret=SECRET,
+    protection=PROTECTED,
+)
 
 
-def redis(**changes: Any) -> list[dict[str, Any]]:
+def redis(spec: dict[str, Any] | None = None, **changes: Any) -> list[dict[str, Any]]:
+    """The component built from ARGS, with ``changes`` to the Args and ``spec`` to its config section."""
+    if spec:
+        changes["spec"] = variant(SPEC, **spec)
     args = dataclasses.replace(ARGS, **changes)
     return build(lambda: Redis("redis", args))
 
@@ -56,6 +67,8 @@ def test_failover_multi_az_and_three_nodes(resources: list[dict[str, Any]]) -> N
     group = one(resources, "aws:elasticache/replicationGroup:ReplicationGroup")["inputs"]
     assert group["automaticFailoverEnabled"] is True and group["multiAzEnabled"] is True
     assert group["numCacheClusters"] == 3 and group["engine"] == "redis"
+    assert (group["engineVersion"], group["nodeType"], group["port"]) == ("7.1", "cache.r6g.large", 6379)
+    assert group["replicationGroupId"] == "platform-test-redis"
 
 
 def test_private_in_the_data_subnets_with_its_own_group(resources: list[dict[str, Any]]) -> None:
@@ -73,6 +86,7 @@ def test_snapshots_at_two_and_a_final_one_and_protected(resources: list[dict[str
     group = one(resources, "aws:elasticache/replicationGroup:ReplicationGroup")
     assert group["inputs"]["snapshotRetentionLimit"] == 7
     assert group["inputs"]["snapshotWindow"].startswith("02:00")
+    assert group["inputs"]["maintenanceWindow"] == "sun:05:00-sun:06:00"
     assert group["inputs"]["finalSnapshotIdentifier"] == "platform-test-redis-final"
     assert group.get("protect") is True
 
@@ -90,19 +104,20 @@ def test_connection_details_are_outputs(resources: list[dict[str, Any]]) -> None
 
 
 def test_dev_shape_single_node_unprotected() -> None:
-    resources = redis(num_cache_clusters=1, automatic_failover=False, multi_az=False, protect=False)
+    resources = redis(
+        {"num_cache_clusters": 1, "automatic_failover": False, "multi_az": False, "node_type": "cache.t4g.small"},
+        protection=UNPROTECTED,
+    )
     group = one(resources, "aws:elasticache/replicationGroup:ReplicationGroup")
-    assert group["inputs"]["automaticFailoverEnabled"] is False and group.get("protect", False) is False
+    assert group["inputs"]["automaticFailoverEnabled"] is False and group["inputs"]["multiAzEnabled"] is False
+    assert group["inputs"]["numCacheClusters"] == 1 and group["inputs"]["nodeType"] == "cache.t4g.small"
+    assert group.get("protect", False) is False
     assert group["inputs"]["transitEncryptionEnabled"] is True, "encryption is never relaxed"
-
-
-def test_args_refuse_failover_without_a_replica() -> None:
-    with pytest.raises(ValueError, match="at least 2"):
-        dataclasses.replace(ARGS, num_cache_clusters=1)
-    with pytest.raises(ValueError, match="automatic_failover"):
-        dataclasses.replace(ARGS, automatic_failover=False)
+    assert group["inputs"]["atRestEncryptionEnabled"] is True and group["inputs"]["kmsKeyId"] == KEY_ARN
+    assert group["inputs"]["finalSnapshotIdentifier"] == "platform-test-redis-final"
+    assert_secret_stored(resources, KEY_ARN, protect=False)
 
 
 def test_redis_6_has_tls_without_a_mode() -> None:
-    group = one(redis(engine_version="6.2"), "aws:elasticache/replicationGroup:ReplicationGroup")["inputs"]
+    group = one(redis({"engine_version": "6.2"}), "aws:elasticache/replicationGroup:ReplicationGroup")["inputs"]
     assert group["transitEncryptionEnabled"] is True and "transitEncryptionMode" not in group

@@ -6,20 +6,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pulumi_kubernetes as k8s
+import pydantic
 import pytest
 
-from components.service import (
-    AnalysisSpec,
-    EgressTarget,
-    PeerPods,
-    SecretEnv,
-    ServiceDeployment,
-    ServiceDeploymentArgs,
-    error_rate_query,
-    image,
+from components.contracts import ClusterIdentity, DatastoreEndpoint, PeerPods
+from components.service import ServiceDeployment, ServiceDeploymentArgs, TokenSigner, error_rate_query, image
+from infra.config import (
+    AnalysisConfig,
+    ImageConfig,
+    PodResources,
+    ProtectionConfig,
+    ResourceAmounts,
+    ServiceConfig,
+    ServicesConfig,
 )
-from infra.config import PodResources, ResourceAmounts
 from infra.offline import manifests, schema
 from tests.support import AWS, Resource, build, of_type, one, policy
 
@@ -27,51 +29,76 @@ DATA_CIDRS = ["10.30.96.0/22", "10.30.100.0/22", "10.30.104.0/22"]
 GATEWAY = PeerPods("kong", {"app.kubernetes.io/name": "kong"})
 PROMETHEUS = PeerPods("monitoring", {"app.kubernetes.io/name": "prometheus"})
 DNS = PeerPods("kube-system", {"k8s-app": "kube-dns"})
-ANALYSIS = AnalysisSpec(
-    prometheus_address="http://prometheus.monitoring.svc:9090",
-    interval_seconds=60,
-    count=5,
-    failure_limit=1,
-    max_error_rate=0.01,
+IDENTITY = ClusterIdentity(
+    oidc_provider_arn="arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC",
+    oidc_issuer_url="https://oidc.eks.us-east-1.amazonaws.com/id/ABC",
 )
+ANALYSIS = AnalysisConfig(interval_seconds=60, count=5, failure_limit=1, max_error_rate=0.01)
+ROLLOUTS = ServicesConfig(auto_promotion=False, scale_down_delay_seconds=900, analysis=ANALYSIS)
 DIGEST = "sha256:" + "ab" * 32
 ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout"
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+STAND_IN = "kubernetes:core/v1:ConfigMap"
+
+WEB = ServiceConfig.model_validate(
+    {
+        "runtime": "python-fastapi",
+        "port": 8001,
+        "command": ["uvicorn"],
+        "args": ["app.main:app"],
+        "env": {"LOG_LEVEL": "info"},
+        "tokens": {"accessTokenTtl": "15m", "refreshTokenTtl": "7d"},
+        "datastores": ["postgres", "redis"],
+        "image": {"blue": "1.4.2"},
+        "scaling": {"minReplicas": 3, "maxReplicas": 10, "cpuUtilization": 70, "memoryUtilization": 80},
+    }
+)
+WORKER_SPEC = ServiceConfig.model_validate(
+    {
+        "runtime": "python-celery",
+        "metricsPort": 9808,
+        "command": ["celery"],
+        "args": ["worker"],
+        "concurrency": 4,
+        "datastores": ["rabbitmq"],
+        "errorMetric": "celery_tasks_total",
+        "errorSelector": 'state="FAILURE"',
+        "image": {"blue": "1.0.0"},
+    }
+)
+SIGNER = TokenSigner(
+    key_arn="arn:aws:kms:us-east-1:123456789012:key/signing",
+    algorithm="RS256",
+    statement={
+        "Effect": "Allow",
+        "Action": ["kms:Sign"],
+        "Resource": ["arn:aws:kms:us-east-1:123456789012:key/signing"],
+    },
+)
 
 
 def args(**overrides: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "name": "user-service",
+        "spec": WEB,
+        "rollouts": ROLLOUTS,
+        "default_resources": PodResources(),
         "namespace": "apps",
         "aws": AWS,
-        "runtime": "python-fastapi",
-        "image_reference": "1.4.2",
+        "identity": IDENTITY,
         "ecr_repository_name": "platform-test/user-service",
-        "port": 8001,
-        "metrics_port": None,
-        "resources": PodResources(),
-        "min_replicas": 3,
-        "max_replicas": 10,
-        "cpu_utilization": 70,
-        "memory_utilization": 80,
-        "auto_promotion": False,
-        "scale_down_delay_seconds": 900,
-        "analysis": ANALYSIS,
-        "oidc_provider_arn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC",
-        "oidc_issuer_url": "https://oidc.eks.us-east-1.amazonaws.com/id/ABC",
+        "prometheus_address": "http://prometheus.monitoring.svc:9090",
         "scrapers": PROMETHEUS,
         "dns": DNS,
+        "protection": ProtectionConfig(),
         "gateway": GATEWAY,
-        "datastore_egress": [EgressTarget("postgres", DATA_CIDRS, 5432), EgressTarget("redis", DATA_CIDRS, 6379)],
-        "aws_api_cidrs": ["10.30.0.0/16"],
-        "command": ["uvicorn"],
-        "args": ["app.main:app"],
-        "env": {"LOG_LEVEL": "info", "ACCESS_TOKEN_TTL": "15m", "REFRESH_TOKEN_TTL": "7d"},
-        "secret_env": [
-            SecretEnv("DATABASE_URL", "postgres-credentials", "url"),
-            SecretEnv("REDIS_URL", "redis-credentials", "url"),
-        ],
         "service_annotations": {"konghq.com/upstream-policy": "least-connections"},
+        "datastores": {
+            "postgres": DatastoreEndpoint(5432, "postgres-credentials"),
+            "redis": DatastoreEndpoint(6379, "redis-credentials"),
+        },
+        "datastore_cidrs": DATA_CIDRS,
+        "aws_api_cidrs": ["10.30.0.0/16"],
     }
     fields.update(overrides)
     return fields
@@ -79,25 +106,17 @@ def args(**overrides: Any) -> dict[str, Any]:
 
 WORKER = {
     "name": "data-processing",
-    "runtime": "python-celery",
+    "spec": WORKER_SPEC,
     "ecr_repository_name": "platform-test/data-processing",
-    "port": None,
-    "metrics_port": 9808,
     "gateway": None,
     "service_annotations": {},
-    "args": ["worker", "--concurrency=4"],
-    "datastore_egress": [EgressTarget("rabbitmq", DATA_CIDRS, 5671)],
-    "secret_env": [SecretEnv("CELERY_BROKER_URL", "rabbitmq-credentials", "url")],
-    "analysis": AnalysisSpec(
-        prometheus_address="http://prometheus.monitoring.svc:9090",
-        interval_seconds=60,
-        count=5,
-        failure_limit=1,
-        max_error_rate=0.05,
-        error_metric="celery_tasks_total",
-        error_selector='state="FAILURE"',
-    ),
+    "datastores": {"rabbitmq": DatastoreEndpoint(5671, "rabbitmq-credentials")},
 }
+
+
+def web_with(**changes: Any) -> ServiceConfig:
+    """The web service's config with some keys changed (validated again, as config would be)."""
+    return ServiceConfig.model_validate({**WEB.model_dump(by_alias=True, exclude_none=True), **changes})
 
 
 def deploy(**overrides: Any) -> list[Resource]:
@@ -105,7 +124,13 @@ def deploy(**overrides: Any) -> list[Resource]:
 
     def program() -> None:
         provider = k8s.Provider("k8s", kubeconfig="{}")
-        ServiceDeployment(fields["name"], ServiceDeploymentArgs(kubernetes_provider=provider, **fields))
+        # What the caller makes it wait for: the namespace's guard rails, the CRDs' charts.
+        ready = k8s.core.v1.ConfigMap("ready-stand-in", opts=pulumi.ResourceOptions(provider=provider))
+        ServiceDeployment(
+            fields["name"],
+            ServiceDeploymentArgs(kubernetes_provider=provider, **fields),
+            opts=pulumi.ResourceOptions(depends_on=[ready]),
+        )
 
     return build(program)
 
@@ -130,7 +155,7 @@ def policies(resources: list[Resource]) -> dict[str, dict[str, Any]]:
 
 
 # -- pods ---------------------------------------------------------------------------------------
-def test_requests_and_limits_are_the_pod_range_by_default(web: list[Resource]) -> None:
+def test_requests_and_limits_are_the_system_range_by_default(web: list[Resource]) -> None:
     assert container(web)["resources"] == {
         "requests": {"cpu": "500m", "memory": "512Mi"},
         "limits": {"cpu": "2000m", "memory": "2Gi"},
@@ -141,8 +166,22 @@ def test_requests_and_limits_follow_args() -> None:
     custom = PodResources(
         requests=ResourceAmounts(cpu="750m", memory="1Gi"), limits=ResourceAmounts(cpu="1500m", memory="1536Mi")
     )
-    resources = deploy(resources=custom)
-    assert container(resources)["resources"]["limits"] == {"cpu": "1500m", "memory": "1536Mi"}
+    resources = deploy(spec=WEB.model_copy(update={"resources": custom}))
+    assert container(resources)["resources"] == {
+        "requests": {"cpu": "750m", "memory": "1Gi"},
+        "limits": {"cpu": "1500m", "memory": "1536Mi"},
+    }
+
+
+def test_a_service_naming_no_resources_gets_the_workloads_defaults() -> None:
+    defaults = PodResources(
+        requests=ResourceAmounts(cpu="1000m", memory="1Gi"), limits=ResourceAmounts(cpu="1000m", memory="1Gi")
+    )
+    resources = deploy(default_resources=defaults)
+    assert container(resources)["resources"] == {
+        "requests": {"cpu": "1000m", "memory": "1Gi"},
+        "limits": {"cpu": "1000m", "memory": "1Gi"},
+    }
 
 
 def test_web_probes_hit_health_on_the_http_port(web: list[Resource]) -> None:
@@ -157,7 +196,8 @@ def test_worker_probes_hit_health_on_its_metrics_port(worker: list[Resource]) ->
     for probe in ("livenessProbe", "readinessProbe"):
         assert c[probe]["httpGet"] == {"path": "/health", "port": "metrics"}
     assert c["ports"] == [{"name": "metrics", "containerPort": 9808, "protocol": "TCP"}]
-    assert "--concurrency=4" in c["args"]
+    assert c["command"] == ["celery"]
+    assert c["args"] == ["worker", "--concurrency=4"]
     assert not any(e["name"] == "PORT" for e in c["env"])
 
 
@@ -193,6 +233,20 @@ def test_secrets_are_referenced_by_secret_name_never_by_value(web: list[Resource
     assert "value" not in env["DATABASE_URL"] and "value" not in env["REDIS_URL"]
     assert env["ACCESS_TOKEN_TTL"]["value"] == "15m" and env["REFRESH_TOKEN_TTL"]["value"] == "7d"
     assert env["PORT"]["value"] == "8001"
+    assert env["LOG_LEVEL"]["value"] == "info" and env["SERVICE_NAME"]["value"] == "user-service"
+    assert "JWT_SIGNING_KEY_ARN" not in env, "no signer given"
+    assert container(web)["command"] == ["uvicorn"] and container(web)["args"] == ["app.main:app"]
+
+
+def test_a_datastore_secret_key_other_than_url_is_read_from_its_endpoint() -> None:
+    spec = WORKER_SPEC.model_copy(update={"datastores": ("documentdb",)})
+    resources = deploy(
+        **{**WORKER, "spec": spec, "datastores": {"documentdb": DatastoreEndpoint(27017, "docdb", "uri")}}
+    )
+    env = {e["name"]: e for e in container(resources)["env"]}
+    assert env["MONGODB_URI"]["valueFrom"]["secretKeyRef"] == {"name": "docdb", "key": "uri", "optional": False}
+    egress = policies(resources)["data-processing-to-documentdb"]["egress"]
+    assert egress[0]["ports"] == [{"protocol": "TCP", "port": 27017}]
 
 
 @pytest.mark.parametrize(
@@ -209,24 +263,43 @@ def test_image_defaults_to_its_own_ecr_repository(web: list[Resource]) -> None:
 
 
 def test_image_repository_can_be_given() -> None:
-    resources = deploy(image_repository="registry.example.com/team/user-service", image_reference=DIGEST)
+    spec = web_with(image={"repository": "registry.example.com/team/user-service", "blue": DIGEST})
+    resources = deploy(spec=spec)
     assert container(resources)["image"] == f"registry.example.com/team/user-service@{DIGEST}"
 
 
-@pytest.mark.parametrize("reference", ["latest", "", "app:1.0"])
-def test_unpinned_images_are_refused(reference: str) -> None:
-    with pytest.raises(ValueError, match="pinned"):
-        ServiceDeploymentArgs(kubernetes_provider=None, **args(image_reference=reference))  # type: ignore[arg-type]
+def test_the_target_colour_is_what_the_rollout_runs() -> None:
+    resources = deploy(spec=web_with(image={"blue": "1.4.2", "green": "1.5.0", "target": "green"}))
+    repo = one(resources, "aws:ecr/repository:Repository")
+    assert container(resources)["image"] == f"{repo['outputs']['repositoryUrl']}:1.5.0"
 
 
-def test_args_refuse_a_service_without_ports() -> None:
-    with pytest.raises(ValueError, match="port"):
-        ServiceDeploymentArgs(kubernetes_provider=None, **args(port=None, metrics_port=None, gateway=None))  # type: ignore[arg-type]
+def test_config_refuses_an_image_reference_that_is_not_a_tag_or_digest() -> None:
+    with pytest.raises(pydantic.ValidationError, match="is not an image tag"):
+        ImageConfig(blue="app:1.0")
 
 
-def test_args_refuse_a_scale_down_delay_shorter_than_the_analysis() -> None:
-    with pytest.raises(ValueError, match="outlive"):
-        ServiceDeploymentArgs(kubernetes_provider=None, **args(scale_down_delay_seconds=120))  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (
+            {"datastores": {"postgres": DatastoreEndpoint(5432, "postgres-credentials")}},
+            "no endpoint given for datastore redis",
+        ),
+        ({**WORKER, "gateway": GATEWAY}, "the gateway can only be let in on a port"),
+        (
+            {
+                "spec": web_with(awsPermissions=[{"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::r/*"]}]),
+                "aws_api_cidrs": [],
+            },
+            "AWS permissions need the AWS API endpoints' CIDRs",
+        ),
+    ],
+    ids=["missing-endpoint", "gateway-to-a-worker", "permissions-without-api-cidrs"],
+)
+def test_args_refuse_wiring_that_does_not_fit_the_config(overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        ServiceDeploymentArgs(kubernetes_provider=None, **args(**overrides))  # type: ignore[arg-type]
 
 
 # -- blue-green -----------------------------------------------------------------------------------
@@ -248,8 +321,10 @@ def test_rollout_is_blue_green_with_analysis_before_and_after_promotion(web: lis
 
 
 def test_auto_promotion_follows_args() -> None:
-    rollout = one(deploy(auto_promotion=True), ROLLOUT)
-    assert rollout["inputs"]["spec"]["strategy"]["blueGreen"]["autoPromotionEnabled"] is True
+    rollouts = ROLLOUTS.model_copy(update={"auto_promotion": True, "scale_down_delay_seconds": 600})
+    blue_green = one(deploy(rollouts=rollouts), ROLLOUT)["inputs"]["spec"]["strategy"]["blueGreen"]
+    assert blue_green["autoPromotionEnabled"] is True
+    assert blue_green["scaleDownDelaySeconds"] == 600
 
 
 def test_analysis_template_queries_prometheus_and_fails_on_errors(web: list[Resource]) -> None:
@@ -260,7 +335,7 @@ def test_analysis_template_queries_prometheus_and_fails_on_errors(web: list[Reso
     assert metric["successCondition"] == "len(result) > 0 && result[0] <= 0.01"
     prometheus = metric["provider"]["prometheus"]
     assert prometheus["address"] == "http://prometheus.monitoring.svc:9090"
-    assert prometheus["query"] == error_rate_query("apps", ANALYSIS)
+    assert prometheus["query"] == error_rate_query("apps", ANALYSIS, "http_requests_total", 'status=~"5.."')
     assert 'status=~"5.."' in prometheus["query"] and 'service="{{args.service}}"' in prometheus["query"]
     assert template["spec"]["args"] == [{"name": "service"}]
 
@@ -269,6 +344,24 @@ def test_worker_analysis_measures_failed_tasks(worker: list[Resource]) -> None:
     template = one(worker, "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate")["inputs"]
     query = template["spec"]["metrics"][0]["provider"]["prometheus"]["query"]
     assert 'celery_tasks_total{namespace="apps",service="{{args.service}}",state="FAILURE"}' in query
+    assert query == error_rate_query("apps", ANALYSIS, "celery_tasks_total", 'state="FAILURE"')
+
+
+def test_error_rate_query_counts_no_errors_as_zero_over_two_intervals() -> None:
+    query = error_rate_query("apps", ANALYSIS.model_copy(update={"interval_seconds": 90}), "m", 's="x"')
+    assert query == (
+        '(sum(rate(m{namespace="apps",service="{{args.service}}",s="x"}[180s])) or vector(0))'
+        ' / sum(rate(m{namespace="apps",service="{{args.service}}"}[180s]))'
+    )
+    assert "[120s]" in error_rate_query("apps", ANALYSIS.model_copy(update={"interval_seconds": 30}), "m", 's="x"')
+
+
+def test_analysis_follows_the_rollouts_config() -> None:
+    analysis = AnalysisConfig(interval_seconds=30, count=10, failure_limit=2, max_error_rate=0.05)
+    resources = deploy(rollouts=ROLLOUTS.model_copy(update={"analysis": analysis}))
+    (metric,) = one(resources, "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate")["inputs"]["spec"]["metrics"]
+    assert (metric["interval"], metric["count"], metric["failureLimit"]) == ("30s", 10, 2)
+    assert metric["successCondition"] == "len(result) > 0 && result[0] <= 0.05"
 
 
 def test_active_and_preview_services_on_the_port(web: list[Resource]) -> None:
@@ -363,10 +456,12 @@ def test_irsa_role_trusts_exactly_its_service_account_and_has_no_permissions(web
 
 
 def test_aws_permissions_become_the_roles_only_policy_and_open_https_to_the_apis() -> None:
-    statement = {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::reports/*"]}
-    resources = deploy(aws_permissions=[statement])
+    spec = web_with(awsPermissions=[{"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::reports/*"]}])
+    resources = deploy(spec=spec)
     role_policy = one(resources, "aws:iam/rolePolicy:RolePolicy")
+    statement = {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::reports/*"]}
     assert policy(role_policy, "policy")["Statement"] == [statement]
+    assert role_policy["inputs"]["role"] == one(resources, "aws:iam/role:Role")["id"]
     (rule,) = policies(resources)["user-service-to-aws-apis"]["egress"]
     assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
     assert rule["to"] == [{"ipBlock": {"cidr": "10.30.0.0/16"}}]
@@ -389,8 +484,49 @@ def test_ecr_repository_is_immutable_scanned_and_kms_encrypted(web: list[Resourc
 
 
 def test_unprotected_when_args_say_so() -> None:
-    resources = deploy(protect=False)
+    resources = deploy(protection=ProtectionConfig(protect=False, deletion_protection=False))
     assert one(resources, "aws:ecr/repository:Repository").get("protect", False) is False
+    assert one(resources, "aws:kms/key:Key").get("protect", False) is False
+
+
+# -- token signing --------------------------------------------------------------------------------------
+def test_the_token_issuer_signs_with_the_kms_key() -> None:
+    resources = deploy(token_signer=SIGNER)
+    env = {e["name"]: e.get("value") for e in container(resources)["env"]}
+    assert env["JWT_SIGNING_KEY_ARN"] == SIGNER.key_arn and env["JWT_ALGORITHM"] == "RS256"
+    statements = policy(one(resources, "aws:iam/rolePolicy:RolePolicy"), "policy")["Statement"]
+    assert statements == [SIGNER.statement]
+    (rule,) = policies(resources)["user-service-to-aws-apis"]["egress"]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
+
+
+def test_a_service_without_tokens_does_not_get_the_signer() -> None:
+    spec = WEB.model_copy(update={"tokens": None})
+    resources = deploy(spec=spec, token_signer=SIGNER)
+    env = {e["name"] for e in container(resources)["env"]}
+    assert not env & {"JWT_SIGNING_KEY_ARN", "JWT_ALGORITHM", "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL"}
+    assert of_type(resources, "aws:iam/rolePolicy:RolePolicy") == []
+
+
+# -- ordering ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["web", "worker"])
+def test_every_kubernetes_object_waits_for_the_callers_depends_on(
+    kind: str, web: list[Resource], worker: list[Resource]
+) -> None:
+    resources = web if kind == "web" else worker
+    ready = one(resources, STAND_IN)["urn"]
+    objects = [
+        r
+        for r in resources
+        if r["custom"]
+        and r["type"].startswith("kubernetes:")
+        and r["type"] != STAND_IN
+        and not r["type"].startswith("pulumi:providers:")
+    ]
+    assert len(objects) >= 10
+    assert all(ready in r.get("dependencies", []) for r in objects), [
+        r["urn"] for r in objects if ready not in r.get("dependencies", [])
+    ]
 
 
 def test_service_monitor_scrapes_metrics_of_both_colours(web: list[Resource], worker: list[Resource]) -> None:

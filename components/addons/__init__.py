@@ -1,0 +1,26 @@
+"""Add-ons installed from Helm charts: one module per chart, each with its pin, its typed settings and
+the values keys read in the chart, and a component built on :class:`components.addons.base.HelmAddOn`."""
+
+from components.addons import (
+    argo_rollouts,
+    cert_manager,
+    cluster_autoscaler,
+    external_secrets,
+    kong,
+    kube_prometheus_stack,
+    metrics_server,
+    nginx_ingress,
+)
+from components.addons.base import ChartPin
+
+# Every chart the platform installs, pinned in its add-on's module.
+PINS: tuple[ChartPin, ...] = (
+    cluster_autoscaler.PIN,
+    metrics_server.PIN,
+    cert_manager.PIN,
+    external_secrets.PIN,
+    argo_rollouts.PIN,
+    kube_prometheus_stack.PIN,
+    nginx_ingress.PIN,
+    kong.PIN,
+)

@@ -1,0 +1,142 @@
+"""Kong (Kong/charts, chart ``kong``): the API gateway, DB-less, with the Kong Ingress Controller and
+its CRDs (``configuration.konghq.com``). The proxy listens on 8000 behind a ClusterIP Service; the admin
+API has no Service; Kong Manager and the portal are off."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
+from components.addons.nginx_ingress import zone_spread
+from components.contracts import PeerPods
+
+PIN = ChartPin(
+    chart="kong",
+    version="3.4.1",
+    repository="https://charts.konghq.com",
+    app_version="3.9",
+    known_keys=frozenset(
+        {
+            "env.database",
+            "env.nginx_worker_processes",
+            "env.trusted_ips",
+            "env.real_ip_header",
+            "env.real_ip_recursive",
+            "replicaCount",
+            "podDisruptionBudget.enabled",
+            "podDisruptionBudget.minAvailable",
+            "topologySpreadConstraints",
+            "resources.requests.cpu",
+            "resources.requests.memory",
+            "resources.limits.cpu",
+            "resources.limits.memory",
+            "proxy.enabled",
+            "proxy.type",
+            "proxy.nameOverride",
+            "proxy.http.enabled",
+            "proxy.http.servicePort",
+            "proxy.http.containerPort",
+            "proxy.tls.enabled",
+            "admin.enabled",
+            "admin.type",
+            "admin.http.enabled",
+            "manager.enabled",
+            "portal.enabled",
+            "portalapi.enabled",
+            "status.enabled",
+            "serviceMonitor.enabled",
+            "serviceMonitor.trustCRDsExist",
+            "ingressController.enabled",
+            "ingressController.ingressClass",
+            "ingressController.createIngressClass",
+        }
+    ),
+    free_form=frozenset({"topologySpreadConstraints"}),
+)
+# Images: the chart's own tags for its appVersion (kong:3.9, kong/kubernetes-ingress-controller:3.5); pin a
+# patch release here once its image is confirmed in the registry.
+NAMESPACE = "kong"
+RELEASE = "kong"
+# The chart labels its proxy pods with the chart's name.
+POD_LABELS = {"app.kubernetes.io/name": "kong"}
+
+
+@dataclass(frozen=True)
+class KongSettings:
+    release: str
+    replicas: int
+    min_available: int
+    proxy_service: str
+    proxy_port: int = 8000
+    ingress_class: str = "kong"
+    # Proxies whose X-Forwarded-For Kong believes (ALB and NGINX, inside the VPC): per-IP limits then count
+    # the real client, not NGINX's pod address.
+    trusted_cidrs: tuple[str, ...] = ()
+    service_monitor: bool = False  # only once the Prometheus Operator's CRDs are in the cluster
+
+    def values(self) -> dict[str, Any]:
+        env: dict[str, Any] = {"database": "off", "nginx_worker_processes": "2"}
+        if self.trusted_cidrs:
+            env.update(
+                {
+                    "trusted_ips": ",".join(self.trusted_cidrs),
+                    "real_ip_header": "X-Forwarded-For",
+                    "real_ip_recursive": "on",
+                }
+            )
+        return {
+            "env": env,
+            "replicaCount": self.replicas,
+            "podDisruptionBudget": (
+                {"enabled": True, "minAvailable": self.min_available} if self.min_available > 0 else {"enabled": False}
+            ),
+            "topologySpreadConstraints": zone_spread({**POD_LABELS, "app.kubernetes.io/instance": self.release}),
+            "resources": {
+                "requests": {"cpu": "500m", "memory": "512Mi"},
+                "limits": {"cpu": "2000m", "memory": "2Gi"},
+            },
+            # Reached only by NGINX inside the cluster: a ClusterIP Service on the proxy port itself.
+            "proxy": {
+                "enabled": True,
+                "type": "ClusterIP",
+                "nameOverride": self.proxy_service,
+                "http": {"enabled": True, "servicePort": self.proxy_port, "containerPort": self.proxy_port},
+                "tls": {"enabled": False},
+            },
+            # The admin API listens on localhost only (for the controller sidecar): no Service, no GUI.
+            "admin": {"enabled": False, "type": "ClusterIP", "http": {"enabled": False}},
+            "manager": {"enabled": False},
+            "portal": {"enabled": False},
+            "portalapi": {"enabled": False},
+            "status": {"enabled": True},
+            "ingressController": {
+                "enabled": True,
+                "ingressClass": self.ingress_class,
+                "createIngressClass": True,
+            },
+            # Scrapes Kong's status port (the global prometheus plugin's metrics) and the controller's.
+            **({"serviceMonitor": {"enabled": True, "trustCRDsExist": True}} if self.service_monitor else {}),
+        }
+
+
+@dataclass(frozen=True)
+class KongArgs(AddOnArgs):
+    settings: KongSettings
+
+
+class Kong(HelmAddOn):
+    """Publishes the proxy pods (``pod_selector``) that services admit."""
+
+    PIN = PIN
+
+    pod_selector: PeerPods
+
+    def __init__(self, name: str, args: KongArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, args, opts)
+        namespace = self._namespace(f"{name}-ns", NAMESPACE, enforce="baseline")
+        self._install(name, args.settings.release, args.settings.values(), depends_on=[namespace])
+        self.pod_selector = PeerPods(namespace=self.namespace, pod_labels=POD_LABELS)
+        self._publish()

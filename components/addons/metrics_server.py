@@ -1,0 +1,60 @@
+"""metrics-server (kubernetes-sigs/metrics-server, chart ``metrics-server``) in ``kube-system``: the
+resource metrics API HorizontalPodAutoscalers read. Its ServiceMonitor needs the Prometheus
+Operator's CRDs: the caller's ``depends_on``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
+
+PIN = ChartPin(
+    chart="metrics-server",
+    version="3.13.1",
+    repository="https://kubernetes-sigs.github.io/metrics-server/",
+    app_version="0.8.1",
+    known_keys=frozenset(
+        {
+            "replicas",
+            "podDisruptionBudget.enabled",
+            "podDisruptionBudget.minAvailable",
+            "metrics.enabled",
+            "serviceMonitor.enabled",
+            "resources",
+        }
+    ),
+    free_form=frozenset({"resources"}),
+)
+NAMESPACE = "kube-system"
+
+
+@dataclass(frozen=True)
+class MetricsServerSettings:
+    replicas: int = 2
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "replicas": self.replicas,
+            "podDisruptionBudget": {"enabled": self.replicas > 1, "minAvailable": 1},
+            "metrics": {"enabled": True},
+            "serviceMonitor": {"enabled": True},
+            "resources": {"requests": {"cpu": "100m", "memory": "200Mi"}, "limits": {"memory": "400Mi"}},
+        }
+
+
+@dataclass(frozen=True)
+class MetricsServerArgs(AddOnArgs):
+    replicas: int
+
+
+class MetricsServer(HelmAddOn):
+    PIN = PIN
+
+    def __init__(self, name: str, args: MetricsServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(name, args, opts)
+        self._use_namespace(NAMESPACE)
+        self._install(name, "metrics-server", MetricsServerSettings(replicas=args.replicas).values(), timeout=900)
+        self._publish()

@@ -1,0 +1,38 @@
+"""What one component hands another: typed values built from outputs, never shared constants.
+
+A component publishes one of these as an attribute; the composition (``stacks/platform.py``) passes it
+into the Args of the components that need it. Nothing here creates a resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+
+
+@dataclass(frozen=True)
+class ClusterIdentity:
+    """The cluster's IAM OIDC provider: what an IAM role for a service account (IRSA) trusts."""
+
+    oidc_provider_arn: pulumi.Input[str]
+    oidc_issuer_url: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class PeerPods:
+    """Pods in a namespace, by the namespace's name and their labels (a NetworkPolicy peer)."""
+
+    namespace: pulumi.Input[str]
+    pod_labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class DatastoreEndpoint:
+    """How a workload reaches a datastore: the port it listens on and the Kubernetes Secret (with the
+    key inside it) that holds the connection URL, credentials included."""
+
+    port: pulumi.Input[int]
+    secret: pulumi.Input[str]
+    key: str = "url"

@@ -1,0 +1,122 @@
+"""The network (``platform:network``): the VPC, its subnets in three tiers, NAT, endpoints and flow logs.
+
+Subnet CIDRs are derived from the VPC block unless the stack gives all three lists; nodes in the
+private subnets reach AWS through the interface endpoints (S3 is a gateway endpoint, always created).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from infra.config.base import Cidr, Environment, RetentionDays, _KeyedError, _Model
+
+# Interface endpoints that nodes in private subnets use (image pulls, IRSA, logs, load balancers,
+# the cluster autoscaler). S3 is a gateway endpoint and is always created.
+DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = (
+    "ecr.api",
+    "ecr.dkr",
+    "sts",
+    "ec2",
+    "logs",
+    "elasticloadbalancing",
+    "autoscaling",
+    "kms",  # the token issuer signs with KMS; datastores' and volumes' keys are used through it too
+)
+
+_ENDPOINT_SERVICE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
+
+
+class NatStrategy(StrEnum):
+    """``single``: one NAT gateway for the VPC (cheap, one AZ is a point of failure);
+    ``onePerAz``: one per availability zone, each private route table uses its own zone's."""
+
+    SINGLE = "single"
+    ONE_PER_AZ = "onePerAz"
+
+
+class FlowLogsConfig(_Model):
+    retention_days: RetentionDays = 365
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = "ALL"
+
+
+class NetworkConfig(_Model):
+    """The VPC. Subnet CIDRs are derived from ``cidr`` unless given explicitly (all three lists)."""
+
+    cidr: Cidr = "10.0.0.0/16"
+    availability_zones: int = Field(3, ge=2, le=6, description="how many AZs the VPC spans (2 to 6)")
+    zone_names: tuple[str, ...] | None = None
+    nat_gateways: NatStrategy = NatStrategy.ONE_PER_AZ
+    public_subnet_cidrs: tuple[Cidr, ...] | None = None
+    private_subnet_cidrs: tuple[Cidr, ...] | None = None
+    data_subnet_cidrs: tuple[Cidr, ...] | None = None
+    interface_endpoints: tuple[str, ...] = DEFAULT_INTERFACE_ENDPOINTS
+    flow_logs: FlowLogsConfig = FlowLogsConfig()
+
+    @field_validator("cidr")
+    @classmethod
+    def _vpc_size(cls, value: str) -> str:
+        prefix = ipaddress.IPv4Network(value).prefixlen
+        if not 16 <= prefix <= 21:
+            raise ValueError(f"{value} has prefix /{prefix}; allowed: /16 to /21 (subnets need room in 3 tiers)")
+        return value
+
+    @field_validator("interface_endpoints")
+    @classmethod
+    def _endpoint_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not _ENDPOINT_SERVICE.match(name) or name == "s3":
+                raise ValueError(
+                    f"{name!r} is not an interface endpoint service suffix like 'ecr.api' (s3 is a gateway endpoint)"
+                )
+        if len(set(value)) != len(value):
+            raise ValueError("interface endpoints are listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _subnets(self) -> NetworkConfig:
+        if self.zone_names is not None and len(self.zone_names) != self.availability_zones:
+            raise _KeyedError(
+                "zoneNames",
+                f"zoneNames lists {len(self.zone_names)} zones but availabilityZones is {self.availability_zones}",
+            )
+        explicit = {
+            "publicSubnetCidrs": self.public_subnet_cidrs,
+            "privateSubnetCidrs": self.private_subnet_cidrs,
+            "dataSubnetCidrs": self.data_subnet_cidrs,
+        }
+        given = [k for k, v in explicit.items() if v is not None]
+        if given and len(given) != 3:
+            missing = next(k for k in explicit if k not in given)
+            raise _KeyedError(missing, "give all of publicSubnetCidrs, privateSubnetCidrs and dataSubnetCidrs, or none")
+        if not given:
+            return self
+        vpc = ipaddress.IPv4Network(self.cidr)
+        seen: list[tuple[str, ipaddress.IPv4Network]] = []
+        for key, cidrs in explicit.items():
+            assert cidrs is not None
+            if len(cidrs) != self.availability_zones:
+                raise _KeyedError(key, f"{len(cidrs)} blocks given; one per AZ ({self.availability_zones}) is needed")
+            for text in cidrs:
+                net = ipaddress.IPv4Network(text)
+                if not net.subnet_of(vpc):
+                    raise _KeyedError(key, f"{net} is outside the VPC block {vpc}")
+                if net.prefixlen > 28:
+                    raise _KeyedError(key, f"{net} is smaller than /28, the smallest AWS subnet")
+                for other_key, other in seen:
+                    if net.overlaps(other):
+                        raise _KeyedError(key, f"{net} overlaps {other} of {other_key}")
+                seen.append((key, net))
+        return self
+
+
+# ``platform:network`` per environment, unless the stack file says otherwise.
+TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
+    Environment.DEV: {"availabilityZones": 2, "natGateways": "single", "flowLogs": {"retentionDays": 30}},
+    Environment.STAGING: {"availabilityZones": 3, "natGateways": "single", "flowLogs": {"retentionDays": 90}},
+    Environment.PROD: {"availabilityZones": 3, "natGateways": "onePerAz", "flowLogs": {"retentionDays": 365}},
+}

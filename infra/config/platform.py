@@ -1,0 +1,177 @@
+"""The whole platform for one stack: :class:`PlatformConfig`, the tier defaults, and :func:`build_config`.
+
+Every value a stack can set lives under the ``platform:`` namespace of ``stacks/Pulumi.<stack>.yaml``,
+one top-level key per component (``platform:network``, ``platform:cluster`` ...). The checks here are
+the ones across sections (regions, the VPC and service ranges, Kong's routes against the services).
+Tier defaults are what each environment gets unless its stack file says otherwise, assembled from the
+areas' own; stacks differ by data only, components never test the environment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
+
+from infra.config import cluster, datastores, edge, monitoring, network, services, workloads
+from infra.config.base import NAMESPACE, Environment, _KeyedError, _Model, duration_seconds
+from infra.config.cluster import ClusterConfig
+from infra.config.datastores import DatastoresConfig
+from infra.config.edge import GatewayConfig, IngressConfig
+from infra.config.errors import ConfigError, _format_error
+from infra.config.monitoring import MonitoringConfig
+from infra.config.network import NetworkConfig
+from infra.config.services import ServicesConfig
+from infra.config.workloads import ProtectionConfig, WorkloadsConfig
+
+_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+_PROJECT = re.compile(r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$")
+_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
+
+
+def _tags(value: dict[str, str]) -> dict[str, str]:
+    for key in value:
+        if not _TAG_KEY.match(key) or key.lower().startswith("aws:"):
+            raise ValueError(f"{key!r} is not a valid tag key")
+    return value
+
+
+class PlatformConfig(_Model):
+    """The whole platform for one stack."""
+
+    project: str = "platform"
+    environment: Environment
+    region: str = "us-east-1"
+    backup_region: str = "us-west-2"
+    tags: Annotated[dict[str, str], AfterValidator(_tags)] = Field(default_factory=dict)
+    network: NetworkConfig = NetworkConfig()
+    cluster: ClusterConfig = ClusterConfig()
+    workloads: WorkloadsConfig = WorkloadsConfig()
+    protection: ProtectionConfig = ProtectionConfig()
+    datastores: DatastoresConfig = DatastoresConfig()
+    ingress: IngressConfig | None = None  # no public entry (and no gateway) when absent
+    gateway: GatewayConfig = GatewayConfig()
+    services: ServicesConfig = ServicesConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
+
+    @field_validator("project")
+    @classmethod
+    def _project(cls, value: str) -> str:
+        if not _PROJECT.match(value):
+            raise ValueError(f"{value!r} must be 3-24 characters of a-z, 0-9 and '-', starting with a letter")
+        return value
+
+    @field_validator("region", "backup_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _AWS_REGION.match(value):
+            raise ValueError(f"{value!r} is not an AWS region like us-east-1")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> PlatformConfig:
+        if self.backup_region == self.region:
+            raise _KeyedError("backupRegion", f"{self.backup_region} is also the primary region; backups need another")
+        vpc = ipaddress.IPv4Network(self.network.cidr)
+        service = ipaddress.IPv4Network(self.cluster.service_cidr)
+        if vpc.overlaps(service):
+            raise _KeyedError("cluster.serviceCidr", f"{service} overlaps the VPC block {vpc}")
+        return self
+
+    @model_validator(mode="after")
+    def _services_meet_the_gateway(self) -> PlatformConfig:
+        """Kong's routes point at services that exist, on their ports; the tokens a service issues live
+        exactly as long as Kong accepts them."""
+        services = self.services.enabled
+        for index, route in enumerate(self.gateway.routes):
+            target = services.get(route.service)
+            if target is None:
+                raise _KeyedError(
+                    f"gateway.routes[{index}].service",
+                    f"route {route.name} points at {route.service}, which is not a service "
+                    f"(services: {', '.join(services)})",
+                )
+            if target.port != route.port:
+                raise _KeyedError(
+                    f"gateway.routes[{index}].port",
+                    f"route {route.name} uses port {route.port}; {route.service} listens on {target.port}",
+                )
+        jwt_routes = [r.name for r in self.gateway.routes if r.jwt]
+        if self.ingress is not None and jwt_routes and not any(s.tokens is not None for s in services.values()):
+            raise _KeyedError(
+                "services.deployments",
+                f"routes {', '.join(jwt_routes)} require JWTs, but no service issues tokens (set its tokens)",
+            )
+        for name, service in services.items():
+            if service.tokens is None:
+                continue
+            pairs = (
+                ("accessTokenTtl", service.tokens.access_token_ttl, self.gateway.access_token_ttl_seconds),
+                ("refreshTokenTtl", service.tokens.refresh_token_ttl, self.gateway.refresh_token_ttl_seconds),
+            )
+            for key, ttl, gateway_seconds in pairs:
+                if duration_seconds(ttl) != gateway_seconds:
+                    raise _KeyedError(
+                        f"services.deployments.{name}.tokens.{key}",
+                        f"{ttl} differs from the gateway's {gateway_seconds} s (platform:gateway); they must agree",
+                    )
+        return self
+
+    @property
+    def name_prefix(self) -> str:
+        """``<project>-<environment>``: the prefix of every physical name."""
+        return f"{self.project}-{self.environment.value}"
+
+
+# What each environment gets unless its stack file says otherwise, one entry per section (the areas'
+# own tier defaults).
+TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
+    env: {
+        "network": network.TIER_DEFAULTS[env],
+        "cluster": cluster.TIER_DEFAULTS[env],
+        "protection": workloads.PROTECTION_TIER_DEFAULTS[env],
+        "ingress": edge.INGRESS_TIER_DEFAULTS[env],
+        "gateway": edge.GATEWAY_TIER_DEFAULTS[env],
+        "datastores": datastores.TIER_DEFAULTS[env],
+        "services": services.TIER_DEFAULTS[env],
+        "monitoring": monitoring.TIER_DEFAULTS[env],
+    }
+    for env in Environment
+}
+# Sections a stack may leave out entirely; their tier defaults apply only when the stack has them.
+OPTIONAL_SECTIONS: tuple[str, ...] = ("ingress",)
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def build_config(values: Mapping[str, Any]) -> PlatformConfig:
+    """Validate the ``platform:`` values of a stack (keys without the namespace) into a PlatformConfig.
+
+    Tier defaults for the environment are applied first; the stack's values override them.
+    Raises :class:`ConfigError` with a one-line message naming the key.
+    """
+    env_value = values.get("environment")
+    allowed_envs = ", ".join(e.value for e in Environment)
+    if env_value is None:
+        raise ConfigError(f"{NAMESPACE}:environment: required key is missing (allowed: {allowed_envs})")
+    try:
+        environment = Environment(env_value)
+    except ValueError:
+        raise ConfigError(f"{NAMESPACE}:environment: {env_value!r} is not allowed (allowed: {allowed_envs})") from None
+    defaults = {k: v for k, v in TIER_DEFAULTS[environment].items() if k not in OPTIONAL_SECTIONS or k in values}
+    merged = _deep_merge(defaults, values)
+    try:
+        return PlatformConfig.model_validate(merged)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err, PlatformConfig)) from None

@@ -1,0 +1,91 @@
+"""The URNs of the stateful resources are pinned: a rename or a new parent without a Pulumi alias would
+make a real ``pulumi up`` on an existing stack delete the database, key or log group and create an
+empty one. When one of these changes on purpose, add an ``alias`` to the resource (``stacks/moved.py``
+records the moves so far) and update the list here in the same commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import STACKS
+
+# Resource types that hold data (or, for a namespace, everything in it).
+STATEFUL_TYPES = (
+    "aws:rds/instance:Instance",
+    "aws:elasticache/replicationGroup:ReplicationGroup",
+    "aws:mq/broker:Broker",
+    "aws:docdb/cluster:Cluster",
+    "aws:docdb/clusterInstance:ClusterInstance",
+    "aws:kms/key:Key",
+    "aws:secretsmanager/secret:Secret",
+    "aws:cloudwatch/logGroup:LogGroup",
+    "aws:ecr/repository:Repository",
+    "aws:eks/cluster:Cluster",
+    "kubernetes:core/v1:Namespace",
+)
+# The qualified type and name of each stateful resource of the prod stack (the URN after the project).
+PINNED = (
+    "platform:addons:ArgoRollouts$kubernetes:core/v1:Namespace::argo-rollouts-ns",
+    "platform:addons:CertManager$kubernetes:core/v1:Namespace::cert-manager-ns",
+    "platform:addons:ExternalSecretsOperator$kubernetes:core/v1:Namespace::external-secrets-operator",
+    "platform:cluster:Cluster$aws:cloudwatch/logGroup:LogGroup::cluster-control-plane",
+    "platform:cluster:Cluster$aws:eks/cluster:Cluster::cluster-eks",
+    "platform:cluster:Cluster$aws:kms/key:Key::cluster-logs",
+    "platform:cluster:Cluster$aws:kms/key:Key::cluster-secrets",
+    "platform:cluster:Cluster$aws:kms/key:Key::cluster-volumes",
+    "platform:datastores:DataKeys$aws:kms/key:Key::data-keys-analytics",
+    "platform:datastores:DataKeys$aws:kms/key:Key::data-keys-processing",
+    "platform:datastores:DataKeys$aws:kms/key:Key::data-keys-users",
+    "platform:datastores:DocumentDb$aws:docdb/cluster:Cluster::documentdb-cluster",
+    "platform:datastores:DocumentDb$aws:docdb/clusterInstance:ClusterInstance::documentdb-0",
+    "platform:datastores:DocumentDb$aws:docdb/clusterInstance:ClusterInstance::documentdb-1",
+    "platform:datastores:DocumentDb$aws:docdb/clusterInstance:ClusterInstance::documentdb-2",
+    "platform:datastores:DocumentDb$aws:secretsmanager/secret:Secret::documentdb-credentials",
+    "platform:datastores:Postgres$aws:rds/instance:Instance::postgres-db",
+    "platform:datastores:Postgres$aws:secretsmanager/secret:Secret::postgres-credentials",
+    "platform:datastores:RabbitMq$aws:mq/broker:Broker::rabbitmq-broker",
+    "platform:datastores:RabbitMq$aws:secretsmanager/secret:Secret::rabbitmq-credentials",
+    "platform:datastores:Redis$aws:elasticache/replicationGroup:ReplicationGroup::redis-group",
+    "platform:datastores:Redis$aws:secretsmanager/secret:Secret::redis-credentials",
+    "platform:gateway:Gateway$platform:addons:Kong$kubernetes:core/v1:Namespace::gateway-kong-ns",
+    "platform:gateway:TokenSigning$aws:kms/key:Key::token-signing-key",
+    "platform:ingress:Ingress$aws:cloudwatch/logGroup:LogGroup::ingress-waf-logs",
+    "platform:ingress:Ingress$aws:kms/key:Key::ingress-waf-logs",
+    "platform:ingress:Ingress$kubernetes:core/v1:Namespace::ingress-nginx-ns",
+    "platform:monitoring:Monitoring$kubernetes:core/v1:Namespace::monitoring-ns",
+    "platform:network:Network$aws:cloudwatch/logGroup:LogGroup::network-flow-logs",
+    "platform:network:Network$aws:kms/key:Key::network-flow-logs",
+    "platform:service:ServiceDeployment$aws:ecr/repository:Repository::analytics-ecr",
+    "platform:service:ServiceDeployment$aws:ecr/repository:Repository::data-processing-ecr",
+    "platform:service:ServiceDeployment$aws:ecr/repository:Repository::user-service-ecr",
+    "platform:service:ServiceDeployment$aws:kms/key:Key::analytics-ecr",
+    "platform:service:ServiceDeployment$aws:kms/key:Key::data-processing-ecr",
+    "platform:service:ServiceDeployment$aws:kms/key:Key::user-service-ecr",
+    "platform:workload_namespace:WorkloadNamespace$kubernetes:core/v1:Namespace::apps-ns",
+)
+
+
+def _stateful(resources: list[dict[str, Any]]) -> set[str]:
+    return {r["urn"].split("::", 2)[2] for r in resources if r["type"] in STATEFUL_TYPES}
+
+
+def test_prod_stateful_urns_are_exactly_the_pinned_ones(planned: Any) -> None:
+    _, resources = planned("prod")
+    found = _stateful(resources)
+    assert sorted(found - set(PINNED)) == [], "new or renamed stateful resources: pin them (and alias a rename)"
+    assert sorted(set(PINNED) - found) == [], "pinned stateful resources are gone: a rename needs an alias"
+
+
+@pytest.mark.parametrize("stack", [s for s in STACKS if s != "prod"])
+def test_other_stacks_use_the_same_urns(planned: Any, stack: str) -> None:
+    """dev and staging have fewer replicas of some resources, never other names."""
+    _, resources = planned(stack)
+    assert sorted(_stateful(resources) - set(PINNED)) == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_urns_carry_the_stack_and_project(planned: Any, stack: str) -> None:
+    _, resources = planned(stack)
+    assert all(r["urn"].startswith(f"urn:pulumi:{stack}::platform::") for r in resources if r["type"] in STATEFUL_TYPES)
