@@ -44,7 +44,7 @@ bench: $(STAMP)
 
 ## Regenerate README's list of policy rules from the rule objects (a test keeps it in step).
 rules-doc: $(STAMP)
-	$(BIN)/python -m infra.readme_rules README.md
+	$(BIN)/python -m tools.rules_doc README.md
 
 clean:
 	rm -rf build $(VENV)

@@ -53,7 +53,7 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp(prefix="bench-plan-"))
 
-    plan_cmd = [PYTHON, "-m", "infra.cli", "plan", "--stack", args.stack, "--out", str(out), "--quiet"]
+    plan_cmd = [PYTHON, "-m", "tools.cli", "plan", "--stack", args.stack, "--out", str(out), "--quiet"]
     plan_runs = [_timed(plan_cmd, "plan") for _ in range(args.repeat)]
     plan_seconds = min(t for t, _ in plan_runs)
     plan_peak = max(m for _, m in plan_runs)
@@ -67,7 +67,7 @@ def main() -> int:
     # typed floor alternate, so a slow patch of the machine hits all three, and the median ratio is kept.
     sys.path.insert(0, str(ROOT))
     from bench.floor import register, register_typed
-    from infra.cli import run_plan
+    from tools.cli import run_plan
 
     run_plan(args.stack, None, out)
     register(n)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from infra.cli import run_plan
+from tools.cli import run_plan
 
 STACKS = ("dev", "staging", "prod")
 

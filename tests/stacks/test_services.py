@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from infra.charts import ALL_CHARTS, unknown_keys
-from infra.offline import schema
 from infra.quantities import cpu_millis, memory_bytes
 from tests.support import of_type
+from tools.offline import schema
 
 Plan = Any
 SERVICES = ("user-service", "data-processing", "analytics")

@@ -225,7 +225,7 @@ class PlanMocks(Mocks):
                 "state": "available",
                 "id": region,
             }, []
-        raise OfflineError(f"the offline plan has no answer for invoke {token}; add one in infra/offline/mocks.py")
+        raise OfflineError(f"the offline plan has no answer for invoke {token}; add one in tools/offline/mocks.py")
 
 
 def _eks_cluster(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:

@@ -21,7 +21,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from infra.config import StackFile
-from infra.offline.mocks import OfflineError, PlanMocks
+from tools.offline.mocks import OfflineError, PlanMocks
 
 PROGRAM_MODULE = "stacks.__main__"
 DISABLE_DEFAULT_PROVIDERS = "pulumi:disable-default-providers"

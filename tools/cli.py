@@ -90,8 +90,8 @@ def check(
     out: Annotated[Path | None, typer.Option("--out", help="With --stack: plan output folder.")] = None,
 ) -> None:
     """Run the policy pack's rules offline. Exit 1 on any mandatory violation, 0 when clean, 2 on bad input."""
-    from infra.check import CheckInputError, format_json, format_text, load_resources
-    from infra.check import check as run_checks
+    from tools.check import CheckInputError, format_json, format_text, load_resources
+    from tools.check import check as run_checks
 
     if (stack is None) == (plan_file is None):
         raise _fail("give exactly one of --stack NAME or --plan FILE")
@@ -131,8 +131,8 @@ def check(
 @app.command()
 def rules() -> None:
     """Print the policy pack's rules as a Markdown table (README's list is generated from it)."""
-    from infra.check import rules_table
     from policies.rules import ALL_POLICIES
+    from tools.check import rules_table
 
     typer.echo(rules_table(ALL_POLICIES))
 
@@ -150,9 +150,9 @@ def run_plan(stack: str, config_file: Path | None, out: Path | None) -> dict[str
 
     import pulumi
 
-    from infra.offline import estimate, export, manifests, schema
-    from infra.offline.engine import run_program
-    from infra.offline.mocks import OfflineError
+    from tools.offline import estimate, export, manifests, schema
+    from tools.offline.engine import run_program
+    from tools.offline.mocks import OfflineError
 
     try:
         recording = run_program(stack_file, stack, project_name(root))

@@ -20,7 +20,7 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-from infra.offline.engine import Recording, Registration
+from tools.offline.engine import Recording, Registration
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
