@@ -7,7 +7,7 @@ from typing import Any
 
 from components.datastores.common import Placement, SecretSpec
 from tests.support import of_type, one
-from tools.offline.mocks import mock_password
+from tools.offline.outputs import mock_password
 
 CLUSTER_SG = "sg-0cluster0000000001"
 OTHER_SG = "sg-0other00000000002"

@@ -1,121 +1,24 @@
-"""Realistic answers for Pulumi's mock runtime: resource outputs and invoke results.
+"""Pulumi's mock runtime answered by the offline engine: realistic resource outputs and invoke results.
 
-The stack program reads outputs of one resource into the inputs of the next (a node group takes the
-cluster's name, IRSA roles take the OIDC issuer). An output the mocks do not return is silently lost,
-and the dependency edge through it too, so every attribute the program reads downstream is answered
-here with a value shaped like AWS's (ids with their prefixes, ARNs with partition, region and account).
-
-Values are derived from a hash of the resource's type and name: two plans of the same code are
-identical. The account is the documentation placeholder 123456789012.
+``PlanMocks`` dispatches: provider resources get a UUID-shaped id (and remember their region, so
+ARNs, endpoints and invokes through them carry it), ``kubernetes:*`` resources get what the API
+server would fill in, every other resource its AWS-shaped outputs (``outputs.py``); invokes are
+answered from ``invokes.py``. Everything is derived from a hash of type and name, so two plans of
+the same code are identical.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-from collections.abc import Callable
 from typing import Any
 
 from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
 
-ACCOUNT_ID = "123456789012"
-PARTITION = "aws"
-DEFAULT_REGION = "us-east-1"
-# Route 53 zone ids of Application Load Balancers per region (ELB endpoints and quotas page).
-ALB_HOSTED_ZONE_IDS = {"us-east-1": "Z35SXDOTRQ7X7K", "us-west-2": "Z1H1FL5HABSF5", "eu-west-1": "Z32O12XQLNTSW2"}
-ZONE_LETTERS = {"us-east-1": "abcdef", "us-west-2": "abcd", "eu-west-1": "abc", "eu-central-1": "abc"}
+from tools.offline import invokes
+from tools.offline.outputs import DEFAULT_REGION, aws_outputs, digest, kubernetes_outputs
 
 
 class OfflineError(RuntimeError):
     """The offline engine cannot answer something the program asked for."""
-
-
-def digest(*parts: str, length: int = 17) -> str:
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:length]
-
-
-# Resource types whose physical id carries an AWS prefix.
-_ID_PREFIX = {
-    "aws:ec2/vpc:Vpc": "vpc-",
-    "aws:ec2/subnet:Subnet": "subnet-",
-    "aws:ec2/internetGateway:InternetGateway": "igw-",
-    "aws:ec2/routeTable:RouteTable": "rtb-",
-    "aws:ec2/route:Route": "r-rtb-",
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
-    "aws:ec2/eip:Eip": "eipalloc-",
-    "aws:ec2/natGateway:NatGateway": "nat-",
-    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
-    "aws:ec2/securityGroup:SecurityGroup": "sg-",
-    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
-    "aws:ec2/flowLog:FlowLog": "fl-",
-    "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
-    # datastores
-    "aws:mq/broker:Broker": "b-",
-    "aws:route53/record:Record": "",
-}
-# ARN resource part by type (service, resource-path builder from (id, outputs)).
-_ARN: dict[str, tuple[str, Callable[[str, dict[str, Any]], str]]] = {
-    "aws:ec2/vpc:Vpc": ("ec2", lambda i, o: f"vpc/{i}"),
-    "aws:ec2/subnet:Subnet": ("ec2", lambda i, o: f"subnet/{i}"),
-    "aws:ec2/securityGroup:SecurityGroup": ("ec2", lambda i, o: f"security-group/{i}"),
-    "aws:ec2/launchTemplate:LaunchTemplate": ("ec2", lambda i, o: f"launch-template/{i}"),
-    "aws:ec2/natGateway:NatGateway": ("ec2", lambda i, o: f"natgateway/{i}"),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": ("ec2", lambda i, o: f"vpc-endpoint/{i}"),
-    "aws:ec2/flowLog:FlowLog": ("ec2", lambda i, o: f"vpc-flow-log/{i}"),
-    "aws:kms/key:Key": ("kms", lambda i, o: f"key/{i}"),
-    "aws:cloudwatch/logGroup:LogGroup": ("logs", lambda i, o: f"log-group:{o['name']}"),
-    "aws:eks/cluster:Cluster": ("eks", lambda i, o: f"cluster/{o['name']}"),
-    "aws:eks/nodeGroup:NodeGroup": ("eks", lambda i, o: f"nodegroup/{o['clusterName']}/{o['nodeGroupName']}/x"),
-    "aws:eks/addon:Addon": ("eks", lambda i, o: f"addon/{o['clusterName']}/{o['addonName']}/x"),
-    # datastores
-    "aws:rds/instance:Instance": ("rds", lambda i, o: f"db:{o['identifier']}"),
-    "aws:rds/parameterGroup:ParameterGroup": ("rds", lambda i, o: f"pg:{o['name']}"),
-    "aws:rds/subnetGroup:SubnetGroup": ("rds", lambda i, o: f"subgrp:{o['name']}"),
-    "aws:elasticache/replicationGroup:ReplicationGroup": ("elasticache", lambda i, o: f"replicationgroup:{i}"),
-    "aws:elasticache/subnetGroup:SubnetGroup": ("elasticache", lambda i, o: f"subnetgroup:{o['name']}"),
-    "aws:mq/broker:Broker": ("mq", lambda i, o: f"broker:{o['brokerName']}:{i}"),
-    "aws:docdb/cluster:Cluster": ("rds", lambda i, o: f"cluster:{i}"),
-    "aws:docdb/clusterInstance:ClusterInstance": ("rds", lambda i, o: f"db:{i}"),
-    "aws:docdb/clusterParameterGroup:ClusterParameterGroup": ("rds", lambda i, o: f"cluster-pg:{o['name']}"),
-    "aws:docdb/subnetGroup:SubnetGroup": ("rds", lambda i, o: f"subgrp:{o['name']}"),
-    "aws:secretsmanager/secret:Secret": ("secretsmanager", lambda i, o: f"secret:{o['name']}-{digest(o['name'])[:6]}"),
-    "aws:acm/certificate:Certificate": ("acm", lambda i, o: f"certificate/{i}"),
-    "aws:lb/loadBalancer:LoadBalancer": ("elasticloadbalancing", lambda i, o: f"loadbalancer/app/{o['name']}/{i[:16]}"),
-    "aws:lb/targetGroup:TargetGroup": ("elasticloadbalancing", lambda i, o: f"targetgroup/{o['name']}/{i[:16]}"),
-    "aws:lb/listener:Listener": ("elasticloadbalancing", lambda i, o: f"listener/app/x/{i[:16]}/{i[16:]}"),
-    "aws:wafv2/webAcl:WebAcl": ("wafv2", lambda i, o: f"regional/webacl/{o['name']}/{i}"),
-}
-_GLOBAL_ARN = {  # IAM is global: no region in its ARNs
-    "aws:iam/role:Role": lambda i, o: f"role/{o['name']}",
-    "aws:iam/policy:Policy": lambda i, o: f"policy/{o['name']}",
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": lambda i, o: (
-        f"oidc-provider/{str(o.get('url', '')).removeprefix('https://')}"
-    ),
-}
-# Types that Pulumi auto-names (the provider fills ``name`` with the logical name plus a suffix).
-_AUTONAMED = {
-    "aws:iam/role:Role": "name",
-    "aws:iam/policy:Policy": "name",
-    "aws:iam/rolePolicy:RolePolicy": "name",
-    "aws:ec2/securityGroup:SecurityGroup": "name",
-    "aws:ec2/launchTemplate:LaunchTemplate": "name",
-    "aws:cloudwatch/logGroup:LogGroup": "name",
-    "aws:eks/nodeGroup:NodeGroup": "nodeGroupName",
-    # datastores
-    "aws:rds/instance:Instance": "identifier",
-    "aws:rds/parameterGroup:ParameterGroup": "name",
-    "aws:rds/subnetGroup:SubnetGroup": "name",
-    "aws:elasticache/subnetGroup:SubnetGroup": "name",
-    "aws:docdb/cluster:Cluster": "clusterIdentifier",
-    "aws:docdb/clusterInstance:ClusterInstance": "identifier",
-    "aws:docdb/clusterParameterGroup:ClusterParameterGroup": "name",
-    "aws:docdb/subnetGroup:SubnetGroup": "name",
-    "aws:secretsmanager/secret:Secret": "name",
-    "aws:lb/loadBalancer:LoadBalancer": "name",
-    "aws:lb/targetGroup:TargetGroup": "name",
-}
 
 
 class PlanMocks(Mocks):
@@ -124,332 +27,29 @@ class PlanMocks(Mocks):
     def __init__(self) -> None:
         self.provider_regions: dict[str, str] = {}
 
-    # -- resources ------------------------------------------------------------------------------
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         token = args.typ
         outputs: dict[str, Any] = dict(args.inputs)
-        seed = digest(token, args.name)
+        hashed = digest(token, args.name)
         if token.startswith("pulumi:providers:"):
-            provider_id = f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-8{seed[15:17]}{seed[:10]}"
+            provider_id = f"{hashed[:8]}-{hashed[8:12]}-4{hashed[12:15]}-8{hashed[15:17]}{hashed[:10]}"
             if token == "pulumi:providers:aws":
                 self.provider_regions[provider_id] = str(args.inputs.get("region", DEFAULT_REGION))
             return provider_id, outputs
         if token.startswith("kubernetes:"):
-            return self._kubernetes(token, args, outputs, seed)
-        region = self._region(args.provider)
-        name_key = _AUTONAMED.get(token)
-        if name_key and not outputs.get(name_key):
-            outputs[name_key] = f"{args.name}-{seed[:7]}"
-        resource_id = _ID_PREFIX.get(token, "") + seed
-        special = _SPECIAL.get(token)
-        if special is not None:
-            resource_id = special(args, outputs, seed, region) or resource_id
-        if token in _ARN:
-            service, path = _ARN[token]
-            outputs.setdefault("arn", f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{path(resource_id, outputs)}")
-        elif token in _GLOBAL_ARN:
-            outputs.setdefault("arn", f"arn:{PARTITION}:iam::{ACCOUNT_ID}:{_GLOBAL_ARN[token](resource_id, outputs)}")
-        if token.startswith("aws:"):
-            outputs.setdefault("tagsAll", outputs.get("tags", {}))
-        return resource_id, outputs
+            return kubernetes_outputs(args, outputs, hashed), outputs
+        return aws_outputs(args, outputs, hashed, self._region(args.provider)), outputs
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        result = invokes.answer(args.token, args.args, self._region(args.provider))
+        if result is None:
+            raise OfflineError(
+                f"the offline plan has no answer for invoke {args.token}; add one in tools/offline/invokes.py"
+            )
+        return result, []
 
     def _region(self, provider_ref: str | None) -> str:
         if provider_ref:
             provider_id = provider_ref.rsplit("::", 1)[-1]
             return self.provider_regions.get(provider_id, DEFAULT_REGION)
         return DEFAULT_REGION
-
-    @staticmethod
-    def _kubernetes(
-        token: str, args: MockResourceArgs, outputs: dict[str, Any], seed: str
-    ) -> tuple[str, dict[str, Any]]:
-        if token == "kubernetes:helm.sh/v3:Release":
-            name = outputs.get("name") or f"{args.name}-{seed[:8]}"
-            outputs["name"] = name
-            outputs["status"] = {
-                "name": name,
-                "namespace": outputs.get("namespace", "default"),
-                "chart": outputs.get("chart"),
-                "version": outputs.get("version"),
-                "status": "deployed",
-                "revision": 1,
-            }
-            return f"{outputs.get('namespace', 'default')}/{name}", outputs
-        metadata = dict(outputs.get("metadata") or {})
-        metadata.setdefault("name", f"{args.name}-{seed[:8]}")
-        metadata["uid"] = f"{seed[:8]}-{seed[8:12]}-{seed[12:16]}-{seed[:4]}-{seed[4:16]}"
-        outputs["metadata"] = metadata
-        namespace = metadata.get("namespace")
-        return (f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])), outputs
-
-    # -- invokes --------------------------------------------------------------------------------
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        region = self._region(args.provider)
-        token = args.token
-        if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {
-                "accountId": ACCOUNT_ID,
-                "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/offline-plan",
-                "userId": "AIDAOFFLINEPLAN",
-                "id": ACCOUNT_ID,
-            }, []
-        if token == "aws:index/getPartition:getPartition":
-            return {
-                "partition": PARTITION,
-                "dnsSuffix": "amazonaws.com",
-                "reverseDnsPrefix": "com.amazonaws",
-                "id": PARTITION,
-            }, []
-        if token == "aws:kms/getPublicKey:getPublicKey":
-            key_id = str(args.args.get("keyId", ""))
-            body = base64.b64encode(f"offline-public-key:{key_id}".encode()).decode()
-            return {
-                "arn": key_id,
-                "keyId": key_id,
-                "id": key_id,
-                "customerMasterKeySpec": "RSA_2048",
-                "keyUsage": "SIGN_VERIFY",
-                "publicKey": body,
-                "publicKeyPem": f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n",
-                "signingAlgorithms": ["RSASSA_PKCS1_V1_5_SHA_256"],
-                "encryptionAlgorithms": [],
-                "region": region,
-            }, []
-        if token == "aws:index/getRegion:getRegion":
-            return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}, []
-        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            letters = ZONE_LETTERS.get(region, "abc")
-            return {
-                "names": [f"{region}{c}" for c in letters],
-                "zoneIds": [f"use1-az{i + 1}" for i in range(len(letters))],
-                "state": "available",
-                "id": region,
-            }, []
-        raise OfflineError(f"the offline plan has no answer for invoke {token}; add one in tools/offline/mocks.py")
-
-
-def _eks_cluster(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    name = str(outputs.get("name") or f"{args.name}-{seed[:7]}")
-    outputs["name"] = name
-    token = digest(name, "oidc", length=32).upper()
-    outputs["endpoint"] = f"https://{token}.gr7.{region}.eks.amazonaws.com"
-    outputs["certificateAuthority"] = {"data": base64.b64encode(f"offline-ca-{name}".encode()).decode()}
-    outputs["identities"] = [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{token}"}]}]
-    vpc_config = dict(outputs.get("vpcConfig") or {})
-    vpc_config["clusterSecurityGroupId"] = "sg-" + digest(name, "cluster-sg")
-    vpc_config["vpcId"] = "vpc-" + digest(name, "vpc")
-    outputs["vpcConfig"] = vpc_config
-    outputs["status"] = "ACTIVE"
-    outputs["platformVersion"] = "eks.1"
-    return name
-
-
-def _eks_node_group(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    outputs["status"] = "ACTIVE"
-    outputs["resources"] = [{"autoscalingGroups": [{"name": f"eks-{outputs['nodeGroupName']}-{seed[:8]}"}]}]
-    return f"{outputs.get('clusterName')}:{outputs['nodeGroupName']}"
-
-
-def _eks_addon(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    outputs.setdefault("addonVersion", "v0.0.0-eksbuild.1")
-    return f"{outputs.get('clusterName')}:{outputs.get('addonName')}"
-
-
-def _kms_key(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    key_id = f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-a{seed[15:17]}{seed[:1]}-{digest(seed)[:12]}"
-    outputs["keyId"] = key_id
-    return key_id
-
-
-def _log_group(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    return str(outputs["name"])
-
-
-def _iam_role(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    outputs["uniqueId"] = "AROA" + digest(seed, "role").upper()[:17]
-    return str(outputs["name"])
-
-
-def _eip(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str | None:
-    number = int(seed[:4], 16)
-    outputs["publicIp"] = f"198.51.{100 + number % 10}.{number % 250 + 1}"  # TEST-NET-2 style, never routed
-    outputs["allocationId"] = "eipalloc-" + seed
-    return None
-
-
-def _launch_template(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str | None:
-    outputs["latestVersion"] = 1
-    outputs["defaultVersion"] = 1
-    return None
-
-
-def _oidc_provider(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    url = str(outputs.get("url", "")).removeprefix("https://")
-    return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{url}"
-
-
-def mock_password(name: str, length: int) -> str:
-    """The ``result`` the mocks give ``random.RandomPassword`` ``name``: deterministic, so tests can
-    search plan.json and manifests/ for it (it must never appear there in plain text)."""
-    text = "Pw" + digest("random-password", name, length=64)
-    return (text * (length // len(text) + 1))[:length]
-
-
-def _random_password(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    length = int(outputs.get("length") or 16)
-    outputs["result"] = mock_password(args.name, length)
-    outputs["bcryptHash"] = "$2a$10$" + digest(seed, "bcrypt", length=53)
-    return "none"
-
-
-def _rds_instance(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    identifier = str(outputs["identifier"])
-    address = f"{identifier}.c{digest(seed, 'rds', length=11)}.{region}.rds.amazonaws.com"
-    port = int(outputs.get("port") or 5432)
-    outputs.update(
-        address=address,
-        port=port,
-        endpoint=f"{address}:{port}",
-        resourceId="db-" + digest(seed, "resource", length=26).upper(),
-        hostedZoneId="Z2R2ITUGPM61AM",
-        status="available",
-    )
-    return identifier
-
-
-def _named(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    return str(outputs["name"])
-
-
-def _replication_group(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    group = str(outputs.get("replicationGroupId") or f"{args.name}-{seed[:7]}")
-    outputs["replicationGroupId"] = group
-    suffix = f"{group}.{digest(seed, 'cache', length=6)}.{region.replace('-', '')[:4]}.cache.amazonaws.com"
-    outputs.update(
-        primaryEndpointAddress=f"master.{suffix}",
-        readerEndpointAddress=f"replica.{suffix}",
-        port=int(outputs.get("port") or 6379),
-        memberClusters=[f"{group}-{i + 1:03d}" for i in range(int(outputs.get("numCacheClusters") or 1))],
-    )
-    return group
-
-
-def _mq_broker(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    broker_id = f"b-{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-8{seed[15:17]}{digest(seed)[:10]}"
-    host = f"{broker_id}.mq.{region}.on.aws"
-    outputs["instances"] = [
-        {"consoleUrl": f"https://{host}", "ipAddress": "", "endpoints": [f"amqps://{host}:5671"]},
-    ]
-    return broker_id
-
-
-def _docdb_cluster(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    identifier = str(outputs["clusterIdentifier"])
-    token = digest(seed, "docdb", length=12)
-    outputs.update(
-        endpoint=f"{identifier}.cluster-{token}.{region}.docdb.amazonaws.com",
-        readerEndpoint=f"{identifier}.cluster-ro-{token}.{region}.docdb.amazonaws.com",
-        port=int(outputs.get("port") or 27017),
-        clusterResourceId="cluster-" + digest(seed, "resource", length=26).upper(),
-        hostedZoneId="ZNKXH85TT8WVW",
-    )
-    return identifier
-
-
-def _docdb_instance(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    identifier = str(outputs["identifier"])
-    outputs.update(
-        endpoint=f"{identifier}.c{digest(seed, 'docdb', length=11)}.{region}.docdb.amazonaws.com",
-        port=27017,
-        writer=False,
-        dbiResourceId="db-" + digest(seed, "resource", length=26).upper(),
-    )
-    return identifier
-
-
-def _secret(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    name = str(outputs["name"])
-    return f"arn:{PARTITION}:secretsmanager:{region}:{ACCOUNT_ID}:secret:{name}-{digest(name)[:6]}"
-
-
-def _secret_version(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    version = f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-8{seed[15:17]}{digest(seed)[:10]}"
-    outputs["versionId"] = version
-    outputs["arn"] = outputs.get("secretId", "")
-    outputs.setdefault("versionStages", ["AWSCURRENT"])
-    return f"{outputs.get('secretId', '')}|{version}"
-
-
-def _acm_certificate(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    domains = [str(outputs.get("domainName", ""))] + [str(d) for d in outputs.get("subjectAlternativeNames") or []]
-    outputs["domainValidationOptions"] = [
-        {
-            "domainName": d,
-            "resourceRecordName": f"_{digest(d, 'name', length=32)}.{d}.",
-            "resourceRecordType": "CNAME",
-            "resourceRecordValue": f"_{digest(d, 'value', length=32)}.acm-validations.aws.",
-        }
-        for d in domains
-    ]
-    outputs["status"] = "ISSUED"
-    return f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-a{seed[15:17]}{seed[:1]}-{digest(seed)[:12]}"
-
-
-def _load_balancer(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str | None:
-    number = int(seed[:8], 16) % 10**10
-    outputs["dnsName"] = f"{outputs['name']}-{number}.{region}.elb.amazonaws.com"
-    outputs["zoneId"] = ALB_HOSTED_ZONE_IDS.get(region, "Z35SXDOTRQ7X7K")
-    return None
-
-
-def _route53_record(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    name = str(outputs.get("name", "")).rstrip(".")
-    outputs["fqdn"] = name
-    return f"{outputs.get('zoneId')}_{name}_{outputs.get('type')}"
-
-
-def _web_acl(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    outputs.setdefault("name", f"{args.name}-{seed[:7]}")
-    outputs["capacity"] = 1000
-    return f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-a{seed[15:17]}{seed[:1]}-{digest(seed)[:12]}"
-
-
-def _ecr_repository(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    name = str(outputs.get("name") or args.name)
-    outputs["name"] = name
-    outputs["registryId"] = ACCOUNT_ID
-    outputs["repositoryUrl"] = f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{name}"
-    outputs["arn"] = f"arn:{PARTITION}:ecr:{region}:{ACCOUNT_ID}:repository/{name}"
-    return name
-
-
-_SPECIAL: dict[str, Callable[[MockResourceArgs, dict[str, Any], str, str], str | None]] = {
-    "aws:eks/cluster:Cluster": _eks_cluster,
-    "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
-    "aws:eks/addon:Addon": _eks_addon,
-    "aws:kms/key:Key": _kms_key,
-    "aws:cloudwatch/logGroup:LogGroup": _log_group,
-    "aws:iam/role:Role": _iam_role,
-    "aws:ec2/eip:Eip": _eip,
-    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
-    # datastores
-    "random:index/randomPassword:RandomPassword": _random_password,
-    "aws:rds/instance:Instance": _rds_instance,
-    "aws:rds/parameterGroup:ParameterGroup": _named,
-    "aws:rds/subnetGroup:SubnetGroup": _named,
-    "aws:elasticache/subnetGroup:SubnetGroup": _named,
-    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
-    "aws:mq/broker:Broker": _mq_broker,
-    "aws:docdb/cluster:Cluster": _docdb_cluster,
-    "aws:docdb/clusterInstance:ClusterInstance": _docdb_instance,
-    "aws:docdb/clusterParameterGroup:ClusterParameterGroup": _named,
-    "aws:docdb/subnetGroup:SubnetGroup": _named,
-    "aws:secretsmanager/secret:Secret": _secret,
-    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
-    "aws:acm/certificate:Certificate": _acm_certificate,
-    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
-    "aws:route53/record:Record": _route53_record,
-    "aws:wafv2/webAcl:WebAcl": _web_acl,
-    "aws:ecr/repository:Repository": _ecr_repository,
-}
