@@ -67,14 +67,14 @@ def main() -> int:
     # typed floor alternate, so a slow patch of the machine hits all three, and the median ratio is kept.
     sys.path.insert(0, str(ROOT))
     from bench.floor import register, register_typed
-    from tools.cli import run_plan
+    from tools.plan import plan_stack
 
-    run_plan(args.stack, None, out)
+    plan_stack(args.stack, out=out)
     register(n)
     register_typed(n)
     plans, floors, typed = [], [], []
     for _ in range(max(args.repeat, 5)):
-        plans.append(_in_process(lambda: run_plan(args.stack, None, out)))
+        plans.append(_in_process(lambda: plan_stack(args.stack, out=out)))
         floors.append(register(n))
         typed.append(register_typed(n))
     warm_plan, warm_floor, warm_typed = min(plans), min(floors), min(typed)
