@@ -1,5 +1,5 @@
-"""Workload hygiene: resource requests and limits inside the seed's per-pod range, probes, a hardened
-security context, pinned images (seed: "Resource Limits", zero-downtime deployments)."""
+"""Workload hygiene: resource requests and limits inside the platform's per-pod range, probes, a
+hardened security context, pinned images (resource limits, zero-downtime deployments)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, Severity
 
-from infra.quantities import cpu_millis, memory_bytes
 from policies.rules._base import Props, config, get, listify, resource_rule
+from policies.rules._quantities import cpu_millis, memory_bytes
 
 WORKLOADS = (
     "kubernetes:apps/v1:Deployment",
