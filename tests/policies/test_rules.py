@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from infra.check import CheckInputError, check, load_resources, rules_table
 from policies.rules import ALL_POLICIES
 from tests.conftest import STACKS
 from tests.support import ROOT
+from tools.check import CheckInputError, check, load_resources, rules_table
 
 Resource = dict[str, Any]
 PROVIDER_URN = "urn:pulumi:prod::platform::pulumi:providers:aws::aws-primary"
@@ -484,7 +484,7 @@ def test_policy_config_changes_what_is_allowed() -> None:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "infra.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
+        [sys.executable, "-m", "tools.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
     )
 
 

@@ -11,7 +11,7 @@ from pulumi.runtime import rpc
 
 from components.token_signing import TokenSigning, TokenSigningArgs
 from infra.config import ConfigError, GatewayConfig, GatewayConsumerConfig, ProtectionConfig, build_config
-from infra.offline.engine import record
+from tools.offline.engine import record
 from tests.support import AWS, build, of_type, one, policy
 
 CONSUMERS = (
