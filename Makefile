@@ -44,7 +44,7 @@ bench: $(STAMP)
 
 ## Regenerate the rules table of docs/policies.md from the rule objects (a test keeps it in step).
 rules-doc: $(STAMP)
-	$(BIN)/python -m infra.readme_rules docs/policies.md
+	$(BIN)/python -m tools.rules_doc docs/policies.md
 
 clean:
 	rm -rf build $(VENV)

@@ -53,7 +53,7 @@ def main() -> int:
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp(prefix="bench-plan-"))
 
-    plan_cmd = [PYTHON, "-m", "infra.cli", "plan", "--stack", args.stack, "--out", str(out), "--quiet"]
+    plan_cmd = [PYTHON, "-m", "tools.cli", "plan", "--stack", args.stack, "--out", str(out), "--quiet"]
     plan_runs = [_timed(plan_cmd, "plan") for _ in range(args.repeat)]
     plan_seconds = min(t for t, _ in plan_runs)
     plan_peak = max(m for _, m in plan_runs)
@@ -67,14 +67,14 @@ def main() -> int:
     # typed floor alternate, so a slow patch of the machine hits all three, and the median ratio is kept.
     sys.path.insert(0, str(ROOT))
     from bench.floor import register, register_typed
-    from infra.cli import run_plan
+    from tools.plan import plan_stack
 
-    run_plan(args.stack, None, out)
+    plan_stack(args.stack, out=out)
     register(n)
     register_typed(n)
     plans, floors, typed = [], [], []
     for _ in range(max(args.repeat, 5)):
-        plans.append(_in_process(lambda: run_plan(args.stack, None, out)))
+        plans.append(_in_process(lambda: plan_stack(args.stack, out=out)))
         floors.append(register(n))
         typed.append(register_typed(n))
     warm_plan, warm_floor, warm_typed = min(plans), min(floors), min(typed)

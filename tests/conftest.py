@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from infra.cli import run_plan
+from tools.plan import plan_stack
 
 STACKS = ("dev", "staging", "prod")
 
@@ -18,8 +18,7 @@ def planned(tmp_path_factory: pytest.TempPathFactory) -> Any:
     def plan(stack: str) -> tuple[Path, list[dict[str, Any]]]:
         if stack not in cache:
             out = tmp_path_factory.mktemp(f"plan-{stack}")
-            result = run_plan(stack, None, out)
-            cache[stack] = (out, result["resources"])
+            cache[stack] = (out, plan_stack(stack, out=out).resources)
         return cache[stack]
 
     return plan

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from infra.aws_context import AwsContext
-from infra.offline import export
-from infra.offline.engine import record
+from tools.offline import export
+from tools.offline.engine import record
 
 ROOT = Path(__file__).resolve().parent.parent
 Resource = dict[str, Any]

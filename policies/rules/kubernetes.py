@@ -8,8 +8,8 @@ from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, Severity
 
-from infra.quantities import cpu_millis, memory_bytes
 from policies.rules._base import Props, config, get, listify, resource_rule
+from policies.rules._quantities import cpu_millis, memory_bytes
 
 WORKLOADS = (
     "kubernetes:apps/v1:Deployment",

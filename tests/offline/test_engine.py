@@ -12,10 +12,10 @@ import pulumi
 import pytest
 import yaml
 
-from infra.offline import export, schema
-from infra.offline.engine import record
 from tests.conftest import STACKS
 from tests.support import ROOT, load_plan
+from tools.offline import export, schema
+from tools.offline.engine import record
 
 
 def test_plan_has_the_stack_export_shape(planned: Any) -> None:
@@ -42,7 +42,7 @@ def test_two_plans_of_the_same_code_are_byte_identical(tmp_path: Path) -> None:
     for i in range(2):
         out = tmp_path / str(i)
         subprocess.run(
-            [sys.executable, "-m", "infra.cli", "plan", "-s", "dev", "--out", str(out), "-q"],
+            [sys.executable, "-m", "tools.cli", "plan", "-s", "dev", "--out", str(out), "-q"],
             cwd=ROOT,
             check=True,
             capture_output=True,
@@ -95,7 +95,7 @@ def test_manifests_are_one_object_per_file_and_schema_valid(planned: Any, stack:
     version = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]["platform:cluster"][
         "kubernetesVersion"
     ]
-    from infra.offline.manifests import REDACTED, manifest
+    from tools.offline.manifests import REDACTED, manifest
 
     for path in files:
         (obj,) = list(yaml.safe_load_all(path.read_text()))
@@ -123,7 +123,7 @@ def test_schema_validation_catches_a_wrong_field_and_a_float_port() -> None:
 
 def test_plan_summary_names_components_and_output(tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "infra.cli", "plan", "-s", "staging", "--out", str(tmp_path)],
+        [sys.executable, "-m", "tools.cli", "plan", "-s", "staging", "--out", str(tmp_path)],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -138,7 +138,7 @@ def test_plan_summary_names_components_and_output(tmp_path: Path) -> None:
 
 
 def test_two_resources_declaring_one_kubernetes_object_are_caught() -> None:
-    from infra.offline import manifests
+    from tools.offline import manifests
 
     def namespace(urn: str) -> dict[str, Any]:
         return {

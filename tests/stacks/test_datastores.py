@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from infra.offline.mocks import mock_password
 from tests.conftest import STACKS
 from tests.support import by_urn, of_type, one, policy
+from tools.offline.outputs import mock_password
 
 Plan = Any
 PORTS = {"postgres": 5432, "redis": 6379, "rabbitmq": 5671, "documentdb": 27017}

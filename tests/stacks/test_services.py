@@ -12,9 +12,9 @@ import yaml
 
 from components.addons import PINS
 from components.addons.base import unknown_keys
-from infra.offline import schema
 from infra.quantities import cpu_millis, memory_bytes
 from tests.support import of_type
+from tools.offline import schema
 
 Plan = Any
 SERVICES = ("user-service", "data-processing", "analytics")

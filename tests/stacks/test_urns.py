@@ -89,3 +89,79 @@ def test_other_stacks_use_the_same_urns(planned: Any, stack: str) -> None:
 def test_urns_carry_the_stack_and_project(planned: Any, stack: str) -> None:
     _, resources = planned(stack)
     assert all(r["urn"].startswith(f"urn:pulumi:{stack}::platform::") for r in resources if r["type"] in STATEFUL_TYPES)
+
+
+# Resources the restructure into add-ons moved (new qualified type and name -> where they were): each
+# carries the old URN as an alias, so a real `pulumi up` moves it and replaces nothing.
+MOVED = {
+    "platform:addons:ArgoRollouts$kubernetes:core/v1:Namespace::argo-rollouts-ns": (
+        "platform:delivery:Delivery$kubernetes:core/v1:Namespace::delivery-ns"
+    ),
+    "platform:addons:ArgoRollouts$kubernetes:helm.sh/v3:Release::argo-rollouts": (
+        "platform:delivery:Delivery$kubernetes:helm.sh/v3:Release::delivery-argo-rollouts"
+    ),
+    "platform:addons:CertManager$aws:iam/role:Role::cert-manager-irsa": (
+        "platform:ingress:Ingress$aws:iam/role:Role::ingress-cert-manager-irsa"
+    ),
+    "platform:addons:CertManager$aws:iam/rolePolicy:RolePolicy::cert-manager-dns01": (
+        "platform:ingress:Ingress$aws:iam/rolePolicy:RolePolicy::ingress-cert-manager-dns01"
+    ),
+    "platform:addons:CertManager$kubernetes:core/v1:Namespace::cert-manager-ns": (
+        "platform:ingress:Ingress$kubernetes:core/v1:Namespace::ingress-cert-manager-ns"
+    ),
+    "platform:addons:CertManager$kubernetes:helm.sh/v3:Release::cert-manager": (
+        "platform:ingress:Ingress$kubernetes:helm.sh/v3:Release::ingress-cert-manager"
+    ),
+    "platform:addons:ClusterAutoscaler$aws:iam/role:Role::cluster-autoscaler": (
+        "platform:cluster:Cluster$aws:iam/role:Role::cluster-autoscaler"
+    ),
+    "platform:addons:ClusterAutoscaler$aws:iam/rolePolicy:RolePolicy::cluster-autoscaler": (
+        "platform:cluster:Cluster$aws:iam/rolePolicy:RolePolicy::cluster-autoscaler"
+    ),
+    "platform:addons:ClusterAutoscaler$kubernetes:helm.sh/v3:Release::cluster-autoscaler": (
+        "platform:cluster:Cluster$kubernetes:helm.sh/v3:Release::cluster-autoscaler"
+    ),
+    "platform:addons:ExternalSecretsOperator$aws:iam/role:Role::external-secrets-operator": (
+        "platform:datastores:ExternalSecrets$aws:iam/role:Role::external-secrets-operator"
+    ),
+    "platform:addons:ExternalSecretsOperator$aws:iam/rolePolicy:RolePolicy::external-secrets-operator": (
+        "platform:datastores:ExternalSecrets$aws:iam/rolePolicy:RolePolicy::external-secrets-operator"
+    ),
+    "platform:addons:ExternalSecretsOperator$kubernetes:core/v1:Namespace::external-secrets-operator": (
+        "platform:datastores:ExternalSecrets$kubernetes:core/v1:Namespace::external-secrets-operator"
+    ),
+    "platform:addons:ExternalSecretsOperator$kubernetes:helm.sh/v3:Release::external-secrets-operator": (
+        "platform:datastores:ExternalSecrets$kubernetes:helm.sh/v3:Release::external-secrets-operator"
+    ),
+    "platform:addons:MetricsServer$kubernetes:helm.sh/v3:Release::metrics-server": (
+        "platform:monitoring:Monitoring$kubernetes:helm.sh/v3:Release::monitoring-metrics-server"
+    ),
+    "platform:gateway:Gateway$platform:addons:Kong$kubernetes:core/v1:Namespace::gateway-kong-ns": (
+        "platform:gateway:Gateway$kubernetes:core/v1:Namespace::gateway-kong-ns"
+    ),
+    "platform:gateway:Gateway$platform:addons:Kong$kubernetes:helm.sh/v3:Release::gateway-kong": (
+        "platform:gateway:Gateway$kubernetes:helm.sh/v3:Release::gateway-kong"
+    ),
+    "platform:ingress:Ingress$platform:addons:NginxIngress$kubernetes:helm.sh/v3:Release::ingress-nginx": (
+        "platform:ingress:Ingress$kubernetes:helm.sh/v3:Release::ingress-nginx"
+    ),
+    "platform:monitoring:Monitoring$platform:addons:KubePrometheusStack$kubernetes:helm.sh/v3:Release::"
+    "monitoring-kube-prometheus-stack": (
+        "platform:monitoring:Monitoring$kubernetes:helm.sh/v3:Release::monitoring-kube-prometheus-stack"
+    ),
+    "platform:workload_namespace:WorkloadNamespace$kubernetes:core/v1:Namespace::apps-ns": (
+        "platform:datastores:ExternalSecrets$kubernetes:core/v1:Namespace::external-secrets-apps"
+    ),
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_moved_resource_carries_its_old_urn_as_an_alias(planned: Any, stack: str) -> None:
+    _, resources = planned(stack)
+    prefix = f"urn:pulumi:{stack}::platform::"
+    by_urn = {r["urn"]: r for r in resources}
+    for new, old in MOVED.items():
+        resource = by_urn.get(prefix + new)
+        assert resource is not None, new
+        assert prefix + old in resource.get("aliases", []), f"{new} lost its alias to {old}"
+        assert prefix + old not in by_urn, f"{old} is still registered: the alias would be ambiguous"

@@ -9,8 +9,8 @@ import pydantic
 
 from components.datastores.common import Placement, SecretSpec
 from infra.config import ProtectionConfig
-from infra.offline.mocks import mock_password
 from tests.support import of_type, one
+from tools.offline.outputs import mock_password
 
 CLUSTER_SG = "sg-0cluster0000000001"
 OTHER_SG = "sg-0other00000000002"

@@ -21,8 +21,8 @@ import components.addons
 from components.addons import PINS
 from components.addons.base import AddOnArgs, ChartPin, HelmAddOn, unknown_keys
 from components.contracts import ClusterIdentity
-from infra.offline import engine
 from tests.support import Resource, build, of_type, one, policy
+from tools.offline import engine
 
 EXACT_VERSION = re.compile(r"^v?\d+\.\d+\.\d+$")
 ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"

@@ -44,7 +44,7 @@ def test_broken_stack_file_is_rejected_with_one_line_naming_the_key(path: Path) 
 @pytest.mark.parametrize("path", INVALID[:4] + INVALID[-3:], ids=lambda p: p.stem)
 def test_cli_exits_2_with_one_line_and_no_traceback(path: Path, tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "infra.cli", "plan", "--stack", "x", "--config-file", str(path), "--out", str(tmp_path)],
+        [sys.executable, "-m", "tools.cli", "plan", "--stack", "x", "--config-file", str(path), "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -22,8 +22,8 @@ from infra.config import (
     ServiceConfig,
     ServicesConfig,
 )
-from infra.offline import manifests, schema
 from tests.support import AWS, Resource, build, of_type, one, policy
+from tools.offline import manifests, schema
 
 DATA_CIDRS = ["10.30.96.0/22", "10.30.100.0/22", "10.30.104.0/22"]
 GATEWAY = PeerPods("kong", {"app.kubernetes.io/name": "kong"})

@@ -240,7 +240,7 @@ def test_cli_exits_2_on_a_broken_service_config(fixture: str, tmp_path: Path) ->
     path = ROOT / "tests" / "fixtures" / "invalid" / f"{fixture}.yaml"
     expected = path.read_text().splitlines()[0].removeprefix("# expect: ")
     run = subprocess.run(
-        [sys.executable, "-m", "infra.cli", "plan", "--stack", "x", "--config-file", str(path), "--out", str(tmp_path)],
+        [sys.executable, "-m", "tools.cli", "plan", "--stack", "x", "--config-file", str(path), "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -11,8 +11,8 @@ from pulumi.runtime import rpc
 
 from components.token_signing import TokenSigning, TokenSigningArgs
 from infra.config import ConfigError, GatewayConfig, GatewayConsumerConfig, ProtectionConfig, build_config
-from infra.offline.engine import record
 from tests.support import AWS, build, of_type, one, policy
+from tools.offline.engine import record
 
 CONSUMERS = (
     GatewayConsumerConfig(username="web-app", credential_secret="kong-jwt-web-app"),

@@ -1,11 +1,13 @@
-"""The ``infra`` command.
+"""The ``infra`` command: parses flags, calls the library, formats, maps errors to exit codes.
 
-``infra plan --stack NAME [--config-file PATH] [--out DIR]`` runs the unchanged stack program under
-Pulumi's mock runtime (no Pulumi CLI, no credentials, no network) and writes ``plan.json``,
+``infra plan --stack NAME [--config-file PATH] [--out DIR]`` plans a stack offline with
+``tools.plan.plan_stack`` (no Pulumi CLI, no credentials, no network) and writes ``plan.json``,
 ``manifests/``, ``helm/``, ``graph.dot`` to DIR (default ``build/plan/<stack>/``).
+``infra check`` runs the policy pack's rules over a plan (``tools.check``); ``infra rules`` lists them.
 
-Exit codes: 0 done; 1 the program failed; 2 bad input (configuration, stack file, arguments), with
-one line naming the key and what is allowed.
+Exit codes: 0 done; 1 the plan failed (``PlanError``) or a mandatory rule is violated; 2 bad input
+(configuration, stack file, arguments: ``ConfigError``), with one line naming the key and what is
+allowed.
 """
 
 from __future__ import annotations
@@ -13,15 +15,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
-from infra.config import ConfigError, config_from_stack_file, read_stack_file
+from infra.config import ConfigError
+from tools.plan import PlanError, PlanResult, plan_stack
 
 # No rich tracebacks with local variables: a program error must not print configuration values.
 app = typer.Typer(
@@ -32,19 +33,6 @@ app = typer.Typer(
 )
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
-
-
-def project_root() -> Path:
-    """The folder holding ``Pulumi.yaml``: the current one or an ancestor, else this checkout."""
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "Pulumi.yaml").is_file():
-            return folder
-    return Path(__file__).resolve().parent.parent
-
-
-def project_name(root: Path) -> str:
-    document = yaml.safe_load((root / "Pulumi.yaml").read_text(encoding="utf-8")) or {}
-    return str(document.get("name", "platform"))
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
@@ -67,9 +55,9 @@ def plan(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only where the plan went.")] = False,
 ) -> None:
     """Plan a stack offline: plan.json (pulumi stack export shape), manifests/, helm/, graph.dot."""
-    result = run_plan(stack, config_file, out)
+    result = _plan(stack, config_file, out)
     if quiet:
-        typer.echo(str(result["out"]))
+        typer.echo(str(result.out))
     else:
         typer.echo(summary(result))
 
@@ -90,8 +78,8 @@ def check(
     out: Annotated[Path | None, typer.Option("--out", help="With --stack: plan output folder.")] = None,
 ) -> None:
     """Run the policy pack's rules offline. Exit 1 on any mandatory violation, 0 when clean, 2 on bad input."""
-    from infra.check import CheckInputError, format_json, format_text, load_resources
-    from infra.check import check as run_checks
+    from tools.check import CheckInputError, format_json, format_text, load_resources
+    from tools.check import check as run_checks
 
     if (stack is None) == (plan_file is None):
         raise _fail("give exactly one of --stack NAME or --plan FILE")
@@ -112,7 +100,7 @@ def check(
             raise _fail(str(error)) from None
     else:
         assert stack is not None
-        resources = run_plan(stack, config_file, out)["resources"]
+        resources = _plan(stack, config_file, out).resources
 
     from policies.rules import ALL_POLICIES
 
@@ -131,78 +119,26 @@ def check(
 @app.command()
 def rules() -> None:
     """Print the policy pack's rules as a Markdown table (README's list is generated from it)."""
-    from infra.check import rules_table
     from policies.rules import ALL_POLICIES
+    from tools.check import rules_table
 
     typer.echo(rules_table(ALL_POLICIES))
 
 
-def run_plan(stack: str, config_file: Path | None, out: Path | None) -> dict[str, Any]:
-    """Validate, run, export and write one stack's plan; raises typer.Exit on bad input or failure."""
-    started = time.perf_counter()
-    root = project_root()
-    path = config_file or root / "stacks" / f"Pulumi.{stack}.yaml"
+def _plan(stack: str, config_file: Path | None, out: Path | None) -> PlanResult:
+    """The library's plan, its exceptions turned into the command's messages and exit codes."""
     try:
-        stack_file = read_stack_file(path)
-        cfg = config_from_stack_file(stack_file)  # reject bad config before anything is registered
+        return plan_stack(stack, config_file, out)
     except ConfigError as error:
         raise _fail(str(error)) from None
-
-    import pulumi
-
-    from infra.offline import estimate, export, manifests, schema
-    from infra.offline.engine import run_program
-    from infra.offline.mocks import OfflineError
-
-    try:
-        recording = run_program(stack_file, stack, project_name(root))
-    except ConfigError as error:
-        raise _fail(str(error)) from None
-    except pulumi.RunError as error:
-        raise _fail(str(error)) from None
-    except OfflineError as error:
-        raise _fail(str(error), EXIT_FAILED) from None
-    document = export.deployment(recording)
-    resources = document["deployment"]["resources"]
-    target = out or root / "build" / "plan" / stack
-    target.mkdir(parents=True, exist_ok=True)
-    (target / "plan.json").write_text(export.dumps(document), encoding="utf-8")
-    objects, releases = manifests.write(resources, target)
-    (target / "graph.dot").write_text(estimate.dot(resources), encoding="utf-8")
-    timing = estimate.estimate(resources)
-    version = cfg.cluster.kubernetes_version
-    problems = [
-        p
-        for p in (
-            schema.validate(manifests.manifest(r, drop_secrets=True), version)
-            for r in resources
-            if manifests.is_manifest(r)
-        )
-        if p is not None
-    ]
-    errors = [f"manifest does not match the Kubernetes {version} schema: {p}" for p in problems]
-    errors += [
-        f"{len(urns)} resources declare the Kubernetes object {key}: {', '.join(urns)}"
-        for key, urns in sorted(manifests.duplicates(resources).items())
-    ]
-    if errors:
-        for line in errors:
+    except PlanError as error:
+        for line in error.problems:
             typer.echo(f"error: {line}", err=True)
-        raise typer.Exit(EXIT_FAILED)
-    return {
-        "stack": stack,
-        "out": target,
-        "resources": resources,
-        "objects": objects,
-        "releases": releases,
-        "estimate": timing,
-        "kubernetes_version": version,
-        "seconds": time.perf_counter() - started,
-    }
+        raise typer.Exit(EXIT_FAILED) from None
 
 
-def summary(result: dict[str, Any]) -> str:
-    resources: list[dict[str, Any]] = result["resources"]
+def summary(result: PlanResult) -> str:
+    resources = result.resources
     stack_urn = resources[0]["urn"] if resources else ""
     top_components = {
         r["urn"]: r["urn"].rsplit("::", 1)[-1] for r in resources if not r["custom"] and r.get("parent") == stack_urn
@@ -222,22 +158,20 @@ def summary(result: dict[str, Any]) -> str:
         if r["custom"]:
             counts[component_of(r)][r["type"]] += 1
     total = sum(sum(c.values()) for c in counts.values())
-    lines = [f"Offline plan of stack {result['stack']!r}: {total} resources in {result['seconds']:.1f} s"]
+    lines = [f"Offline plan of stack {result.stack!r}: {total} resources in {result.seconds:.1f} s"]
     for component in sorted(counts):
         c = counts[component]
         lines.append(f"  {component} ({sum(c.values())})")
         for kind, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0])):
             lines.append(f"    {n:3d}  {kind}")
-    timing = result["estimate"]
+    timing = result.estimate
     steps = " -> ".join(urn.rsplit("::", 1)[-1] for urn in timing.critical_path)
     lines.append(f"Estimated `pulumi up` from scratch: {timing.total_seconds / 60:.0f} min (critical path: {steps})")
-    out = result["out"]
+    out = result.out
     lines.append(f"Wrote {out / 'plan.json'}")
-    lines.append(
-        f"      {out / 'manifests'}/ ({result['objects']} objects), {out / 'helm'}/ ({result['releases']} releases)"
-    )
+    lines.append(f"      {out / 'manifests'}/ ({result.objects} objects), {out / 'helm'}/ ({result.releases} releases)")
     lines.append(f"      {out / 'graph.dot'}")
-    lines.append(f"Manifests of built-in kinds valid against the Kubernetes {result['kubernetes_version']} schema")
+    lines.append(f"Manifests of built-in kinds valid against the Kubernetes {result.kubernetes_version} schema")
     return "\n".join(lines)
 
 

@@ -85,6 +85,7 @@ _SHAPES: dict[str, type] = {
     "propertyDependencies": dict,
     "ignoreChanges": list,
     "additionalSecretOutputs": list,
+    "aliases": list,  # URNs; handed to the rules as the analyzer hands them, no rule reads them
     "protect": bool,
     "custom": bool,
     "parent": str,

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from infra.offline.export import is_secret_placeholder
+from tools.offline.export import is_secret_placeholder
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 _SKIP_PREFIXES = ("pulumi:providers:", "kubernetes:yaml", "kubernetes:helm.sh/v4", "kubernetes:kustomize")

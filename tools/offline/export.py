@@ -8,6 +8,12 @@
 - Secrets are written as Pulumi writes them without ``--show-secrets`` (the secret signature and a
   ciphertext placeholder); the plain value never reaches the file.
 - The mock runtime turns every number into a float; integral floats are written as integers.
+- Aliases are recorded for every resource; with ``aliases=True`` a resource that has any gets
+  ``aliases`` (the field of ``pulumi stack export``'s resource shape): each alias as the engine's URN,
+  a spec completed with the resource's own name, type, parent, stack and project. ``plan.json`` leaves
+  them out: the typed SDK classes add aliases of their former type tokens to many resources (every
+  Kubernetes NetworkPolicy, Ingress, HPA, PDB; the ALB resources), and the engine itself writes no
+  aliases into a stack's state (it resolves them against the old state, then drops them).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any
 
 from pulumi.runtime import rpc
 
-from infra.offline.engine import Recording, Registration
+from tools.offline.engine import AliasRecord, Recording, Registration
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -85,6 +91,26 @@ class _Names:
             return self.stack_urn if mock_urn.endswith(f"::{STACK_TYPE}::{self.project}-{self.stack}") else mock_urn
         return f"urn:pulumi:{self.stack}::{self.project}::{self.qualified_type(reg)}::{reg.name}"
 
+    def parent_type(self, parent_urn: str) -> str:
+        """The engine's qualified type of a parent given by a mock or an engine URN ("" for the stack)."""
+        reg = self.by_mock.get(parent_urn)
+        if reg is not None:
+            return self.qualified_type(reg)
+        parts = self.urn(parent_urn).split("::")  # urn:pulumi:<stack>, <project>, <qualified type>, <name>
+        qualified = parts[2] if len(parts) >= 4 else ""
+        return "" if qualified == STACK_TYPE else qualified
+
+    def alias_urn(self, reg: Registration, alias: AliasRecord) -> str:
+        """The URN the Pulumi engine derives from one alias of ``reg`` (as its ``collapseAliasToUrn`` does)."""
+        if alias.urn:
+            return self.urn(alias.urn)
+        parent = "" if alias.no_parent else alias.parent_urn or reg.parent
+        parent_type = self.parent_type(parent) if parent else ""
+        kind = alias.type or reg.type
+        qualified = f"{parent_type}${kind}" if parent_type else kind
+        stack, project = alias.stack or self.stack, alias.project or self.project
+        return f"urn:pulumi:{stack}::{project}::{qualified}::{alias.name or reg.name}"
+
     def provider_ref(self, mock_ref: str) -> str:
         if not mock_ref:
             return ""
@@ -123,8 +149,8 @@ def _ordered(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return ordered
 
 
-def deployment(recording: Recording) -> dict[str, Any]:
-    """The ``pulumi stack export`` document for a recording."""
+def deployment(recording: Recording, *, aliases: bool = False) -> dict[str, Any]:
+    """The ``pulumi stack export`` document for a recording; ``aliases``: with each resource's aliases."""
     names = _Names(recording.project, recording.stack, {r.mock_urn: r for r in recording.resources})
     stack_outputs = {
         k: secret_placeholder() if k in recording.secret_stack_outputs else clean(v)
@@ -134,7 +160,7 @@ def deployment(recording: Recording) -> dict[str, Any]:
         {"urn": names.stack_urn, "custom": False, "type": STACK_TYPE, "outputs": stack_outputs}
     ]
     for reg in recording.resources:
-        resources.append(_resource(reg, names, recording.component_outputs))
+        resources.append(_resource(reg, names, recording.component_outputs, aliases))
     return {
         "version": 3,
         "deployment": {
@@ -144,7 +170,9 @@ def deployment(recording: Recording) -> dict[str, Any]:
     }
 
 
-def _resource(reg: Registration, names: _Names, component_outputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _resource(
+    reg: Registration, names: _Names, component_outputs: dict[str, dict[str, Any]], aliases: bool
+) -> dict[str, Any]:
     secret_keys = {k for k, v in reg.inputs.items() if _has_secret(v)} | set(reg.additional_secret_outputs)
     if reg.custom:
         outputs = {k: secret_placeholder() if k in secret_keys else clean(v) for k, v in reg.outputs.items()}
@@ -178,6 +206,8 @@ def _resource(reg: Registration, names: _Names, component_outputs: dict[str, dic
         entry["retainOnDelete"] = True
     if reg.delete_before_replace:
         entry["deleteBeforeReplace"] = True
+    if aliases and reg.aliases:
+        entry["aliases"] = list(dict.fromkeys(names.alias_urn(reg, alias) for alias in reg.aliases))
     return entry
 
 

@@ -1,12 +1,13 @@
-"""Realistic answers for Pulumi's mock runtime: resource outputs and invoke results.
+"""Resource outputs the offline engine's mocks answer with: shaped like the real provider's.
 
 The stack program reads outputs of one resource into the inputs of the next (a node group takes the
 cluster's name, IRSA roles take the OIDC issuer). An output the mocks do not return is silently lost,
 and the dependency edge through it too, so every attribute the program reads downstream is answered
-here with a value shaped like AWS's (ids with their prefixes, ARNs with partition, region and account).
+here with a value shaped like AWS's (ids with their prefixes, ARNs with partition, region and account)
+or the Kubernetes API server's (generated names, uids).
 
-Values are derived from a hash of the resource's type and name: two plans of the same code are
-identical. The account is the documentation placeholder 123456789012.
+Values are derived from a hash of the resource's type and name (``hashed`` below): two plans of the
+same code are identical. The account is the documentation placeholder 123456789012.
 """
 
 from __future__ import annotations
@@ -16,18 +17,13 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from pulumi.runtime import MockCallArgs, MockResourceArgs, Mocks
+from pulumi.runtime import MockResourceArgs
 
 ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
 DEFAULT_REGION = "us-east-1"
 # Route 53 zone ids of Application Load Balancers per region (ELB endpoints and quotas page).
 ALB_HOSTED_ZONE_IDS = {"us-east-1": "Z35SXDOTRQ7X7K", "us-west-2": "Z1H1FL5HABSF5", "eu-west-1": "Z32O12XQLNTSW2"}
-ZONE_LETTERS = {"us-east-1": "abcdef", "us-west-2": "abcd", "eu-west-1": "abc", "eu-central-1": "abc"}
-
-
-class OfflineError(RuntimeError):
-    """The offline engine cannot answer something the program asked for."""
 
 
 def digest(*parts: str, length: int = 17) -> str:
@@ -118,118 +114,50 @@ _AUTONAMED = {
 }
 
 
-class PlanMocks(Mocks):
-    """Answers resource registrations and invokes with deterministic, AWS-shaped values."""
-
-    def __init__(self) -> None:
-        self.provider_regions: dict[str, str] = {}
-
-    # -- resources ------------------------------------------------------------------------------
-    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        token = args.typ
-        outputs: dict[str, Any] = dict(args.inputs)
-        seed = digest(token, args.name)
-        if token.startswith("pulumi:providers:"):
-            provider_id = f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-8{seed[15:17]}{seed[:10]}"
-            if token == "pulumi:providers:aws":
-                self.provider_regions[provider_id] = str(args.inputs.get("region", DEFAULT_REGION))
-            return provider_id, outputs
-        if token.startswith("kubernetes:"):
-            return self._kubernetes(token, args, outputs, seed)
-        region = self._region(args.provider)
-        name_key = _AUTONAMED.get(token)
-        if name_key and not outputs.get(name_key):
-            outputs[name_key] = f"{args.name}-{seed[:7]}"
-        resource_id = _ID_PREFIX.get(token, "") + seed
-        special = _SPECIAL.get(token)
-        if special is not None:
-            resource_id = special(args, outputs, seed, region) or resource_id
-        if token in _ARN:
-            service, path = _ARN[token]
-            outputs.setdefault("arn", f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{path(resource_id, outputs)}")
-        elif token in _GLOBAL_ARN:
-            outputs.setdefault("arn", f"arn:{PARTITION}:iam::{ACCOUNT_ID}:{_GLOBAL_ARN[token](resource_id, outputs)}")
-        if token.startswith("aws:"):
-            outputs.setdefault("tagsAll", outputs.get("tags", {}))
-        return resource_id, outputs
-
-    def _region(self, provider_ref: str | None) -> str:
-        if provider_ref:
-            provider_id = provider_ref.rsplit("::", 1)[-1]
-            return self.provider_regions.get(provider_id, DEFAULT_REGION)
-        return DEFAULT_REGION
-
-    @staticmethod
-    def _kubernetes(
-        token: str, args: MockResourceArgs, outputs: dict[str, Any], seed: str
-    ) -> tuple[str, dict[str, Any]]:
-        if token == "kubernetes:helm.sh/v3:Release":
-            name = outputs.get("name") or f"{args.name}-{seed[:8]}"
-            outputs["name"] = name
-            outputs["status"] = {
-                "name": name,
-                "namespace": outputs.get("namespace", "default"),
-                "chart": outputs.get("chart"),
-                "version": outputs.get("version"),
-                "status": "deployed",
-                "revision": 1,
-            }
-            return f"{outputs.get('namespace', 'default')}/{name}", outputs
-        metadata = dict(outputs.get("metadata") or {})
-        metadata.setdefault("name", f"{args.name}-{seed[:8]}")
-        metadata["uid"] = f"{seed[:8]}-{seed[8:12]}-{seed[12:16]}-{seed[:4]}-{seed[4:16]}"
-        outputs["metadata"] = metadata
-        namespace = metadata.get("namespace")
-        return (f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])), outputs
-
-    # -- invokes --------------------------------------------------------------------------------
-    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        region = self._region(args.provider)
-        token = args.token
-        if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {
-                "accountId": ACCOUNT_ID,
-                "arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/offline-plan",
-                "userId": "AIDAOFFLINEPLAN",
-                "id": ACCOUNT_ID,
-            }, []
-        if token == "aws:index/getPartition:getPartition":
-            return {
-                "partition": PARTITION,
-                "dnsSuffix": "amazonaws.com",
-                "reverseDnsPrefix": "com.amazonaws",
-                "id": PARTITION,
-            }, []
-        if token == "aws:kms/getPublicKey:getPublicKey":
-            key_id = str(args.args.get("keyId", ""))
-            body = base64.b64encode(f"offline-public-key:{key_id}".encode()).decode()
-            return {
-                "arn": key_id,
-                "keyId": key_id,
-                "id": key_id,
-                "customerMasterKeySpec": "RSA_2048",
-                "keyUsage": "SIGN_VERIFY",
-                "publicKey": body,
-                "publicKeyPem": f"-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n",
-                "signingAlgorithms": ["RSASSA_PKCS1_V1_5_SHA_256"],
-                "encryptionAlgorithms": [],
-                "region": region,
-            }, []
-        if token == "aws:index/getRegion:getRegion":
-            return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com"}, []
-        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            letters = ZONE_LETTERS.get(region, "abc")
-            return {
-                "names": [f"{region}{c}" for c in letters],
-                "zoneIds": [f"use1-az{i + 1}" for i in range(len(letters))],
-                "state": "available",
-                "id": region,
-            }, []
-        raise OfflineError(f"the offline plan has no answer for invoke {token}; add one in infra/offline/mocks.py")
+def aws_outputs(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
+    """Fill ``outputs`` of an AWS (or other non-Kubernetes) resource in place; returns its physical id."""
+    token = args.typ
+    name_key = _AUTONAMED.get(token)
+    if name_key and not outputs.get(name_key):
+        outputs[name_key] = f"{args.name}-{hashed[:7]}"
+    resource_id = _ID_PREFIX.get(token, "") + hashed
+    special = _SPECIAL.get(token)
+    if special is not None:
+        resource_id = special(args, outputs, hashed, region) or resource_id
+    if token in _ARN:
+        service, path = _ARN[token]
+        outputs.setdefault("arn", f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{path(resource_id, outputs)}")
+    elif token in _GLOBAL_ARN:
+        outputs.setdefault("arn", f"arn:{PARTITION}:iam::{ACCOUNT_ID}:{_GLOBAL_ARN[token](resource_id, outputs)}")
+    if token.startswith("aws:"):
+        outputs.setdefault("tagsAll", outputs.get("tags", {}))
+    return resource_id
 
 
-def _eks_cluster(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    name = str(outputs.get("name") or f"{args.name}-{seed[:7]}")
+def kubernetes_outputs(args: MockResourceArgs, outputs: dict[str, Any], hashed: str) -> str:
+    """Fill ``outputs`` of a ``kubernetes:*`` resource in place; returns its id (``namespace/name``)."""
+    if args.typ == "kubernetes:helm.sh/v3:Release":
+        name = outputs.get("name") or f"{args.name}-{hashed[:8]}"
+        outputs["name"] = name
+        outputs["status"] = {
+            "name": name,
+            "namespace": outputs.get("namespace", "default"),
+            "chart": outputs.get("chart"),
+            "version": outputs.get("version"),
+            "status": "deployed",
+            "revision": 1,
+        }
+        return f"{outputs.get('namespace', 'default')}/{name}"
+    metadata = dict(outputs.get("metadata") or {})
+    metadata.setdefault("name", f"{args.name}-{hashed[:8]}")
+    metadata["uid"] = f"{hashed[:8]}-{hashed[8:12]}-{hashed[12:16]}-{hashed[:4]}-{hashed[4:16]}"
+    outputs["metadata"] = metadata
+    namespace = metadata.get("namespace")
+    return f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])
+
+
+def _eks_cluster(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
+    name = str(outputs.get("name") or f"{args.name}-{hashed[:7]}")
     outputs["name"] = name
     token = digest(name, "oidc", length=32).upper()
     outputs["endpoint"] = f"https://{token}.gr7.{region}.eks.amazonaws.com"
@@ -244,46 +172,46 @@ def _eks_cluster(args: MockResourceArgs, outputs: dict[str, Any], seed: str, reg
     return name
 
 
-def _eks_node_group(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+def _eks_node_group(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     outputs["status"] = "ACTIVE"
-    outputs["resources"] = [{"autoscalingGroups": [{"name": f"eks-{outputs['nodeGroupName']}-{seed[:8]}"}]}]
+    outputs["resources"] = [{"autoscalingGroups": [{"name": f"eks-{outputs['nodeGroupName']}-{hashed[:8]}"}]}]
     return f"{outputs.get('clusterName')}:{outputs['nodeGroupName']}"
 
 
-def _eks_addon(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+def _eks_addon(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     outputs.setdefault("addonVersion", "v0.0.0-eksbuild.1")
     return f"{outputs.get('clusterName')}:{outputs.get('addonName')}"
 
 
-def _kms_key(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    key_id = f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-a{seed[15:17]}{seed[:1]}-{digest(seed)[:12]}"
+def _kms_key(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
+    key_id = f"{hashed[:8]}-{hashed[8:12]}-4{hashed[12:15]}-a{hashed[15:17]}{hashed[:1]}-{digest(hashed)[:12]}"
     outputs["keyId"] = key_id
     return key_id
 
 
-def _log_group(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+def _log_group(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     return str(outputs["name"])
 
 
-def _iam_role(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    outputs["uniqueId"] = "AROA" + digest(seed, "role").upper()[:17]
+def _iam_role(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
+    outputs["uniqueId"] = "AROA" + digest(hashed, "role").upper()[:17]
     return str(outputs["name"])
 
 
-def _eip(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str | None:
-    number = int(seed[:4], 16)
+def _eip(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str | None:
+    number = int(hashed[:4], 16)
     outputs["publicIp"] = f"198.51.{100 + number % 10}.{number % 250 + 1}"  # TEST-NET-2 style, never routed
-    outputs["allocationId"] = "eipalloc-" + seed
+    outputs["allocationId"] = "eipalloc-" + hashed
     return None
 
 
-def _launch_template(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str | None:
+def _launch_template(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str | None:
     outputs["latestVersion"] = 1
     outputs["defaultVersion"] = 1
     return None
 
 
-def _oidc_provider(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+def _oidc_provider(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     url = str(outputs.get("url", "")).removeprefix("https://")
     return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{url}"
 
@@ -295,36 +223,36 @@ def mock_password(name: str, length: int) -> str:
     return (text * (length // len(text) + 1))[:length]
 
 
-def _random_password(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+def _random_password(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     length = int(outputs.get("length") or 16)
     outputs["result"] = mock_password(args.name, length)
-    outputs["bcryptHash"] = "$2a$10$" + digest(seed, "bcrypt", length=53)
+    outputs["bcryptHash"] = "$2a$10$" + digest(hashed, "bcrypt", length=53)
     return "none"
 
 
-def _rds_instance(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+def _rds_instance(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     identifier = str(outputs["identifier"])
-    address = f"{identifier}.c{digest(seed, 'rds', length=11)}.{region}.rds.amazonaws.com"
+    address = f"{identifier}.c{digest(hashed, 'rds', length=11)}.{region}.rds.amazonaws.com"
     port = int(outputs.get("port") or 5432)
     outputs.update(
         address=address,
         port=port,
         endpoint=f"{address}:{port}",
-        resourceId="db-" + digest(seed, "resource", length=26).upper(),
+        resourceId="db-" + digest(hashed, "resource", length=26).upper(),
         hostedZoneId="Z2R2ITUGPM61AM",
         status="available",
     )
     return identifier
 
 
-def _named(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+def _named(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     return str(outputs["name"])
 
 
-def _replication_group(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    group = str(outputs.get("replicationGroupId") or f"{args.name}-{seed[:7]}")
+def _replication_group(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
+    group = str(outputs.get("replicationGroupId") or f"{args.name}-{hashed[:7]}")
     outputs["replicationGroupId"] = group
-    suffix = f"{group}.{digest(seed, 'cache', length=6)}.{region.replace('-', '')[:4]}.cache.amazonaws.com"
+    suffix = f"{group}.{digest(hashed, 'cache', length=6)}.{region.replace('-', '')[:4]}.cache.amazonaws.com"
     outputs.update(
         primaryEndpointAddress=f"master.{suffix}",
         readerEndpointAddress=f"replica.{suffix}",
@@ -334,8 +262,8 @@ def _replication_group(args: MockResourceArgs, outputs: dict[str, Any], seed: st
     return group
 
 
-def _mq_broker(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    broker_id = f"b-{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-8{seed[15:17]}{digest(seed)[:10]}"
+def _mq_broker(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
+    broker_id = f"b-{hashed[:8]}-{hashed[8:12]}-4{hashed[12:15]}-8{hashed[15:17]}{digest(hashed)[:10]}"
     host = f"{broker_id}.mq.{region}.on.aws"
     outputs["instances"] = [
         {"consoleUrl": f"https://{host}", "ipAddress": "", "endpoints": [f"amqps://{host}:5671"]},
@@ -343,44 +271,44 @@ def _mq_broker(args: MockResourceArgs, outputs: dict[str, Any], seed: str, regio
     return broker_id
 
 
-def _docdb_cluster(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+def _docdb_cluster(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     identifier = str(outputs["clusterIdentifier"])
-    token = digest(seed, "docdb", length=12)
+    token = digest(hashed, "docdb", length=12)
     outputs.update(
         endpoint=f"{identifier}.cluster-{token}.{region}.docdb.amazonaws.com",
         readerEndpoint=f"{identifier}.cluster-ro-{token}.{region}.docdb.amazonaws.com",
         port=int(outputs.get("port") or 27017),
-        clusterResourceId="cluster-" + digest(seed, "resource", length=26).upper(),
+        clusterResourceId="cluster-" + digest(hashed, "resource", length=26).upper(),
         hostedZoneId="ZNKXH85TT8WVW",
     )
     return identifier
 
 
-def _docdb_instance(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+def _docdb_instance(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     identifier = str(outputs["identifier"])
     outputs.update(
-        endpoint=f"{identifier}.c{digest(seed, 'docdb', length=11)}.{region}.docdb.amazonaws.com",
+        endpoint=f"{identifier}.c{digest(hashed, 'docdb', length=11)}.{region}.docdb.amazonaws.com",
         port=27017,
         writer=False,
-        dbiResourceId="db-" + digest(seed, "resource", length=26).upper(),
+        dbiResourceId="db-" + digest(hashed, "resource", length=26).upper(),
     )
     return identifier
 
 
-def _secret(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+def _secret(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     name = str(outputs["name"])
     return f"arn:{PARTITION}:secretsmanager:{region}:{ACCOUNT_ID}:secret:{name}-{digest(name)[:6]}"
 
 
-def _secret_version(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    version = f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-8{seed[15:17]}{digest(seed)[:10]}"
+def _secret_version(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
+    version = f"{hashed[:8]}-{hashed[8:12]}-4{hashed[12:15]}-8{hashed[15:17]}{digest(hashed)[:10]}"
     outputs["versionId"] = version
     outputs["arn"] = outputs.get("secretId", "")
     outputs.setdefault("versionStages", ["AWSCURRENT"])
     return f"{outputs.get('secretId', '')}|{version}"
 
 
-def _acm_certificate(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+def _acm_certificate(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     domains = [str(outputs.get("domainName", ""))] + [str(d) for d in outputs.get("subjectAlternativeNames") or []]
     outputs["domainValidationOptions"] = [
         {
@@ -392,29 +320,29 @@ def _acm_certificate(args: MockResourceArgs, outputs: dict[str, Any], seed: str,
         for d in domains
     ]
     outputs["status"] = "ISSUED"
-    return f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-a{seed[15:17]}{seed[:1]}-{digest(seed)[:12]}"
+    return f"{hashed[:8]}-{hashed[8:12]}-4{hashed[12:15]}-a{hashed[15:17]}{hashed[:1]}-{digest(hashed)[:12]}"
 
 
-def _load_balancer(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str | None:
-    number = int(seed[:8], 16) % 10**10
+def _load_balancer(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str | None:
+    number = int(hashed[:8], 16) % 10**10
     outputs["dnsName"] = f"{outputs['name']}-{number}.{region}.elb.amazonaws.com"
     outputs["zoneId"] = ALB_HOSTED_ZONE_IDS.get(region, "Z35SXDOTRQ7X7K")
     return None
 
 
-def _route53_record(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+def _route53_record(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     name = str(outputs.get("name", "")).rstrip(".")
     outputs["fqdn"] = name
     return f"{outputs.get('zoneId')}_{name}_{outputs.get('type')}"
 
 
-def _web_acl(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
-    outputs.setdefault("name", f"{args.name}-{seed[:7]}")
+def _web_acl(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
+    outputs.setdefault("name", f"{args.name}-{hashed[:7]}")
     outputs["capacity"] = 1000
-    return f"{seed[:8]}-{seed[8:12]}-4{seed[12:15]}-a{seed[15:17]}{seed[:1]}-{digest(seed)[:12]}"
+    return f"{hashed[:8]}-{hashed[8:12]}-4{hashed[12:15]}-a{hashed[15:17]}{hashed[:1]}-{digest(hashed)[:12]}"
 
 
-def _ecr_repository(args: MockResourceArgs, outputs: dict[str, Any], seed: str, region: str) -> str:
+def _ecr_repository(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     name = str(outputs.get("name") or args.name)
     outputs["name"] = name
     outputs["registryId"] = ACCOUNT_ID

@@ -1,8 +1,8 @@
 """Run the unchanged stack program under Pulumi's mock runtime and record every registration.
 
 ``RecordingMonitor`` is a ``MockMonitor`` that keeps each ``RegisterResource`` request whole: type,
-name, parent, inputs (secrets still marked), dependencies, protect, provider, ignore-changes and the
-outputs the mocks answered. ``run_program`` sets the stack's configuration the way the Pulumi CLI does
+name, parent, inputs (secrets still marked), dependencies, protect, provider, ignore-changes, aliases and
+the outputs the mocks answered. ``run_program`` sets the stack's configuration the way the Pulumi CLI does
 (a flat map of strings, secure keys listed), runs ``stacks/__main__.py`` and returns the recording.
 """
 
@@ -21,10 +21,24 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from infra.config import StackFile
-from infra.offline.mocks import OfflineError, PlanMocks
+from tools.offline.mocks import OfflineError, PlanMocks
 
 PROGRAM_MODULE = "stacks.__main__"
 DISABLE_DEFAULT_PROVIDERS = "pulumi:disable-default-providers"
+
+
+@dataclass(frozen=True)
+class AliasRecord:
+    """One entry of a resource's ``aliases`` option as the SDK sent it: a whole URN, or a spec whose
+    empty fields mean "the same as the resource" (``no_parent``: it had no parent but the stack)."""
+
+    urn: str = ""
+    name: str = ""
+    type: str = ""
+    stack: str = ""
+    project: str = ""
+    parent_urn: str = ""
+    no_parent: bool = False
 
 
 @dataclass
@@ -45,6 +59,7 @@ class Registration:
     ignore_changes: list[str]
     delete_before_replace: bool
     retain_on_delete: bool
+    aliases: list[AliasRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -97,6 +112,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 ignore_changes=list(request.ignoreChanges),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 retain_on_delete=bool(request.retainOnDelete),
+                aliases=_aliases(request),
             )
         )
         obj_proto = _sync_await(rpc.serialize_properties(state, {}))
@@ -107,6 +123,29 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         _ensure_event_loop()
         self.component_outputs[request.urn] = rpc.deserialize_properties(request.outputs)
         return super().RegisterResourceOutputs(request)
+
+
+def _aliases(request: Any) -> list[AliasRecord]:
+    """The request's aliases: specs (what the SDK sends a monitor that supports them, as the mock
+    monitor does) and whole URNs (``aliases=["urn:..."]``, or the SDK's older ``aliasURNs``)."""
+    found: list[AliasRecord] = []
+    for alias in request.aliases:
+        if alias.WhichOneof("alias") == "spec":
+            spec = alias.spec
+            found.append(
+                AliasRecord(
+                    name=spec.name,
+                    type=spec.type,
+                    stack=spec.stack,
+                    project=spec.project,
+                    parent_urn=spec.parentUrn,
+                    no_parent=spec.noParent,
+                )
+            )
+        elif alias.urn:
+            found.append(AliasRecord(urn=alias.urn))
+    found.extend(AliasRecord(urn=urn) for urn in request.aliasURNs)
+    return found
 
 
 def _reveal(value: Any) -> Any:
