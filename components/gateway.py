@@ -352,7 +352,7 @@ class Gateway(pulumi.ComponentResource):
 
 def _rate_limit(per_minute: int, limit_by: str) -> dict[str, Any]:
     """rate-limiting plugin config. DB-less Kong cannot use the ``cluster`` policy; ``local`` counts per Kong
-    pod, so the effective limit is up to ``replicas`` times this (README)."""
+    pod, so the effective limit is up to ``replicas`` times this (docs/edge.md)."""
     return {
         "minute": per_minute,
         "limit_by": limit_by,

@@ -1,6 +1,6 @@
 """The public entry: ALB + WAF in front of NGINX Inc's ingress controller, certificates from ACM and Let's Encrypt.
 
-Chain (see README "Edge")::
+Chain (see docs/edge.md)::
 
     client --TLS 1.3 only (ACM certificate)--> ALB [WAFv2 web ACL] --HTTPS (Let's Encrypt certificate)-->
     NGINX on fixed NodePorts (TLS 1.3 only, least_conn, HSTS) --> Kong proxy :8000 --> services

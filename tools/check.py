@@ -250,7 +250,7 @@ def format_json(violations: Sequence[Violation]) -> str:
 
 
 def rules_table(policies: Sequence[ResourceValidationPolicy | StackValidationPolicy]) -> str:
-    """The list of rules as a Markdown table (README's rules section is generated from this)."""
+    """The list of rules as a Markdown table (docs/policies.md's rules section is generated from this)."""
     lines = ["| rule | kind | severity | what it requires | fix |", "|---|---|---|---|---|"]
     for policy in policies:
         kind = "resource" if isinstance(policy, ResourceValidationPolicy) else "stack"

@@ -118,7 +118,7 @@ def check(
 
 @app.command()
 def rules() -> None:
-    """Print the policy pack's rules as a Markdown table (README's list is generated from it)."""
+    """Print the policy pack's rules as a Markdown table (docs/policies.md is generated from it)."""
     from policies.rules import ALL_POLICIES
     from tools.check import rules_table
 

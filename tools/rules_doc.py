@@ -1,4 +1,4 @@
-"""Rewrite the rules table between README's markers from the rule objects (``make rules-doc``)."""
+"""Rewrite the rules table between the markers of docs/policies.md from the rule objects (``make rules-doc``)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ END = "<!-- rules:end -->"
 def main() -> None:
     from policies.rules import ALL_POLICIES
 
-    path = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/policies.md")
     text = path.read_text(encoding="utf-8")
     if BEGIN not in text or END not in text:
         raise SystemExit(f"{path}: the markers {BEGIN!r} and {END!r} are missing")

@@ -4,7 +4,7 @@ A cluster in the data subnets with one primary and replicas from config, TLS req
 cluster parameter group (``tls = enabled``), storage encrypted with the domain's KMS key, automated
 backups kept for the configured days in a window from config (the system's 02:00 UTC), deletion
 protection, a final snapshot when the cluster is deleted, and a generated master password kept in
-Secrets Manager. Why DocumentDB rather than another MongoDB: see the README, "Datastores and secrets".
+Secrets Manager. Why DocumentDB rather than another MongoDB: see docs/datastores.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Aliases of the export: each alias of a resource written as the URN the engine derives from it (the
 ``aliases`` field of ``pulumi stack export``'s resource shape), never a mock runtime URN; no field
-without aliases. plan.json leaves them out (the typed SDK classes add aliases of their own)."""
+without aliases. The export writes them only when asked; ``infra plan`` asks (tests/stacks/test_urns.py)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def test_a_resource_without_aliases_has_no_aliases_field(aliases: Aliases, resou
     assert not [r["urn"] for r in resources if r["type"] != THING and "aliases" in r]
 
 
-def test_plan_json_leaves_aliases_out_though_the_sdk_sends_its_own() -> None:
+def test_the_export_writes_aliases_only_when_asked_though_the_sdk_sends_its_own() -> None:
     def typed() -> None:
         k8s.networking.v1.NetworkPolicy("deny", metadata={"name": "deny"}, spec={"pod_selector": {}})
 

@@ -10,10 +10,12 @@
 - The mock runtime turns every number into a float; integral floats are written as integers.
 - Aliases are recorded for every resource; with ``aliases=True`` a resource that has any gets
   ``aliases`` (the field of ``pulumi stack export``'s resource shape): each alias as the engine's URN,
-  a spec completed with the resource's own name, type, parent, stack and project. ``plan.json`` leaves
-  them out: the typed SDK classes add aliases of their former type tokens to many resources (every
-  Kubernetes NetworkPolicy, Ingress, HPA, PDB; the ALB resources), and the engine itself writes no
-  aliases into a stack's state (it resolves them against the old state, then drops them).
+  a spec completed with the resource's own name, type, parent, stack and project. ``plan.json`` is
+  written with them (``tools/plan.py``), so a move shows which old URN it takes over. Besides the
+  project's own moves they include the aliases the typed SDK classes add for their former type tokens
+  (every Kubernetes NetworkPolicy, Ingress, HPA, PDB; the ALB resources). The engine writes no aliases
+  into a stack's state (it resolves them against the old state, then drops them), so a real
+  ``pulumi stack export`` has none.
 """
 
 from __future__ import annotations
