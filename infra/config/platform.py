@@ -16,7 +16,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from infra.config import cluster, datastores, edge, monitoring, network, services, workloads
+from infra.config import backups, cluster, datastores, edge, monitoring, network, services, workloads
+from infra.config.backups import BackupsConfig, RestoreConfig
 from infra.config.base import NAMESPACE, Environment, _KeyedError, _Model, duration_seconds
 from infra.config.cluster import ClusterConfig
 from infra.config.datastores import DatastoresConfig
@@ -56,6 +57,8 @@ class PlatformConfig(_Model):
     gateway: GatewayConfig = GatewayConfig()
     services: ServicesConfig = ServicesConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    backups: BackupsConfig = BackupsConfig()
+    restore: RestoreConfig | None = None  # start datastores from backups (a disaster-recovery stack)
 
     @field_validator("project")
     @classmethod
@@ -138,6 +141,7 @@ TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
         "datastores": datastores.TIER_DEFAULTS[env],
         "services": services.TIER_DEFAULTS[env],
         "monitoring": monitoring.TIER_DEFAULTS[env],
+        "backups": backups.TIER_DEFAULTS[env],
     }
     for env in Environment
 }
