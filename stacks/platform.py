@@ -41,6 +41,7 @@ from infra.config import PlatformConfig
 from infra.providers import aws_provider
 from infra.tags import default_tags
 from stacks import moved
+from stacks.backups import backup_tags, build_backups
 
 # Data domains and the datastores that keep their data under the domain's KMS key.
 DATA_DOMAINS = {"users": ("postgres", "redis"), "processing": ("rabbitmq",), "analytics": ("documentdb",)}
@@ -79,7 +80,7 @@ class Datastores:
 def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     tags = default_tags(cfg, stack)
     primary = aws_provider("aws-primary", cfg.region, tags)
-    aws_provider("aws-backup", cfg.backup_region, tags)  # backups' second region (multi-region copies)
+    replica = aws_provider("aws-backup", cfg.backup_region, tags)  # the backup region (cross-region copies)
     on_primary = pulumi.InvokeOutputOptions(provider=primary)
     identity = aws.get_caller_identity_output(opts=on_primary)
     context = AwsContext(
@@ -121,6 +122,9 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         ),
     )
     datastores = build_datastores(cfg, network, cluster, apps, context, primary)
+    postgres, documentdb = datastores.stores["postgres"], datastores.stores["documentdb"]
+    assert isinstance(postgres, Postgres) and isinstance(documentdb, DocumentDb)
+    build_backups(cfg, context, replica, network, postgres, documentdb, primary)
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(cfg.monitoring, k8s_provider, cluster.storage_class_name),
@@ -193,14 +197,18 @@ def build_datastores(
 
     stores: dict[str, Datastore] = {
         "postgres": Postgres(
-            "postgres", PostgresArgs(ds.postgres, f"{prefix}-postgres", **wiring("postgres")), opts=opts
+            "postgres",
+            PostgresArgs(ds.postgres, f"{prefix}-postgres", **wiring("postgres"), tags=backup_tags(cfg)),
+            opts=opts,
         ),
         "redis": Redis("redis", RedisArgs(ds.redis, f"{prefix}-redis", **wiring("redis")), opts=opts),
         "rabbitmq": RabbitMq(
             "rabbitmq", RabbitMqArgs(ds.rabbitmq, f"{prefix}-rabbitmq", **wiring("rabbitmq")), opts=opts
         ),
         "documentdb": DocumentDb(
-            "documentdb", DocumentDbArgs(ds.documentdb, f"{prefix}-documentdb", **wiring("documentdb")), opts=opts
+            "documentdb",
+            DocumentDbArgs(ds.documentdb, f"{prefix}-documentdb", **wiring("documentdb"), tags=backup_tags(cfg)),
+            opts=opts,
         ),
     }
     with_primary = pulumi.ResourceOptions(providers={"aws": primary})

@@ -9,7 +9,8 @@ Secrets Manager. Why DocumentDB rather than another MongoDB: see docs/datastores
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -36,11 +37,13 @@ class DocumentDbArgs:
     kms_key_arn: pulumi.Input[str]
     secret: SecretSpec
     protection: ProtectionConfig
+    tags: Mapping[str, str] = field(default_factory=dict)  # what the backup plan selects by
 
 
 class DocumentDb(Datastore):
     reader_host: pulumi.Output[str]
     cluster_arn: pulumi.Output[str]
+    subnet_group_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: DocumentDbArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:datastores:DocumentDb", name, None, opts)
@@ -90,6 +93,7 @@ class DocumentDb(Datastore):
             deletion_protection=args.protection.deletion_protection,
             skip_final_snapshot=False,
             final_snapshot_identifier=f"{args.cluster_identifier}-final",
+            tags=dict(args.tags) or None,
             apply_immediately=False,
             opts=keep,
         )
@@ -135,4 +139,5 @@ class DocumentDb(Datastore):
 
         self.reader_host = cluster.reader_endpoint
         self.cluster_arn = cluster.arn
+        self.subnet_group_name = subnets.name
         self._publish(cluster.endpoint, port, secret, sg.id, reader_host=self.reader_host, cluster_arn=self.cluster_arn)

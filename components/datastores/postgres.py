@@ -9,7 +9,8 @@ master password is generated, stored in Secrets Manager, and never set or read i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -32,10 +33,12 @@ class PostgresArgs:
     kms_key_arn: pulumi.Input[str]
     secret: SecretSpec
     protection: ProtectionConfig
+    tags: Mapping[str, str] = field(default_factory=dict)  # what the backup plan selects by
 
 
 class Postgres(Datastore):
     instance_arn: pulumi.Output[str]
+    subnet_group_name: pulumi.Output[str]
     resource_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: PostgresArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -92,6 +95,7 @@ class Postgres(Datastore):
             backup_window=spec.backup_window,
             maintenance_window=spec.maintenance_window,
             copy_tags_to_snapshot=True,
+            tags=dict(args.tags) or None,
             delete_automated_backups=False,
             deletion_protection=args.protection.deletion_protection,
             skip_final_snapshot=False,
@@ -130,5 +134,6 @@ class Postgres(Datastore):
         )
 
         self.instance_arn = instance.arn
+        self.subnet_group_name = subnets.name
         self.resource_id = instance.resource_id
         self._publish(instance.address, port, secret, sg.id, instance_arn=self.instance_arn)

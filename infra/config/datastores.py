@@ -90,7 +90,7 @@ class RedisConfig(_Model):
     num_cache_clusters: int = Field(3, ge=1, le=6, description="primary plus replicas")
     automatic_failover: bool = True
     multi_az: bool = True
-    snapshot_retention_days: int = Field(7, ge=1, le=35)
+    snapshot_retention_days: int = Field(30, ge=1, le=35)
     snapshot_window: Annotated[str, AfterValidator(lambda w: _window_length(w, 60, weekly=False))] = "02:00-03:00"
     maintenance_window: Annotated[str, AfterValidator(lambda w: _window_length(w, 60, weekly=True))] = (
         "sun:05:00-sun:06:00"

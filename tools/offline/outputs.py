@@ -82,6 +82,10 @@ _ARN: dict[str, tuple[str, Callable[[str, dict[str, Any]], str]]] = {
     "aws:lb/targetGroup:TargetGroup": ("elasticloadbalancing", lambda i, o: f"targetgroup/{o['name']}/{i[:16]}"),
     "aws:lb/listener:Listener": ("elasticloadbalancing", lambda i, o: f"listener/app/x/{i[:16]}/{i[16:]}"),
     "aws:wafv2/webAcl:WebAcl": ("wafv2", lambda i, o: f"regional/webacl/{o['name']}/{i}"),
+    # backups
+    "aws:backup/vault:Vault": ("backup", lambda i, o: f"backup-vault:{o['name']}"),
+    "aws:backup/plan:Plan": ("backup", lambda i, o: f"backup-plan:{i}"),
+    "aws:backup/restoreTestingPlan:RestoreTestingPlan": ("backup", lambda i, o: f"restore-testing-plan:{o['name']}"),
 }
 _GLOBAL_ARN = {  # IAM is global: no region in its ARNs
     "aws:iam/role:Role": lambda i, o: f"role/{o['name']}",
@@ -351,6 +355,24 @@ def _ecr_repository(args: MockResourceArgs, outputs: dict[str, Any], hashed: str
     return name
 
 
+def _s3_bucket(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
+    name = str(outputs.get("bucket") or f"{args.name}-{hashed[:7]}")
+    outputs["bucket"] = name
+    outputs["arn"] = f"arn:{PARTITION}:s3:::{name}"
+    outputs["region"] = region
+    outputs["bucketRegionalDomainName"] = f"{name}.s3.{region}.amazonaws.com"
+    return name
+
+
+def _backup_vault(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
+    return str(outputs.get("name") or args.name)
+
+
+def _backup_plan(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
+    outputs["version"] = digest(hashed, "version", length=32)
+    return f"{hashed[:8]}-{hashed[8:12]}-4{hashed[12:15]}-8{hashed[15:17]}{digest(hashed)[:10]}"
+
+
 _SPECIAL: dict[str, Callable[[MockResourceArgs, dict[str, Any], str, str], str | None]] = {
     "aws:eks/cluster:Cluster": _eks_cluster,
     "aws:eks/nodeGroup:NodeGroup": _eks_node_group,
@@ -380,4 +402,8 @@ _SPECIAL: dict[str, Callable[[MockResourceArgs, dict[str, Any], str, str], str |
     "aws:route53/record:Record": _route53_record,
     "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:ecr/repository:Repository": _ecr_repository,
+    # backups
+    "aws:s3/bucket:Bucket": _s3_bucket,
+    "aws:backup/vault:Vault": _backup_vault,
+    "aws:backup/plan:Plan": _backup_plan,
 }

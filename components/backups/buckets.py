@@ -1,0 +1,297 @@
+"""The backup buckets: one in the primary region, its replica in the backup region.
+
+Both buckets: versioning, SSE-KMS (AES-256) with a key in their own region, public access blocked, a
+policy denying requests without TLS (and below TLS 1.2), object lock in governance mode for the
+retention where config asks for it, and lifecycle rules expiring current and noncurrent versions
+after the retention and aborting incomplete uploads. The primary replicates everything to the replica
+with S3 Replication Time Control (15-minute target, replication metrics on); the replication role may
+read only the primary and write only the replica, with their two keys.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.parts import kms_key
+from infra import iam
+from infra.aws_context import AwsContext
+from infra.config.backups import BackupsConfig
+from infra.config.workloads import ProtectionConfig
+
+RTC_MINUTES = 15  # S3 Replication Time Control's target: 99.99 % of objects within 15 minutes
+
+
+@dataclass(frozen=True)
+class BackupBucketsArgs:
+    spec: BackupsConfig
+    name_prefix: str
+    aws: AwsContext  # the primary region
+    replica_aws: AwsContext  # the backup region
+    replica_provider: aws.Provider  # the backup region's provider (the primary comes through opts)
+    protection: ProtectionConfig
+    tags: Mapping[str, str]  # what the backup plan selects by (AWS Backup protects the buckets too)
+
+
+class BackupBuckets(pulumi.ComponentResource):
+    primary_bucket: pulumi.Output[str]
+    primary_arn: pulumi.Output[str]
+    replica_bucket: pulumi.Output[str]
+    replica_arn: pulumi.Output[str]
+    key_arn: pulumi.Output[str]
+    replica_key_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: BackupBucketsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:backups:BackupBuckets", name, None, opts)
+        keep = pulumi.ResourceOptions(parent=self, protect=args.protection.protect)
+        in_replica = pulumi.ResourceOptions(parent=self, provider=args.replica_provider)
+        keep_replica = pulumi.ResourceOptions.merge(in_replica, pulumi.ResourceOptions(protect=args.protection.protect))
+
+        key = kms_key(
+            f"{name}-key", f"Backups of {args.name_prefix} ({args.aws.region})", iam.key_policy(args.aws), keep
+        )
+        replica_key = kms_key(
+            f"{name}-replica-key",
+            f"Backup copies of {args.name_prefix} ({args.replica_aws.region})",
+            iam.key_policy(args.replica_aws),
+            keep_replica,
+        )
+        replica, replica_versioning = self._bucket(f"{name}-replica", args, args.replica_aws, replica_key, keep_replica)
+        primary, primary_versioning = self._bucket(f"{name}-primary", args, args.aws, key, keep)
+        self._replication(name, args, primary, replica, key, replica_key, [primary_versioning, replica_versioning])
+
+        self.primary_bucket = primary.bucket
+        self.primary_arn = primary.arn
+        self.replica_bucket = replica.bucket
+        self.replica_arn = replica.arn
+        self.key_arn = key.arn
+        self.replica_key_arn = replica_key.arn
+        self.register_outputs(
+            {
+                "primary_bucket": self.primary_bucket,
+                "replica_bucket": self.replica_bucket,
+                "key_arn": self.key_arn,
+                "replica_key_arn": self.replica_key_arn,
+            }
+        )
+
+    def _bucket(
+        self, name: str, args: BackupBucketsArgs, where: AwsContext, key: aws.kms.Key, keep: pulumi.ResourceOptions
+    ) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
+        child = pulumi.ResourceOptions(parent=self, provider=keep.provider)
+        spec = args.spec
+        bucket = aws.s3.Bucket(
+            name,
+            bucket=pulumi.Output.concat(args.name_prefix, "-backups-", where.region, "-", where.account_id),
+            object_lock_enabled=spec.object_lock,
+            force_destroy=False,
+            tags=dict(args.tags),
+            opts=keep,
+        )
+        versioning = aws.s3.BucketVersioning(
+            name,
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            name,
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketPublicAccessBlock(
+            name,
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketPolicy(name, bucket=bucket.id, policy=bucket.arn.apply(_tls_only_policy), opts=child)
+        if spec.object_lock:
+            aws.s3.BucketObjectLockConfiguration(
+                name,
+                bucket=bucket.id,
+                rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
+                    default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
+                        mode="GOVERNANCE", days=spec.retention_days
+                    )
+                ),
+                opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning])),
+            )
+        aws.s3.BucketLifecycleConfiguration(
+            name,
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-after-retention",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=spec.retention_days),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=spec.retention_days
+                    ),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=7
+                    ),
+                )
+            ],
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning])),
+        )
+        return bucket, versioning
+
+    def _replication(
+        self,
+        name: str,
+        args: BackupBucketsArgs,
+        primary: aws.s3.Bucket,
+        replica: aws.s3.Bucket,
+        key: aws.kms.Key,
+        replica_key: aws.kms.Key,
+        versioning: list[aws.s3.BucketVersioning],
+    ) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-replication",
+            description=f"S3 replication of {args.name_prefix}'s backups to {args.replica_aws.region}",
+            assume_role_policy=iam.service_assume_role(args.aws, "s3"),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-replication",
+            role=role.id,
+            policy=iam.document(
+                *[
+                    pulumi.Output.all(primary.arn, replica.arn, key.arn, replica_key.arn).apply(
+                        lambda arns, i=i: replication_statements(*arns, args.aws.region, args.replica_aws.region)[i]
+                    )
+                    for i in range(5)
+                ]
+            ),
+            opts=child,
+        )
+        aws.s3.BucketReplicationConfig(
+            f"{name}-replication",
+            bucket=primary.id,
+            role=role.arn,
+            rules=[
+                aws.s3.BucketReplicationConfigRuleArgs(
+                    id="to-backup-region",
+                    status="Enabled",
+                    priority=1,
+                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
+                    delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
+                        status="Enabled"
+                    ),
+                    source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
+                        sse_kms_encrypted_objects=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
+                            status="Enabled"
+                        )
+                    ),
+                    destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                        bucket=replica.arn,
+                        storage_class="STANDARD",
+                        encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
+                            replica_kms_key_id=replica_key.arn
+                        ),
+                        replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
+                            status="Enabled",
+                            time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(
+                                minutes=RTC_MINUTES
+                            ),
+                        ),
+                        metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+                            status="Enabled",
+                            event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(
+                                minutes=RTC_MINUTES
+                            ),
+                        ),
+                    ),
+                )
+            ],
+            # Replication needs versioning on both buckets first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=versioning),
+        )
+
+
+def replication_statements(
+    source: str, destination: str, source_key: str, destination_key: str, region: str, replica_region: str
+) -> list[dict[str, Any]]:
+    """The replication role's rights: read the source bucket, write the replica, with their two keys."""
+    return [
+        {
+            "Sid": "ReadTheSourceConfiguration",
+            "Effect": "Allow",
+            "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+            "Resource": source,
+        },
+        {
+            "Sid": "ReadTheSourceVersions",
+            "Effect": "Allow",
+            "Action": ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging"],
+            "Resource": f"{source}/*",
+        },
+        {
+            "Sid": "WriteTheReplica",
+            "Effect": "Allow",
+            "Action": ["s3:ReplicateObject", "s3:ReplicateDelete", "s3:ReplicateTags"],
+            "Resource": f"{destination}/*",
+        },
+        {
+            "Sid": "DecryptWithTheSourceKey",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": source_key,
+            "Condition": {"StringLike": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+        },
+        {
+            "Sid": "EncryptWithTheReplicaKey",
+            "Effect": "Allow",
+            "Action": ["kms:Encrypt", "kms:GenerateDataKey"],
+            "Resource": destination_key,
+            "Condition": {"StringLike": {"kms:ViaService": f"s3.{replica_region}.amazonaws.com"}},
+        },
+    ]
+
+
+def _tls_only_policy(arn: str) -> str:
+    """Deny every request without TLS, and with TLS older than 1.2."""
+    resources = [arn, f"{arn}/*"]
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "DenyWithoutTls",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": resources,
+                    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                },
+                {
+                    "Sid": "DenyOldTls",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "s3:*",
+                    "Resource": resources,
+                    "Condition": {"NumericLessThan": {"s3:TlsVersion": "1.2"}},
+                },
+            ],
+        },
+        sort_keys=True,
+    )

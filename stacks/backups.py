@@ -1,0 +1,71 @@
+"""The composition of backups and disaster recovery: the backup buckets in both regions, AWS Backup
+with its cross-region copies, and what it protects (the datastores' outputs)."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.backups.buckets import BackupBuckets, BackupBucketsArgs
+from components.backups.plan import BackupPlan, BackupPlanArgs
+from components.datastores.documentdb import DocumentDb
+from components.datastores.postgres import Postgres
+from components.network import Network
+from infra.aws_context import AwsContext
+from infra.config import PlatformConfig
+
+
+def backup_tags(cfg: PlatformConfig) -> dict[str, str]:
+    """The tag the backup plan selects by: every resource carrying it is backed up and copied."""
+    return {"platform:backup": f"{cfg.name_prefix}-daily"}
+
+
+def build_backups(
+    cfg: PlatformConfig,
+    context: AwsContext,
+    replica_provider: aws.Provider,
+    network: Network,
+    postgres: Postgres,
+    documentdb: DocumentDb,
+    primary: aws.Provider,
+) -> tuple[BackupBuckets, BackupPlan]:
+    replica_context = AwsContext(
+        account_id=context.account_id,
+        partition=context.partition,
+        region=cfg.backup_region,
+        dns_suffix=context.dns_suffix,
+    )
+    with_primary = pulumi.ResourceOptions(providers={"aws": primary})
+    buckets = BackupBuckets(
+        "backups",
+        BackupBucketsArgs(
+            spec=cfg.backups,
+            name_prefix=cfg.name_prefix,
+            aws=context,
+            replica_aws=replica_context,
+            replica_provider=replica_provider,
+            protection=cfg.protection,
+            tags=backup_tags(cfg),
+        ),
+        opts=with_primary,
+    )
+    plan = BackupPlan(
+        "backup-plan",
+        BackupPlanArgs(
+            spec=cfg.backups,
+            name_prefix=cfg.name_prefix,
+            aws=context,
+            replica_provider=replica_provider,
+            key_arn=buckets.key_arn,
+            replica_key_arn=buckets.replica_key_arn,
+            selection_tags=backup_tags(cfg),
+            protection=cfg.protection,
+            restore_vpc_id=network.vpc_id,
+            restore_subnet_groups={"postgres": postgres.subnet_group_name, "documentdb": documentdb.subnet_group_name},
+            replicated_instances={"postgres": postgres.instance_arn},
+        ),
+        opts=with_primary,
+    )
+    pulumi.export("backupBuckets", {"primary": buckets.primary_bucket, "replica": buckets.replica_bucket})
+    pulumi.export("backupVaults", {"primary": plan.vault_arn, "replica": plan.replica_vault_arn})
+    return buckets, plan
