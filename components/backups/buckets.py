@@ -10,6 +10,7 @@ read only the primary and write only the replica, with their two keys.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+from pulumi_aws import Provider as AwsProvider
 
 from components.parts import kms_key
 from infra import iam
@@ -33,7 +35,7 @@ class BackupBucketsArgs:
     name_prefix: str
     aws: AwsContext  # the primary region
     replica_aws: AwsContext  # the backup region
-    replica_provider: aws.Provider  # the backup region's provider (the primary comes through opts)
+    replica_provider: AwsProvider  # the backup region's provider (the primary comes through opts)
     protection: ProtectionConfig
     tags: Mapping[str, str]  # what the backup plan selects by (AWS Backup protects the buckets too)
 
@@ -174,13 +176,8 @@ class BackupBuckets(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-replication",
             role=role.id,
-            policy=iam.document(
-                *[
-                    pulumi.Output.all(primary.arn, replica.arn, key.arn, replica_key.arn).apply(
-                        lambda arns, i=i: replication_statements(*arns, args.aws.region, args.replica_aws.region)[i]
-                    )
-                    for i in range(5)
-                ]
+            policy=pulumi.Output.all(primary.arn, replica.arn, key.arn, replica_key.arn).apply(
+                functools.partial(_replication_policy, regions=(args.aws.region, args.replica_aws.region))
             ),
             opts=child,
         )
@@ -266,6 +263,12 @@ def replication_statements(
             "Condition": {"StringLike": {"kms:ViaService": f"s3.{replica_region}.amazonaws.com"}},
         },
     ]
+
+
+def _replication_policy(arns: list[str], regions: tuple[str, str]) -> str:
+    source, destination, source_key, destination_key = arns
+    statements = replication_statements(source, destination, source_key, destination_key, *regions)
+    return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
 def _tls_only_policy(arn: str) -> str:

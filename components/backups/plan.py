@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+from pulumi_aws import Provider as AwsProvider
 
 from infra import iam
 from infra.aws_context import AwsContext
@@ -43,7 +44,7 @@ class BackupPlanArgs:
     spec: BackupsConfig
     name_prefix: str
     aws: AwsContext
-    replica_provider: aws.Provider  # the backup region's (the primary comes through opts)
+    replica_provider: AwsProvider  # the backup region's (the primary comes through opts)
     key_arn: pulumi.Input[str]  # the primary region's backup key
     replica_key_arn: pulumi.Input[str]  # the backup region's
     selection_tags: Mapping[str, str]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from policies.rules import edge, encryption, exposure, iam, kubernetes, protection, stack
+from policies.rules import backups, edge, encryption, exposure, iam, kubernetes, protection, stack
 
 ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *encryption.POLICIES,
@@ -15,4 +15,5 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *protection.POLICIES,
     *iam.POLICIES,
     *stack.POLICIES,
+    *backups.POLICIES,
 )

@@ -95,8 +95,10 @@ def test_check_accepts_a_pulumi_stack_export(tmp_path: Path) -> None:
     }
     path = tmp_path / "export.json"
     path.write_text(json.dumps(export))
-    assert check(load_resources(path), ALL_POLICIES) == []
-    assert run_cli("check", "--plan", str(path)).returncode == 0
+    # The database is read whole from the export: its only finding is that no backup plan selects it.
+    found = check(load_resources(path), ALL_POLICIES)
+    assert [(v.policy, v.urn) for v in found] == [("databases-backed-up-to-another-region", resource_urn(export))]
+    assert run_cli("check", "--plan", str(path)).returncode == 1
 
 
 @pytest.mark.parametrize(
@@ -140,3 +142,7 @@ def test_key_rotation_is_required_of_symmetric_keys_only() -> None:
     signing = resource("aws:kms/key:Key", "sign", {"customerMasterKeySpec": "RSA_2048", "keyUsage": "SIGN_VERIFY"})
     found = violations_of([PROVIDER, symmetric, signing], "kms-key-rotation")
     assert [v.urn for v in found] == [symmetric["urn"]]
+
+
+def resource_urn(export: dict[str, Any]) -> str:
+    return str(export["deployment"]["resources"][-1]["urn"])

@@ -409,5 +409,19 @@ def test_stack_rules_for_workloads_and_buckets() -> None:
             {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "k"}}]},
             propertyDependencies=dep,
         ),
+        resource(  # a prod bucket is replicated to another region with Replication Time Control
+            "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+            "replication",
+            {
+                "bucket": "b",
+                "rules": [
+                    {
+                        "status": "Enabled",
+                        "destination": {"bucket": "arn:aws:s3:::b-copy", "replicationTime": {"status": "Enabled"}},
+                    }
+                ],
+            },
+            propertyDependencies=dep,
+        ),
     ]
     assert violations_of([PROVIDER, bucket, *parts]) == []

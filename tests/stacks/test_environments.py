@@ -109,7 +109,16 @@ def test_prod_protects_stateful_resources_and_dev_does_not(planned: Plan) -> Non
 def test_environments_are_the_same_code(planned: Plan) -> None:
     """The three stacks build the same kinds of resources; only counts that config sets may differ."""
     counts = {stack: Counter(r["type"] for r in planned(stack)[1]) for stack in STACKS}
-    assert set(counts["dev"]) == set(counts["staging"]) == set(counts["prod"])
+    # Switched on per environment by platform:backups (objectLock, vaultLock, restoreTesting.enabled).
+    switched = {
+        "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+        "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+        "aws:backup/restoreTestingPlan:RestoreTestingPlan",
+        "aws:backup/restoreTestingSelection:RestoreTestingSelection",
+        "aws:ec2/securityGroup:SecurityGroup",  # the restore tests' isolated group
+    }
+    assert set(counts["dev"]) - switched == set(counts["staging"]) - switched == set(counts["prod"]) - switched
+    assert switched <= set(counts["prod"])
     may_differ = {
         "aws:ec2/subnet:Subnet",  # 3 tiers x zones
         "aws:ec2/routeTableAssociation:RouteTableAssociation",
@@ -120,6 +129,7 @@ def test_environments_are_the_same_code(planned: Plan) -> None:
         "aws:eks/accessEntry:AccessEntry",
         "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
         "aws:docdb/clusterInstance:ClusterInstance",  # platform:datastores.documentdb.instances
+        *switched,
     }
     for kind in counts["prod"]:
         if kind not in may_differ:

@@ -24,12 +24,20 @@ STATEFUL_TYPES = (
     "aws:ecr/repository:Repository",
     "aws:eks/cluster:Cluster",
     "kubernetes:core/v1:Namespace",
+    "aws:s3/bucket:Bucket",
+    "aws:backup/vault:Vault",
 )
 # The qualified type and name of each stateful resource of the prod stack (the URN after the project).
 PINNED = (
     "platform:addons:ArgoRollouts$kubernetes:core/v1:Namespace::argo-rollouts-ns",
     "platform:addons:CertManager$kubernetes:core/v1:Namespace::cert-manager-ns",
     "platform:addons:ExternalSecretsOperator$kubernetes:core/v1:Namespace::external-secrets-operator",
+    "platform:backups:BackupBuckets$aws:kms/key:Key::backups-key",
+    "platform:backups:BackupBuckets$aws:kms/key:Key::backups-replica-key",
+    "platform:backups:BackupBuckets$aws:s3/bucket:Bucket::backups-primary",
+    "platform:backups:BackupBuckets$aws:s3/bucket:Bucket::backups-replica",
+    "platform:backups:BackupPlan$aws:backup/vault:Vault::backup-plan-replica-vault",
+    "platform:backups:BackupPlan$aws:backup/vault:Vault::backup-plan-vault",
     "platform:cluster:Cluster$aws:cloudwatch/logGroup:LogGroup::cluster-control-plane",
     "platform:cluster:Cluster$aws:eks/cluster:Cluster::cluster-eks",
     "platform:cluster:Cluster$aws:kms/key:Key::cluster-logs",
