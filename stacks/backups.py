@@ -62,6 +62,7 @@ def build_backups(
             protection=cfg.protection,
             restore_vpc_id=network.vpc_id,
             restore_subnet_groups={"postgres": postgres.subnet_group_name, "documentdb": documentdb.subnet_group_name},
+            hourly_resources={"documentdb": documentdb.cluster_arn},
             replicated_instances={"postgres": postgres.instance_arn},
         ),
         opts=with_primary,

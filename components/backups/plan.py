@@ -54,6 +54,8 @@ class BackupPlanArgs:
     # (postgres, documentdb), the subnet group to restore into.
     restore_vpc_id: pulumi.Input[str] | None = None
     restore_subnet_groups: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Resources without continuous backup (name -> ARN): an hourly snapshot, copied to the backup region.
+    hourly_resources: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # RDS instances (name -> ARN) whose automated backups are replicated to the backup region as well:
     # point-in-time recovery there too, minutes behind the primary.
     replicated_instances: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -160,6 +162,8 @@ class BackupPlan(pulumi.ComponentResource):
                 ],
                 opts=child,
             )
+        if args.hourly_resources:
+            self._hourly(name, args, vault, replica_vault, role)
         if spec.restore_testing.enabled:
             self._restore_testing(name, args, vault, role)
         for label, instance_arn in sorted(args.replicated_instances.items()):
@@ -182,6 +186,50 @@ class BackupPlan(pulumi.ComponentResource):
                 "plan_id": self.plan_id,
                 "role_arn": self.role_arn,
             }
+        )
+
+    def _hourly(
+        self,
+        name: str,
+        args: BackupPlanArgs,
+        vault: aws.backup.Vault,
+        replica_vault: aws.backup.Vault,
+        role: aws.iam.Role,
+    ) -> None:
+        """Every hour a snapshot of what has no continuous backup, copied to the backup region: a recovery
+        point there at most an hour (plus the copy) old."""
+        child = pulumi.ResourceOptions(parent=self)
+        days = args.spec.hourly_retention_days
+        plan = aws.backup.Plan(
+            f"{name}-hourly",
+            name=f"{args.name_prefix}-hourly",
+            rules=[
+                aws.backup.PlanRuleArgs(
+                    rule_name="hourly-copied",
+                    target_vault_name=vault.name,
+                    schedule="cron(0 * * * ? *)",
+                    schedule_expression_timezone="Etc/UTC",
+                    start_window=60,
+                    completion_window=180,
+                    lifecycle=aws.backup.PlanRuleLifecycleArgs(delete_after=days),
+                    copy_actions=[
+                        aws.backup.PlanRuleCopyActionArgs(
+                            destination_vault_arn=replica_vault.arn,
+                            lifecycle=aws.backup.PlanRuleCopyActionLifecycleArgs(delete_after=days),
+                        )
+                    ],
+                    recovery_point_tags={"platform:backup-plan": f"{args.name_prefix}-hourly"},
+                )
+            ],
+            opts=child,
+        )
+        aws.backup.Selection(
+            f"{name}-hourly",
+            name=f"{args.name_prefix}-hourly",
+            plan_id=plan.id,
+            iam_role_arn=role.arn,
+            resources=[args.hourly_resources[key] for key in sorted(args.hourly_resources)],
+            opts=child,
         )
 
     def _restore_testing(self, name: str, args: BackupPlanArgs, vault: aws.backup.Vault, role: aws.iam.Role) -> None:

@@ -82,6 +82,9 @@ class BackupsConfig(_Model):
     # How long a copy to the backup region may take after its backup (verify allows RPO + this).
     copy_lag_minutes: int = Field(120, ge=15, le=1440)
     continuous_backup: bool = Field(True, description="point-in-time recovery: the incremental part")
+    # Resources without continuous backup (DocumentDB) get a snapshot every hour, copied to the backup
+    # region and kept this many days, so the RPO holds across regions for them too.
+    hourly_retention_days: int = Field(2, ge=1, le=35)
     object_lock: bool = Field(True, description="S3 Object Lock (governance) on the backup buckets")
     vault_lock: bool = Field(True, description="AWS Backup vault lock with the retention as its minimum")
     restore_testing: RestoreTestingConfig = RestoreTestingConfig()

@@ -92,9 +92,24 @@ def _databases(args: StackValidationArgs) -> Found:
             yield "the backup plan that selects this database copies nothing to another region", database.urn
 
 
+# Resource types AWS Backup can back up continuously (point-in-time recovery).
+CONTINUOUS_TYPES = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster", "aws:s3/bucket:Bucket")
+
+
+def _only_without_continuous(args: StackValidationArgs, plan: PolicyResource) -> bool:
+    """The plan selects, by ARN only, resources none of which supports continuous backup (DocumentDB)."""
+    selections = [s for s in _of(args, SELECTION) if _depends_on(s, "planId", plan)]
+    if not selections or any(get(s.props, "selectionTags") for s in selections):
+        return False
+    selected = [
+        r for r in args.resources for s in selections if _depends_on(s, "resources", r)
+    ]  # fmt: skip
+    return bool(selected) and not any(r.resource_type in CONTINUOUS_TYPES for r in selected)
+
+
 def _continuous(args: StackValidationArgs) -> Found:
     for plan in _of(args, PLAN):
-        if not _protected(args, plan):
+        if not _protected(args, plan) or _only_without_continuous(args, plan):
             continue
         for rule in listify(get(plan.props, "rules")):
             if get(rule, "enableContinuousBackup") is not True:
@@ -141,7 +156,8 @@ DATABASES_COPIED = stack_rule(
 CONTINUOUS_BACKUP = stack_rule(
     "continuous-backup",
     "In protected environments every AWS Backup rule runs continuous backup (point-in-time recovery, the "
-    "incremental part that keeps the RPO within an hour).",
+    "incremental part that keeps the RPO within an hour), unless its plan selects only resources that have "
+    "none (DocumentDB: hourly snapshots instead).",
     Severity.HIGH,
     "Set enable_continuous_backup=True on the rule (platform:backups.continuousBackup).",
     _continuous,

@@ -80,9 +80,17 @@ def _retention(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
             yield "no automatic snapshots (snapshotRetentionLimit is 0)"
     elif kind == "aws:backup/plan:Plan":
         for rule in get(props, "rules", default=[]):
+            if _more_than_daily(str(get(rule, "schedule", default=""))):
+                continue  # extra recovery points between the daily ones; the daily ones keep the retention
             delete_after = get(rule, "lifecycle", "deleteAfter")
             if delete_after is not None and int(delete_after) < minimum:
                 yield f"backup rule {get(rule, 'ruleName', default='?')} deletes after {delete_after} days"
+
+
+def _more_than_daily(schedule: str) -> bool:
+    """An AWS cron whose hours field fires more than once a day (``*``, a list, a range or a step)."""
+    fields = schedule.removeprefix("cron(").removesuffix(")").split()
+    return len(fields) == 6 and any(c in fields[1] for c in "*,-/")
 
 
 PROTECT_STATEFUL = resource_rule(
@@ -108,7 +116,8 @@ DELETION_PROTECTION = resource_rule(
 
 BACKUP_RETENTION = resource_rule(
     "backup-retention-30-days",
-    "Automated backups are kept at least 30 days (the system requires 30 days); caches keep snapshots.",
+    "Automated backups are kept at least 30 days (the system requires 30 days); caches keep snapshots; "
+    "AWS Backup's daily rules keep 30 days (rules running more often than daily add recovery points).",
     Severity.HIGH,
     "Set backup_retention_period=30 (RDS, DocumentDB), snapshot_retention_limit >= 1 (ElastiCache), "
     "delete_after >= 30 in AWS Backup rules.",

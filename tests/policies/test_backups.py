@@ -10,6 +10,7 @@ import pytest
 from tests.policies.support import Resource, mutated, violations_of
 
 PLAN = "aws:backup/plan:Plan"
+DAILY = f"{PLAN}::backup-plan-plan"
 REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 
 
@@ -63,10 +64,9 @@ def _suspended(resource: Resource) -> None:
     ("kind", "change", "rule"),
     [
         ("aws:rds/instance:Instance", _untag, "databases-backed-up-to-another-region"),
-        ("aws:docdb/cluster:Cluster", _untag, "databases-backed-up-to-another-region"),
-        (PLAN, _no_copy, "databases-backed-up-to-another-region"),
-        (PLAN, _same_region_copy, "databases-backed-up-to-another-region"),
-        (PLAN, _no_continuous, "continuous-backup"),
+        (DAILY, _no_copy, "databases-backed-up-to-another-region"),
+        (DAILY, _same_region_copy, "databases-backed-up-to-another-region"),
+        (DAILY, _no_continuous, "continuous-backup"),
         (REPLICATION, _no_rtc, "backup-buckets-versioned-and-replicated"),
         ("aws:s3/bucketVersioning:BucketVersioning", _suspended, "backup-buckets-versioned-and-replicated"),
     ],
@@ -88,5 +88,36 @@ def test_a_bucket_without_replication_is_caught(planned: Any) -> None:
 
 def test_dev_is_not_held_to_it(planned: Any) -> None:
     _, resources = planned("dev")
-    broken, _ = mutated(resources, PLAN, _no_continuous)
+    broken, _ = mutated(resources, DAILY, _no_continuous)
     assert "continuous-backup" not in _rules(broken)
+
+
+def test_an_hourly_plan_of_documentdb_only_needs_no_continuous_backup_but_one_of_postgres_does(planned: Any) -> None:
+    _, resources = planned("prod")
+    assert "continuous-backup" not in _rules(resources)
+    postgres = next(r for r in resources if r["type"] == "aws:rds/instance:Instance")
+
+    def add_postgres(selection: Resource) -> None:
+        selection["inputs"]["resources"].append(postgres["outputs"]["arn"])
+        selection["propertyDependencies"]["resources"].append(postgres["urn"])
+
+    broken, _ = mutated(resources, "aws:backup/selection:Selection::backup-plan-hourly", add_postgres)
+    assert "continuous-backup" in _rules(broken)
+
+
+def test_the_daily_rule_still_keeps_30_days(planned: Any) -> None:
+    _, resources = planned("prod")
+
+    def shorten(plan: Resource) -> None:
+        plan["inputs"]["rules"][0]["lifecycle"]["deleteAfter"] = 7
+
+    broken, _ = mutated(resources, f"{PLAN}::backup-plan-plan", shorten)
+    assert "backup-retention-30-days" in {v.policy for v in violations_of(broken)}
+
+
+def test_documentdb_is_covered_by_its_tag_or_the_hourly_plan_and_caught_without_both(planned: Any) -> None:
+    _, resources = planned("prod")
+    untagged, _ = mutated(resources, "aws:docdb/cluster:Cluster", _untag)
+    assert "databases-backed-up-to-another-region" not in _rules(untagged), "the hourly plan selects it by ARN"
+    alone = [r for r in untagged if not r["urn"].endswith("aws:backup/selection:Selection::backup-plan-hourly")]
+    assert "databases-backed-up-to-another-region" in _rules(alone)

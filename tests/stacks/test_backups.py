@@ -88,7 +88,7 @@ def test_the_primary_bucket_replicates_to_the_backup_region_with_rtc(planned: Pl
 
 def test_aws_backup_daily_at_two_utc_for_30_days_continuous_and_copied_to_the_other_region(planned: Plan) -> None:
     _, resources = planned("prod")
-    plan = one(resources, "aws:backup/plan:Plan")
+    plan = one(resources, "aws:backup/plan:Plan", "backup-plan-plan")
     (rule,) = plan["inputs"]["rules"]
     assert rule["schedule"] == "cron(0 2 * * ? *)" and rule["scheduleExpressionTimezone"] == "Etc/UTC"
     assert rule["lifecycle"]["deleteAfter"] == 30 and rule["enableContinuousBackup"] is True
@@ -151,7 +151,18 @@ def test_elasticache_snapshots_at_two_utc_kept_30_days(planned: Plan) -> None:
 
 def test_dev_keeps_the_schedule_without_locks(planned: Plan) -> None:
     _, resources = planned("dev")
-    plan = one(resources, "aws:backup/plan:Plan")
+    plan = one(resources, "aws:backup/plan:Plan", "backup-plan-plan")
     assert plan["inputs"]["rules"][0]["schedule"] == "cron(0 2 * * ? *)"
     assert of_type(resources, "aws:backup/vaultLockConfiguration:VaultLockConfiguration") == []
     assert all(b["inputs"]["objectLockEnabled"] is False for b in of_type(resources, BUCKET))
+
+
+def test_documentdb_gets_an_hourly_snapshot_copied_to_the_backup_region(planned: Plan) -> None:
+    _, resources = planned("prod")
+    plan = one(resources, "aws:backup/plan:Plan", "backup-plan-hourly")
+    (rule,) = plan["inputs"]["rules"]
+    assert rule["schedule"] == "cron(0 * * * ? *)"
+    assert ":us-west-2:" in rule["copyActions"][0]["destinationVaultArn"]
+    selection = one(resources, "aws:backup/selection:Selection", "backup-plan-hourly")
+    documentdb = one(resources, "aws:docdb/cluster:Cluster")
+    assert selection["inputs"]["resources"] == [documentdb["outputs"]["arn"]]
