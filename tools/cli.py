@@ -197,7 +197,7 @@ def dr_verify(
     else:
         assert stack is not None
         cfg = _stack_config(stack, config_file)
-        resources = _plan(stack, config_file, None).resources
+        resources = _dr_resources(stack, config_file)
     targets = read_targets(resources, cfg.region)
     try:
         findings = verify.verify(targets, cfg.backups, cfg.backup_region, moment, dr_clients())
@@ -228,7 +228,7 @@ def dr_drill(
     if datastore not in KINDS:
         raise _fail(f"--datastore: {datastore!r} is not allowed (allowed: {', '.join(KINDS)})")
     cfg = _stack_config(stack, config_file)
-    targets = read_targets(_plan(stack, config_file, None).resources, cfg.region)
+    targets = read_targets(_dr_resources(stack, config_file), cfg.region)
     found = next((d for d in targets.datastores if d.kind == datastore and d.identifier), None)
     if found is None:
         raise _fail(f"--datastore: stack {stack!r} has no {datastore}")
@@ -266,11 +266,19 @@ def dr_plan(
 
     _format(output_format)
     cfg = _stack_config(stack, config_file)
-    resources = _plan(stack, config_file, None).resources
+    resources = _dr_resources(stack, config_file)
     book = runbook(stack, resources, cfg.region, cfg.backup_region, cfg.backups.rto_minutes)
     typer.echo(format_json(book) if output_format == "json" else format_text(book))
     if not book.within:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _dr_resources(stack: str, config_file: Path | None) -> list[dict[str, Any]]:
+    """The stack's plan, written to a temporary folder: the dr commands read it and keep nothing."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix=f"infra-dr-{stack}-") as folder:
+        return _plan(stack, config_file, Path(folder)).resources
 
 
 def dr_clients() -> Any:
