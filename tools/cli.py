@@ -4,6 +4,8 @@
 ``tools.plan.plan_stack`` (no Pulumi CLI, no credentials, no network) and writes ``plan.json``,
 ``manifests/``, ``helm/``, ``graph.dot`` to DIR (default ``build/plan/<stack>/``).
 ``infra check`` runs the policy pack's rules over a plan (``tools.check``); ``infra rules`` lists them.
+``infra dr verify|drill|plan``: disaster recovery (``tools.dr``): backups and copies checked against the
+account, a timed restore drill, the runbook for losing the primary region (docs/backups.md).
 
 Exit codes: 0 done; 1 the plan failed (``PlanError``) or a mandatory rule is violated; 2 bad input
 (configuration, stack file, arguments: ``ConfigError``), with one line naming the key and what is
@@ -123,6 +125,167 @@ def rules() -> None:
     from tools.check import rules_table
 
     typer.echo(rules_table(ALL_POLICIES))
+
+
+dr_app = typer.Typer(
+    no_args_is_help=True,
+    help="Disaster recovery: verify backups and copies, drill a restore, the region-loss runbook.",
+)
+app.add_typer(dr_app, name="dr")
+
+StackOption = Annotated[str | None, typer.Option("--stack", "-s", help="Plan this stack offline.")]
+ConfigFileOption = Annotated[
+    Path | None, typer.Option("--config-file", help="Use this stack file instead of stacks/Pulumi.<stack>.yaml.")
+]
+FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
+
+
+def _stack_config(stack: str, config_file: Path | None) -> Any:
+    from infra.config import config_from_stack_file, read_stack_file
+    from tools.plan import project_root
+
+    try:
+        return config_from_stack_file(
+            read_stack_file(config_file or project_root() / "stacks" / f"Pulumi.{stack}.yaml")
+        )
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+
+
+def _format(output_format: str) -> str:
+    if output_format not in ("text", "json"):
+        raise _fail(f"--format: {output_format!r} is not allowed (allowed: text, json)")
+    return output_format
+
+
+@dr_app.command("verify")
+def dr_verify(
+    stack: StackOption = None,
+    plan_file: Annotated[Path | None, typer.Option("--plan", help="A plan.json or `pulumi stack export` file.")] = None,
+    config_file: ConfigFileOption = None,
+    output_format: FormatOption = "text",
+    now: Annotated[str | None, typer.Option("--now", help="Check as of this ISO 8601 time (default: now).")] = None,
+) -> None:
+    """Check the account: recovery points within the RPO, copies in the backup region, replication,
+    vault lock and retention. Exit 0 all met, 1 on any breach or a failed AWS call, 2 on bad input."""
+    from datetime import UTC, datetime
+
+    from tools.check import CheckInputError, load_resources
+    from tools.dr import verify
+    from tools.dr.aws import AwsError
+    from tools.dr.targets import read_targets
+
+    if (stack is None) == (plan_file is None):
+        raise _fail("give exactly one of --stack NAME or --plan FILE")
+    _format(output_format)
+    moment = datetime.now(UTC)
+    if now is not None:
+        try:
+            moment = datetime.fromisoformat(now.replace("Z", "+00:00"))
+        except ValueError:
+            raise _fail(f"--now: {now!r} is not an ISO 8601 time like 2026-12-01T03:00:00Z") from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if plan_file is not None:
+        try:
+            resources = load_resources(plan_file)
+        except CheckInputError as error:
+            raise _fail(str(error)) from None
+        name = resources[0]["urn"].split("::")[0].removeprefix("urn:pulumi:") if resources else ""
+        if config_file is None and not name:
+            raise _fail("--plan: give --config-file too (the plan names no stack)")
+        cfg = _stack_config(name, config_file)
+    else:
+        assert stack is not None
+        cfg = _stack_config(stack, config_file)
+        resources = _dr_resources(stack, config_file)
+    targets = read_targets(resources, cfg.region)
+    try:
+        findings = verify.verify(targets, cfg.backups, cfg.backup_region, moment, dr_clients())
+    except AwsError as error:
+        raise _fail(str(error), EXIT_BAD_INPUT if error.bad_input else EXIT_FAILED) from None
+    render = verify.format_json if output_format == "json" else verify.format_text
+    typer.echo(render(findings, moment))
+    if not all(f.met for f in findings):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@dr_app.command("drill")
+def dr_drill(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack whose datastore is drilled.")],
+    datastore: Annotated[str, typer.Option("--datastore", help="postgres or documentdb.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the steps; call nothing.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Minutes to wait for the copy.", min=1)] = 120,
+    config_file: ConfigFileOption = None,
+) -> None:
+    """Restore the newest snapshot into an isolated copy, time it against the RTO, delete the copy.
+    Exit 0 restored within the RTO, 1 over it or failed, 2 on bad input."""
+    from datetime import UTC, datetime
+
+    from tools.dr.aws import AwsError
+    from tools.dr.drill import KINDS, DrillError, DrillSource, copy_name, drill, steps
+    from tools.dr.targets import read_targets
+
+    if datastore not in KINDS:
+        raise _fail(f"--datastore: {datastore!r} is not allowed (allowed: {', '.join(KINDS)})")
+    cfg = _stack_config(stack, config_file)
+    targets = read_targets(_dr_resources(stack, config_file), cfg.region)
+    found = next((d for d in targets.datastores if d.kind == datastore and d.identifier), None)
+    if found is None:
+        raise _fail(f"--datastore: stack {stack!r} has no {datastore}")
+    source = DrillSource(datastore, found.identifier, found.region)
+    rto = cfg.backups.rto_minutes
+    if dry_run:
+        copy = copy_name(source.identifier, datetime.now(UTC))
+        typer.echo(f"Drill of {datastore} {source.identifier} in {source.region} (dry run: nothing is called)")
+        for number, step in enumerate(steps(source, copy), start=1):
+            typer.echo(f"{number}. {step}")
+        return
+    try:
+        result = drill(source, dr_clients(), timeout_minutes=timeout, echo=typer.echo)
+    except (DrillError, AwsError) as error:
+        raise _fail(f"drill failed: {error}", EXIT_FAILED) from None
+    except KeyboardInterrupt:
+        raise _fail("drill interrupted; the copy was cleaned up", EXIT_FAILED) from None
+    for problem in result.problems:
+        typer.echo(f"error: {problem}", err=True)
+    seconds = result.seconds or 0.0
+    verdict = "within" if result.within(rto) else "OVER"
+    typer.echo(f"Restored {result.snapshot} in {seconds / 60:.1f} min: {verdict} the RTO of {rto} min")
+    if not result.within(rto):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@dr_app.command("plan")
+def dr_plan(
+    stack: Annotated[str, typer.Option("--stack", "-s", help="The stack whose primary region is lost.")],
+    config_file: ConfigFileOption = None,
+    output_format: FormatOption = "text",
+) -> None:
+    """The runbook for losing the primary region, with estimated times. Exit 1 when over the RTO."""
+    from tools.dr.runbook import format_json, format_text, runbook
+
+    _format(output_format)
+    cfg = _stack_config(stack, config_file)
+    resources = _dr_resources(stack, config_file)
+    book = runbook(stack, resources, cfg.region, cfg.backup_region, cfg.backups.rto_minutes)
+    typer.echo(format_json(book) if output_format == "json" else format_text(book))
+    if not book.within:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _dr_resources(stack: str, config_file: Path | None) -> list[dict[str, Any]]:
+    """The stack's plan, written to a temporary folder: the dr commands read it and keep nothing."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix=f"infra-dr-{stack}-") as folder:
+        return _plan(stack, config_file, Path(folder)).resources
+
+
+def dr_clients() -> Any:
+    """AWS clients of the dr commands (boto3's default credential chain); tests replace this."""
+    from tools.dr.aws import session_clients
+
+    return session_clients()
 
 
 def _plan(stack: str, config_file: Path | None, out: Path | None) -> PlanResult:

@@ -8,6 +8,7 @@ the chart, from AWS's documentation and experience; anything unlisted counts 2 s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +35,22 @@ TYPICAL_SECONDS: dict[str, float] = {
 }
 DEFAULT_SECONDS = 2.0
 
+# A datastore restored from a snapshot instead of created empty (the disaster-recovery stack, with
+# platform:restore). AWS publishes no restore durations; each figure is the create time above plus the
+# time to load the data, and `infra dr drill` measures the real one: replace a figure when a drill says so.
+RESTORE_SECONDS: dict[str, float] = {
+    # RDS User Guide, "Restoring to a DB instance": a restore provisions a new instance (900 s above) and
+    # its volume from the snapshot, loading blocks lazily from S3 afterwards; Multi-AZ adds the standby.
+    "aws:rds/instance:Instance": 1800,
+    # DocumentDB Developer Guide, "Restoring from a cluster snapshot": the cluster is restored first (no
+    # instances); its instances are then created as usual (600 s each, in parallel, above).
+    "aws:docdb/cluster:Cluster": 1200,
+    # ElastiCache User Guide, "Restoring from a backup into a new cache": the group is created (900 s
+    # above) and each node is loaded from the backup's RDB file before it is available.
+    "aws:elasticache/replicationGroup:ReplicationGroup": 1500,
+}
+RESTORED_SECONDS: dict[str, float] = {**TYPICAL_SECONDS, **RESTORE_SECONDS}
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -41,8 +58,24 @@ class Estimate:
     critical_path: list[str]  # URNs, first to last
 
 
-def estimate(resources: list[dict[str, Any]]) -> Estimate:
+def estimate(resources: list[dict[str, Any]], table: Mapping[str, float] = TYPICAL_SECONDS) -> Estimate:
     """Longest weighted path; ``resources`` must be in topological order (as plan.json is)."""
+    finish, previous = schedule(resources, table)
+    if not finish:
+        return Estimate(0.0, [])
+    last = max(finish, key=lambda urn: (finish[urn], urn))
+    path: list[str] = []
+    node: str | None = last
+    while node is not None:
+        path.append(node)
+        node = previous.get(node)
+    return Estimate(finish[last], list(reversed(path)))
+
+
+def schedule(
+    resources: list[dict[str, Any]], table: Mapping[str, float] = TYPICAL_SECONDS
+) -> tuple[dict[str, float], dict[str, str | None]]:
+    """When each resource is done (seconds from the start) and the resource it waited on last."""
     finish: dict[str, float] = {}
     previous: dict[str, str | None] = {}
     for r in resources:
@@ -57,17 +90,9 @@ def estimate(resources: list[dict[str, Any]]) -> Estimate:
         for need in needs:
             if finish.get(need, 0.0) > start:
                 start, before = finish[need], need
-        finish[r["urn"]] = start + TYPICAL_SECONDS.get(r["type"], DEFAULT_SECONDS)
+        finish[r["urn"]] = start + table.get(r["type"], DEFAULT_SECONDS)
         previous[r["urn"]] = before
-    if not finish:
-        return Estimate(0.0, [])
-    last = max(finish, key=lambda urn: (finish[urn], urn))
-    path: list[str] = []
-    node: str | None = last
-    while node is not None:
-        path.append(node)
-        node = previous.get(node)
-    return Estimate(finish[last], list(reversed(path)))
+    return finish, previous
 
 
 def dot(resources: list[dict[str, Any]]) -> str:
@@ -90,3 +115,17 @@ def dot(resources: list[dict[str, Any]]) -> str:
 def _label(urn: str) -> str:
     qualified, name = urn.split("::")[-2:]
     return f"{qualified.rsplit('$', 1)[-1]}::{name}"
+
+
+# The steps of recovering from the loss of the primary region around `pulumi up` of the DR stack
+# (`infra dr plan`); seconds, each with where the figure comes from.
+RECOVERY_STEP_SECONDS: dict[str, float] = {
+    # The project's allowance for the on-call engineer, not an AWS figure: confirm the region is lost,
+    # set the DR stack's platform:region to the backup region and platform:restore, review the preview.
+    "switch-config": 900,
+    # Route 53 Developer Guide: a change reaches all of Route 53's authoritative servers within 60 s
+    # (GetChange INSYNC); resolvers then hold the old alias answer for its TTL, 60 s for an ALB alias.
+    "dns-cut-over": 120,
+    # The project's allowance: `infra dr verify` of the DR stack and the services' smoke checks.
+    "verify": 600,
+}
