@@ -13,6 +13,7 @@ from components.datastores.postgres import Postgres
 from components.network import Network
 from infra.aws_context import AwsContext
 from infra.config import PlatformConfig
+from stacks.restore import read_replica_buckets
 
 
 def backup_tags(cfg: PlatformConfig) -> dict[str, str]:
@@ -36,6 +37,8 @@ def build_backups(
         dns_suffix=context.dns_suffix,
     )
     with_primary = pulumi.ResourceOptions(providers={"aws": primary})
+    # Restoring: the source's replica here is read by name; the buckets below are this stack's own.
+    read_replica_buckets(cfg, context, pulumi.InvokeOutputOptions(provider=primary))
     buckets = BackupBuckets(
         "backups",
         BackupBucketsArgs(

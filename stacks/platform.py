@@ -42,6 +42,7 @@ from infra.providers import aws_provider
 from infra.tags import default_tags
 from stacks import moved
 from stacks.backups import backup_tags, build_backups
+from stacks.restore import restore_wiring
 
 # Data domains and the datastores that keep their data under the domain's KMS key.
 DATA_DOMAINS = {"users": ("postgres", "redis"), "processing": ("rabbitmq",), "analytics": ("documentdb",)}
@@ -186,6 +187,7 @@ def build_datastores(
     keys = DataKeys("data-keys", DataKeysArgs(prefix, tuple(DATA_DOMAINS), context, cfg.protection), opts=opts)
     key_of = {store: keys.key_arns[domain] for domain, stores in DATA_DOMAINS.items() for store in stores}
     placement = Placement(network.vpc_id, network.data_subnet_ids, [cluster.cluster_security_group_id])
+    on_region = pulumi.InvokeOutputOptions(provider=primary)
 
     def wiring(store: str) -> dict:
         return {
@@ -193,6 +195,7 @@ def build_datastores(
             "kms_key_arn": key_of[store],
             "secret": SecretSpec(f"{prefix}/datastores/{store}", ds.secret_recovery_window_days),
             "protection": cfg.protection,
+            **restore_wiring(cfg, store, on_region),  # platform:restore: start from a backup
         }
 
     stores: dict[str, Datastore] = {

@@ -5,6 +5,11 @@ cluster parameter group (``tls = enabled``), storage encrypted with the domain's
 backups kept for the configured days in a window from config (the system's 02:00 UTC), deletion
 protection, a final snapshot when the cluster is deleted, and a generated master password kept in
 Secrets Manager. Why DocumentDB rather than another MongoDB: see docs/datastores.md.
+
+Restored instead of created when ``restore`` is set (``platform:restore.documentdb``): the cluster
+starts from a cluster snapshot, re-encrypted with this stack's key on the way (DocumentDB restores
+take a key), with the master user of the snapshot and the generated password set right after; the
+snapshot matters at creation only (a newer "latest" never replaces the cluster).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
+from infra.config.backups import DatabaseRestore
 from infra.config.datastores import DocumentDbConfig
 from infra.config.workloads import ProtectionConfig
 
@@ -38,6 +44,13 @@ class DocumentDbArgs:
     secret: SecretSpec
     protection: ProtectionConfig
     tags: Mapping[str, str] = field(default_factory=dict)  # what the backup plan selects by
+    restore: DatabaseRestore | None = None  # platform:restore.documentdb: start from a snapshot
+    # The cluster snapshot (identifier or ARN) resolved by the composition ("latest": the data source's answer).
+    restore_from: pulumi.Input[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.restore is not None and self.restore_from is None:
+            raise ValueError("a restored cluster needs restore_from (the snapshot the composition resolved)")
 
 
 class DocumentDb(Datastore):
@@ -73,14 +86,18 @@ class DocumentDb(Datastore):
             opts=child,
         )
         master = password(self, f"{name}-master")
+        restored = args.restore is not None
+        # From a snapshot the master user is the snapshot's; the password is set after the restore.
+        source = {"snapshot_identifier": args.restore_from} if restored else {"master_username": spec.username}
+        once = pulumi.ResourceOptions(ignore_changes=["snapshotIdentifier"]) if restored else None
 
         cluster = aws.docdb.Cluster(
             f"{name}-cluster",
             cluster_identifier=args.cluster_identifier,
             engine="docdb",
             engine_version=spec.engine_version,
-            master_username=spec.username,
             master_password=master,
+            **source,
             port=PORT,
             db_subnet_group_name=subnets.name,
             vpc_security_group_ids=[sg.id],
@@ -95,7 +112,7 @@ class DocumentDb(Datastore):
             final_snapshot_identifier=f"{args.cluster_identifier}-final",
             tags=dict(args.tags) or None,
             apply_immediately=False,
-            opts=keep,
+            opts=pulumi.ResourceOptions.merge(keep, once),
         )
         for i in range(spec.instances):
             aws.docdb.ClusterInstance(

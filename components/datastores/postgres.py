@@ -5,17 +5,28 @@ enforced by the parameter group (``rds.force_ssl = 1``), IAM database authentica
 backups (hence point-in-time recovery) kept for the configured days in a window from config (the
 system's 02:00 UTC), deletion protection, and a final snapshot when the instance is deleted. The
 master password is generated, stored in Secrets Manager, and never set or read in plain text.
+
+Restored instead of created when ``restore`` is set (``platform:restore.postgres``):
+- from a snapshot: RDS cannot change the key of what it restores, so the snapshot is first copied,
+  re-encrypted with this stack's key, and the instance starts from the copy;
+- to a point in time: from the source's automated backups (their ARN, or the identifier of an instance
+  in this region); the instance keeps the backups' key (RDS has no key to choose on this path).
+Either way the database name and master user come from the source, the generated password replaces
+the source's right after the restore (so the stored secret is true), and the source matters at creation
+only: later changes to it never replace the instance.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
+from infra.config.backups import DatabaseRestore
 from infra.config.datastores import PostgresConfig
 from infra.config.workloads import ProtectionConfig
 
@@ -34,6 +45,15 @@ class PostgresArgs:
     secret: SecretSpec
     protection: ProtectionConfig
     tags: Mapping[str, str] = field(default_factory=dict)  # what the backup plan selects by
+    restore: DatabaseRestore | None = None  # platform:restore.postgres: start from a backup
+    # What the restore starts from, resolved by the composition: the snapshot (identifier or ARN; for
+    # "latest", the data source's answer), or for a point in time the source instance's identifier or
+    # the ARN of its automated backups in this region.
+    restore_from: pulumi.Input[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.restore is not None and self.restore_from is None:
+            raise ValueError("a restored instance needs restore_from (the snapshot or source the composition resolved)")
 
 
 class Postgres(Datastore):
@@ -66,6 +86,7 @@ class Postgres(Datastore):
             opts=child,
         )
         master = password(self, f"{name}-master")
+        source, keep = self._source(name, args, child)
 
         instance = aws.rds.Instance(
             f"{name}-db",
@@ -79,10 +100,8 @@ class Postgres(Datastore):
             max_allocated_storage=spec.max_allocated_storage_gib,
             storage_type="gp3",
             storage_encrypted=True,
-            kms_key_id=args.kms_key_arn,
-            db_name=spec.database_name,
-            username=spec.username,
             password=master,
+            **source,
             port=PORT,
             iam_database_authentication_enabled=True,
             ca_cert_identifier=CA_CERTIFICATE,
@@ -104,7 +123,7 @@ class Postgres(Datastore):
             performance_insights_kms_key_id=args.kms_key_arn,
             performance_insights_retention_period=PERFORMANCE_INSIGHTS_RETENTION_DAYS,
             apply_immediately=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protection.protect),
+            opts=pulumi.ResourceOptions.merge(keep, pulumi.ResourceOptions(protect=args.protection.protect)),
         )
         port = instance.port.apply(int)
         secret = stored_secret(
@@ -137,3 +156,39 @@ class Postgres(Datastore):
         self.subnet_group_name = subnets.name
         self.resource_id = instance.resource_id
         self._publish(instance.address, port, secret, sg.id, instance_arn=self.instance_arn)
+
+    def _source(
+        self, name: str, args: PostgresArgs, child: pulumi.ResourceOptions
+    ) -> tuple[dict[str, Any], pulumi.ResourceOptions]:
+        """The instance's arguments that depend on where it starts from, and its options."""
+        spec, restore = args.spec, args.restore
+        if restore is None:
+            fresh = {"kms_key_id": args.kms_key_arn, "db_name": spec.database_name, "username": spec.username}
+            return fresh, pulumi.ResourceOptions(parent=self)
+        # Read at creation only: a newer "latest" or an edited time must never replace the database.
+        once = pulumi.ResourceOptions(parent=self, ignore_changes=["snapshotIdentifier", "restoreToPointInTime"])
+        if restore.point_in_time is not None:
+            source = args.restore_from
+            if not isinstance(source, str):
+                raise ValueError("a point in time is restored from a source named at plan time (identifier or ARN)")
+            # Another region's instance is reached through its automated backups replicated here (an ARN).
+            if source.startswith("arn:"):
+                point = aws.rds.InstanceRestoreToPointInTimeArgs(
+                    restore_time=restore.point_in_time, source_db_instance_automated_backups_arn=source
+                )
+            else:
+                point = aws.rds.InstanceRestoreToPointInTimeArgs(
+                    restore_time=restore.point_in_time, source_db_instance_identifier=source
+                )
+            return {"restore_to_point_in_time": point}, once
+        copy = aws.rds.SnapshotCopy(
+            f"{name}-restore-copy",
+            source_db_snapshot_identifier=args.restore_from,
+            target_db_snapshot_identifier=f"{args.identifier}-restore",
+            kms_key_id=args.kms_key_arn,
+            copy_tags=False,
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(ignore_changes=["sourceDbSnapshotIdentifier"])
+            ),
+        )
+        return {"snapshot_identifier": copy.target_db_snapshot_identifier, "kms_key_id": args.kms_key_arn}, once

@@ -4,6 +4,10 @@ Encrypted at rest with the domain's KMS key and in transit (TLS required), an AU
 and kept in Secrets Manager, automatic failover and Multi-AZ from config, daily snapshots in a
 window from config (the system's 02:00 UTC) kept for the configured days, and a final snapshot when
 the group is deleted. ElastiCache has no deletion-protection flag; ``protect`` guards it instead.
+
+Restored instead of created empty when ``restore`` is set (``platform:restore.redis``): the group
+starts from a named ElastiCache snapshot in this region, encrypted with this stack's key; the snapshot
+matters at creation only.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
+from infra.config.backups import DatabaseRestore
 from infra.config.datastores import RedisConfig
 from infra.config.workloads import ProtectionConfig
 
@@ -28,6 +33,7 @@ class RedisArgs:
     kms_key_arn: pulumi.Input[str]
     secret: SecretSpec
     protection: ProtectionConfig
+    restore: DatabaseRestore | None = None  # platform:restore.redis: a named snapshot (config refuses "latest")
 
 
 class Redis(Datastore):
@@ -74,8 +80,13 @@ class Redis(Datastore):
             snapshot_window=spec.snapshot_window,
             maintenance_window=spec.maintenance_window,
             final_snapshot_identifier=f"{args.replication_group_id}-final",
+            snapshot_name=args.restore.snapshot if args.restore is not None else None,
             apply_immediately=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protection.protect),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protection.protect,
+                ignore_changes=["snapshotName"] if args.restore is not None else None,
+            ),
         )
         port = group.port.apply(lambda p: int(p or PORT))
         secret = stored_secret(

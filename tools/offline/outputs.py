@@ -26,6 +26,16 @@ DEFAULT_REGION = "us-east-1"
 ALB_HOSTED_ZONE_IDS = {"us-east-1": "Z35SXDOTRQ7X7K", "us-west-2": "Z1H1FL5HABSF5", "eu-west-1": "Z32O12XQLNTSW2"}
 
 
+_DIRECTIONS = {"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw", "central": "c"}
+
+
+def region_code(region: str) -> str:
+    """AWS's short form of a region in zone ids and ElastiCache endpoints: ``us-west-2`` -> ``usw2``,
+    ``ap-southeast-2`` -> ``apse2``."""
+    area, direction, number = region.rsplit("-", 2) if region.count("-") >= 2 else (region, "", "")
+    return f"{area.replace('-gov', 'g').replace('-', '')}{_DIRECTIONS.get(direction, direction[:1])}{number}"
+
+
 def digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:length]
 
@@ -76,6 +86,7 @@ _ARN: dict[str, tuple[str, Callable[[str, dict[str, Any]], str]]] = {
     "aws:docdb/clusterInstance:ClusterInstance": ("rds", lambda i, o: f"db:{i}"),
     "aws:docdb/clusterParameterGroup:ClusterParameterGroup": ("rds", lambda i, o: f"cluster-pg:{o['name']}"),
     "aws:docdb/subnetGroup:SubnetGroup": ("rds", lambda i, o: f"subgrp:{o['name']}"),
+    "aws:rds/snapshotCopy:SnapshotCopy": ("rds", lambda i, o: f"snapshot:{i}"),
     "aws:secretsmanager/secret:Secret": ("secretsmanager", lambda i, o: f"secret:{o['name']}-{digest(o['name'])[:6]}"),
     "aws:acm/certificate:Certificate": ("acm", lambda i, o: f"certificate/{i}"),
     "aws:lb/loadBalancer:LoadBalancer": ("elasticloadbalancing", lambda i, o: f"loadbalancer/app/{o['name']}/{i[:16]}"),
@@ -249,6 +260,18 @@ def _rds_instance(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, 
     return identifier
 
 
+def _snapshot_copy(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
+    identifier = str(outputs["targetDbSnapshotIdentifier"])
+    outputs.update(
+        dbSnapshotArn=f"arn:{PARTITION}:rds:{region}:{ACCOUNT_ID}:snapshot:{identifier}",
+        encrypted=True,
+        engine="postgres",
+        snapshotType="manual",
+        sourceRegion=region,
+    )
+    return identifier
+
+
 def _named(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     return str(outputs["name"])
 
@@ -256,7 +279,7 @@ def _named(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region:
 def _replication_group(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
     group = str(outputs.get("replicationGroupId") or f"{args.name}-{hashed[:7]}")
     outputs["replicationGroupId"] = group
-    suffix = f"{group}.{digest(hashed, 'cache', length=6)}.{region.replace('-', '')[:4]}.cache.amazonaws.com"
+    suffix = f"{group}.{digest(hashed, 'cache', length=6)}.{region_code(region)}.cache.amazonaws.com"
     outputs.update(
         primaryEndpointAddress=f"master.{suffix}",
         readerEndpointAddress=f"replica.{suffix}",
@@ -386,6 +409,7 @@ _SPECIAL: dict[str, Callable[[MockResourceArgs, dict[str, Any], str, str], str |
     # datastores
     "random:index/randomPassword:RandomPassword": _random_password,
     "aws:rds/instance:Instance": _rds_instance,
+    "aws:rds/snapshotCopy:SnapshotCopy": _snapshot_copy,
     "aws:rds/parameterGroup:ParameterGroup": _named,
     "aws:rds/subnetGroup:SubnetGroup": _named,
     "aws:elasticache/subnetGroup:SubnetGroup": _named,
