@@ -131,6 +131,9 @@ def _native(ds: Datastore, clients: Clients) -> tuple[datetime | None, str]:
     return _newest(*times), "ElastiCache snapshot (daily)"
 
 
+CACHE_RECOVERY_POINT_MINUTES = 25 * 60
+
+
 def _datastore(
     ds: Datastore, targets: Targets, backups: BackupsConfig, backup_region: str, now: datetime, clients: Clients
 ) -> list[Finding]:
@@ -139,7 +142,9 @@ def _datastore(
     native, what = _native(ds, clients)
     newest = _newest(backed_up, native)
     age = _age(newest, now)
-    rpo = backups.rpo_minutes
+    # Redis is a cache (sessions and cached values, rebuilt from PostgreSQL): its recovery point is its
+    # daily snapshot, so it is held to a day and an hour, not to the data's RPO.
+    rpo = CACHE_RECOVERY_POINT_MINUTES if ds.kind == "redis" else backups.rpo_minutes
     found = [
         Finding(
             label,
