@@ -144,3 +144,23 @@ def minutes_ago(now: datetime, minutes: float) -> datetime:
 def now() -> datetime:
     """A little after moto's clock (its point-in-time window ends at the moment it is asked)."""
     return datetime.now(UTC) + timedelta(minutes=1)
+
+
+_PLANS: dict[str, Any] = {}
+
+
+@pytest.fixture(autouse=True)
+def plans_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dr commands plan their stack offline first; a committed stack is planned once per session here
+    (its plan cannot change within a run), a stack given by --config-file every time."""
+    from tools import cli
+    from tools.plan import plan_stack
+
+    def cached(stack: str, config_file: Path | None = None, out: Path | None = None) -> Any:
+        if config_file is not None:
+            return plan_stack(stack, config_file, out)
+        if stack not in _PLANS:
+            _PLANS[stack] = plan_stack(stack, None, out)
+        return _PLANS[stack]
+
+    monkeypatch.setattr(cli, "plan_stack", cached)
