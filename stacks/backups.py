@@ -7,9 +7,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components.backups.buckets import BackupBuckets, BackupBucketsArgs
+from components.backups.cache_export import CacheExport, CacheExportArgs
 from components.backups.plan import BackupPlan, BackupPlanArgs
 from components.datastores.documentdb import DocumentDb
 from components.datastores.postgres import Postgres
+from components.datastores.redis import Redis
 from components.network import Network
 from infra.aws_context import AwsContext
 from infra.config import PlatformConfig
@@ -28,6 +30,7 @@ def build_backups(
     network: Network,
     postgres: Postgres,
     documentdb: DocumentDb,
+    redis: Redis,
     primary: aws.Provider,
 ) -> tuple[BackupBuckets, BackupPlan]:
     replica_context = AwsContext(
@@ -70,6 +73,27 @@ def build_backups(
         ),
         opts=with_primary,
     )
+    CacheExport(
+        "cache-export",
+        CacheExportArgs(
+            name_prefix=cfg.name_prefix,
+            aws=context,
+            replication_group_id=redis.replication_group_id,
+            bucket=buckets.primary_bucket,
+            bucket_arn=buckets.primary_arn,
+            schedule=after_window(cfg.datastores.redis.snapshot_window, minutes=30),
+            log_retention_days=cfg.cluster.log_retention_days,
+            protection=cfg.protection,
+        ),
+        opts=with_primary,
+    )
     pulumi.export("backupBuckets", {"primary": buckets.primary_bucket, "replica": buckets.replica_bucket})
     pulumi.export("backupVaults", {"primary": plan.vault_arn, "replica": plan.replica_vault_arn})
     return buckets, plan
+
+
+def after_window(window: str, minutes: int) -> str:
+    """A daily AWS cron ``minutes`` after a daily window ``HH:MM-HH:MM`` ends (UTC)."""
+    end = window.split("-")[1]
+    total = (int(end[:2]) * 60 + int(end[3:]) + minutes) % 1440
+    return f"cron({total % 60} {total // 60} * * ? *)"

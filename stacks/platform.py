@@ -125,7 +125,9 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     datastores = build_datastores(cfg, network, cluster, apps, context, primary)
     postgres, documentdb = datastores.stores["postgres"], datastores.stores["documentdb"]
     assert isinstance(postgres, Postgres) and isinstance(documentdb, DocumentDb)
-    build_backups(cfg, context, replica, network, postgres, documentdb, primary)
+    redis = datastores.stores["redis"]
+    assert isinstance(redis, Redis)
+    build_backups(cfg, context, replica, network, postgres, documentdb, redis, primary)
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(cfg.monitoring, k8s_provider, cluster.storage_class_name),

@@ -55,7 +55,10 @@ class BackupBuckets(pulumi.ComponentResource):
         keep_replica = pulumi.ResourceOptions.merge(in_replica, pulumi.ResourceOptions(protect=args.protection.protect))
 
         key = kms_key(
-            f"{name}-key", f"Backups of {args.name_prefix} ({args.aws.region})", iam.key_policy(args.aws), keep
+            f"{name}-key",
+            f"Backups of {args.name_prefix} ({args.aws.region})",
+            iam.key_policy(args.aws, cache_export_key_statement(args.aws)),
+            keep,
         )
         replica_key = kms_key(
             f"{name}-replica-key",
@@ -64,7 +67,7 @@ class BackupBuckets(pulumi.ComponentResource):
             keep_replica,
         )
         replica, replica_versioning = self._bucket(f"{name}-replica", args, args.replica_aws, replica_key, keep_replica)
-        primary, primary_versioning = self._bucket(f"{name}-primary", args, args.aws, key, keep)
+        primary, primary_versioning = self._bucket(f"{name}-primary", args, args.aws, key, keep, cache_exports=True)
         self._replication(name, args, primary, replica, key, replica_key, [primary_versioning, replica_versioning])
 
         self.primary_bucket = primary.bucket
@@ -83,7 +86,13 @@ class BackupBuckets(pulumi.ComponentResource):
         )
 
     def _bucket(
-        self, name: str, args: BackupBucketsArgs, where: AwsContext, key: aws.kms.Key, keep: pulumi.ResourceOptions
+        self,
+        name: str,
+        args: BackupBucketsArgs,
+        where: AwsContext,
+        key: aws.kms.Key,
+        keep: pulumi.ResourceOptions,
+        cache_exports: bool = False,
     ) -> tuple[aws.s3.Bucket, aws.s3.BucketVersioning]:
         child = pulumi.ResourceOptions(parent=self, provider=keep.provider)
         spec = args.spec
@@ -123,7 +132,11 @@ class BackupBuckets(pulumi.ComponentResource):
             restrict_public_buckets=True,
             opts=child,
         )
-        aws.s3.BucketPolicy(name, bucket=bucket.id, policy=bucket.arn.apply(_tls_only_policy), opts=child)
+        exports = _cache_export_statements(where) if cache_exports else None
+        policy = pulumi.Output.all(bucket.arn, where.account_id).apply(
+            lambda values: _bucket_policy(values[0], exports(values[1]) if exports else [])
+        )
+        aws.s3.BucketPolicy(name, bucket=bucket.id, policy=policy, opts=child)
         if spec.object_lock:
             aws.s3.BucketObjectLockConfiguration(
                 name,
@@ -271,13 +284,68 @@ def _replication_policy(arns: list[str], regions: tuple[str, str]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, sort_keys=True)
 
 
-def _tls_only_policy(arn: str) -> str:
-    """Deny every request without TLS, and with TLS older than 1.2."""
+CACHE_EXPORT_PREFIX = "elasticache/"
+
+
+def cache_export_principal(where: AwsContext) -> str:
+    """The service ElastiCache writes snapshot exports to S3 as, in a region."""
+    return f"{where.region}.elasticache-snapshot.{where.dns_suffix}"
+
+
+def _cache_export_statements(where: AwsContext) -> Any:
+    def build(account: str) -> list[dict[str, Any]]:
+        principal = {"Service": cache_export_principal(where)}
+        condition = {"StringEquals": {"aws:SourceAccount": account}}
+        return [
+            {
+                "Sid": "ElastiCacheExportsReadTheBucket",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": ["s3:GetBucketAcl", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                "Resource": "BUCKET",
+                "Condition": condition,
+            },
+            {
+                "Sid": "ElastiCacheExportsWriteTheirPrefix",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts"],
+                "Resource": f"BUCKET/{CACHE_EXPORT_PREFIX}*",
+                "Condition": condition,
+            },
+        ]
+
+    return build
+
+
+def cache_export_key_statement(where: AwsContext) -> pulumi.Output[dict[str, Any]]:
+    """The backup key lets ElastiCache's export encrypt what it writes into the bucket, through S3."""
+    return pulumi.Output.from_input(where.account_id).apply(
+        lambda account: {
+            "Sid": "ElastiCacheExportsEncrypt",
+            "Effect": "Allow",
+            "Principal": {"Service": cache_export_principal(where)},
+            "Action": ["kms:GenerateDataKey*", "kms:Encrypt", "kms:Decrypt"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    "aws:SourceAccount": account,
+                    "kms:ViaService": f"s3.{where.region}.{where.dns_suffix}",
+                }
+            },
+        }
+    )
+
+
+def _bucket_policy(arn: str, allows: list[dict[str, Any]]) -> str:
+    """Deny every request without TLS, and with TLS older than 1.2; then what is allowed explicitly."""
     resources = [arn, f"{arn}/*"]
+    granted = [{**s, "Resource": str(s["Resource"]).replace("BUCKET", arn)} for s in allows]
     return json.dumps(
         {
             "Version": "2012-10-17",
             "Statement": [
+                *granted,
                 {
                     "Sid": "DenyWithoutTls",
                     "Effect": "Deny",

@@ -39,6 +39,7 @@ class RedisArgs:
 class Redis(Datastore):
     reader_host: pulumi.Output[str]
     replication_group_arn: pulumi.Output[str]
+    replication_group_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:datastores:Redis", name, None, opts)
@@ -109,4 +110,5 @@ class Redis(Datastore):
 
         self.reader_host = group.reader_endpoint_address
         self.replication_group_arn = group.arn
+        self.replication_group_id = group.replication_group_id
         self._publish(group.primary_endpoint_address, port, secret, sg.id, reader_host=self.reader_host)

@@ -38,6 +38,8 @@ PINNED = (
     "platform:backups:BackupBuckets$aws:s3/bucket:Bucket::backups-replica",
     "platform:backups:BackupPlan$aws:backup/vault:Vault::backup-plan-replica-vault",
     "platform:backups:BackupPlan$aws:backup/vault:Vault::backup-plan-vault",
+    "platform:backups:CacheExport$aws:cloudwatch/logGroup:LogGroup::cache-export-logs",
+    "platform:backups:CacheExport$aws:kms/key:Key::cache-export-logs",
     "platform:cluster:Cluster$aws:cloudwatch/logGroup:LogGroup::cluster-control-plane",
     "platform:cluster:Cluster$aws:eks/cluster:Cluster::cluster-eks",
     "platform:cluster:Cluster$aws:kms/key:Key::cluster-logs",

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
 from pulumi.runtime import rpc
 
 from tools.offline.engine import AliasRecord, Recording, Registration
@@ -44,10 +45,35 @@ def is_secret_placeholder(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG
 
 
+# Pulumi's signatures of assets and archives in a stack's state (sdk/go/common/resource/asset.go).
+ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+ARCHIVE_SIG = "0def7320c3a5731c473e5ecbe6d01bc7"
+
+
+def _asset(value: Any) -> dict[str, Any] | None:
+    """An asset or archive as ``pulumi stack export`` writes it (text, path or URI; archives by member)."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {SIG_KEY: ARCHIVE_SIG, "assets": {k: clean(v) for k, v in sorted(value.assets.items())}}
+    kinds: tuple[tuple[type, str, str], ...] = (
+        (pulumi.StringAsset, ASSET_SIG, "text"),
+        (pulumi.FileAsset, ASSET_SIG, "path"),
+        (pulumi.RemoteAsset, ASSET_SIG, "uri"),
+        (pulumi.FileArchive, ARCHIVE_SIG, "path"),
+        (pulumi.RemoteArchive, ARCHIVE_SIG, "uri"),
+    )
+    for kind, signature, field in kinds:
+        if isinstance(value, kind):
+            return {SIG_KEY: signature, field: str(getattr(value, field))}
+    return None
+
+
 def clean(value: Any) -> Any:
-    """Secrets to placeholders, integral floats to ints, recursively."""
+    """Secrets to placeholders, integral floats to ints, assets to their state form, recursively."""
     if rpc.is_rpc_secret(value) or is_secret_placeholder(value):
         return secret_placeholder()
+    asset = _asset(value)
+    if asset is not None:
+        return asset
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
