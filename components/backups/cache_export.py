@@ -4,7 +4,7 @@ AWS Backup does not protect ElastiCache, and ElastiCache copies a snapshot to S3
 So a small function (``cache_export_handler.py``) runs daily after the snapshot window, on an
 EventBridge Scheduler schedule, and copies the newest automatic snapshot of the Redis group to
 ``elasticache/`` in the primary backup bucket; the bucket's replication (RTC, 15 minutes) carries the
-``.rdb`` file to the backup region, where a disaster-recovery stack seeds a new group from it.
+``.rdb`` file to the backup region, where a disaster-recovery stack can start a new group from it.
 
 Least privilege: the function may describe snapshots and copy this group's snapshots, list the
 bucket's export prefix, and write only its own log group; the schedule may invoke only this function.
