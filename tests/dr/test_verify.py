@@ -19,6 +19,7 @@ from tests.dr.support import (
     POSTGRES,
     PRIMARY,
     REDIS,
+    REPLICA_BUCKET,
     SOURCE_BUCKET,
     PartialStubber,
     copy_point,
@@ -267,3 +268,28 @@ def test_no_credentials_is_bad_input(monkeypatch: pytest.MonkeyPatch, now: datet
         run(session_clients(), now)
     assert raised.value.bad_input and "list_recovery_points_by_resource" in str(raised.value)
     assert "Unable to locate credentials" in str(raised.value)
+
+
+def _copy_snapshot_to_backup_region(clients: Clients, name: str) -> None:
+    rds = clients("rds", PRIMARY)
+    snapshot = rds.create_db_snapshot(DBInstanceIdentifier=POSTGRES, DBSnapshotIdentifier=name)["DBSnapshot"]
+    clients("rds", BACKUP).copy_db_snapshot(
+        SourceDBSnapshotIdentifier=snapshot["DBSnapshotArn"],
+        TargetDBSnapshotIdentifier=f"{name}-copy",
+        SourceRegion=PRIMARY,
+    )
+
+
+def test_an_account_with_only_native_evidence_passes_and_fails_on_its_own(clients: Clients, now: datetime) -> None:
+    """moto alone, nothing stubbed: AWS Backup's listings are not implemented there (404), so the RDS
+    snapshot copied to the backup region is the copy, and the object found in the replica is replicated."""
+    account(clients)
+    findings = run(clients, now)
+    assert breaches(findings) == [
+        f"postgres {POSTGRES}: copy in {BACKUP} <= 180 min: no copy in platform-prod-copy",
+        f"bucket {SOURCE_BUCKET}: newest object replicated: reports/newest.json: none",
+    ]
+    _copy_snapshot_to_backup_region(clients, "daily")
+    body = clients("s3", PRIMARY).get_object(Bucket=SOURCE_BUCKET, Key="reports/newest.json")["Body"].read()
+    clients("s3", BACKUP).put_object(Bucket=REPLICA_BUCKET, Key="reports/newest.json", Body=body)
+    assert breaches(run(clients, now)) == []

@@ -20,6 +20,9 @@ from tools.dr.aws import Clients, call, items
 from tools.dr.targets import Datastore, Replication, Targets
 
 USABLE = ("COMPLETED", "AVAILABLE")  # AWS Backup recovery point states that can be restored
+# AWS Backup listings an endpoint does not implement (emulators answer 404) count as no AWS Backup
+# evidence; the datastore's own recovery points and copies are then what counts.
+NOT_THERE = ("ResourceNotFoundException", "404")
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ def _recovery_points(ds: Datastore, clients: Clients) -> datetime | None:
         "list_recovery_points_by_resource",
         "RecoveryPoints",
         ds.identifier,
-        missing=("ResourceNotFoundException",),
+        missing=NOT_THERE,
         ResourceArn=ds.arn,
     )
     return _newest(*(p.get("CreationDate") for p in points if p.get("Status") in USABLE))
@@ -167,17 +170,61 @@ def _datastore(
         "list_recovery_points_by_backup_vault",
         "RecoveryPoints",
         ds.identifier,
-        missing=("ResourceNotFoundException",),
+        missing=NOT_THERE,
         BackupVaultName=vault.name,
         ByResourceArn=ds.arn,
     )
-    copied = _newest(
+    in_vault = _newest(
         *(c.get("CreationDate") for c in copies if c.get("ResourceArn") == ds.arn and c.get("Status") in USABLE)
     )
+    native = _native_copy(ds, backup_region, clients)
+    copied = _newest(in_vault, native)
     copy_age = _age(copied, now)
     met = copy_age is not None and copy_age <= allowed
+    where = (
+        f"{vault.name} ({backup_region})"
+        if copied is None or copied == in_vault
+        else f"{ds.kind} copies ({backup_region})"
+    )
     detail = f"no copy in {vault.name}" if copied is None else ("" if met else "the newest copy is too old")
-    return [*found, Finding(label, check, met, copied, copy_age, copy=f"{vault.name} ({backup_region})", detail=detail)]
+    return [*found, Finding(label, check, met, copied, copy_age, copy=where, detail=detail)]
+
+
+def _native_copy(ds: Datastore, backup_region: str, clients: Clients) -> datetime | None:
+    """The datastore's own copies in the backup region: snapshots copied there (they keep the source's
+    identifier) and, for PostgreSQL, its replicated automated backups (their newest restorable time)."""
+    if ds.kind == "postgres":
+        rds = clients("rds", backup_region)
+        snapshots = items(
+            rds,
+            "describe_db_snapshots",
+            "DBSnapshots",
+            ds.identifier,
+            missing=NOT_THERE,
+            DBInstanceIdentifier=ds.identifier,
+        )
+        copied = _newest(*(s.get("SnapshotCreateTime") for s in snapshots if s.get("Status") == "available"))
+        replicated = items(
+            rds,
+            "describe_db_instance_automated_backups",
+            "DBInstanceAutomatedBackups",
+            ds.identifier,
+            missing=("DBInstanceAutomatedBackupNotFound", *NOT_THERE),
+            DBInstanceIdentifier=ds.identifier,
+        )
+        latest = _newest(*(b.get("RestoreWindow", {}).get("LatestTime") for b in replicated))
+        return _newest(copied, latest)
+    if ds.kind == "documentdb":
+        snapshots = items(
+            clients("docdb", backup_region),
+            "describe_db_cluster_snapshots",
+            "DBClusterSnapshots",
+            ds.identifier,
+            missing=("DBClusterNotFoundFault", "DBClusterSnapshotNotFoundFault", *NOT_THERE),
+            DBClusterIdentifier=ds.identifier,
+        )
+        return _newest(*(s.get("SnapshotCreateTime") for s in snapshots if s.get("Status") == "available"))
+    return None
 
 
 def _replication(rep: Replication, backup_region: str, now: datetime, clients: Clients) -> list[Finding]:
@@ -228,6 +275,18 @@ def _replication(rep: Replication, backup_region: str, now: datetime, clients: C
     window = rep.rtc_minutes or 15
     # Replication Time Control replicates within its window: a PENDING object younger than it is on time.
     met = status == "COMPLETED" or (status == "PENDING" and age is not None and age <= window)
+    if status == "none":
+        # No replication status on the object: whether the same object is in the replica decides.
+        replica = call(
+            clients("s3", rep.destination_region or backup_region),
+            "head_object",
+            f"{rep.destination}/{newest['Key']}",
+            missing=("404", "NoSuchKey"),
+            Bucket=rep.destination,
+            Key=newest["Key"],
+        )
+        if replica is not None and replica.get("ETag") == head.get("ETag"):
+            met, status = True, "in the replica"
     return [
         *findings,
         Finding(
