@@ -19,6 +19,7 @@ from components.addons.cert_manager import CertManager, CertManagerArgs
 from components.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.addons.external_secrets import ExternalSecretsOperator, ExternalSecretsOperatorArgs
 from components.addons.metrics_server import MetricsServer, MetricsServerArgs
+from components.alerts.component import Alerts, AlertsArgs
 from components.cluster import Cluster, ClusterArgs
 from components.contracts import DatastoreEndpoint, PeerPods
 from components.datastores.common import Datastore, Placement, SecretSpec
@@ -140,6 +141,18 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     )
     ingress, gateway = _edge(cfg, context, network, cluster, apps, monitoring, with_primary)
     services = build_services(cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary)
+    Alerts(
+        "alerts",
+        AlertsArgs(
+            spec=cfg.alerts,
+            services=cfg.services.enabled,
+            service_namespace=apps.name,
+            rules_namespace=monitoring.namespace,
+            kubernetes_provider=k8s_provider,
+            edge=gateway is not None,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # the PrometheusRule CRD
+    )
 
     pulumi.export("environment", cfg.environment.value)
     pulumi.export("vpcId", network.vpc_id)

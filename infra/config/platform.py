@@ -16,7 +16,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from infra.config import backups, cluster, datastores, edge, monitoring, network, services, workloads
+from infra.config import alerts, backups, cluster, datastores, edge, monitoring, network, services, workloads
+from infra.config.alerts import AlertsConfig
 from infra.config.backups import BackupsConfig, RestoreConfig
 from infra.config.base import NAMESPACE, Environment, _KeyedError, _Model, duration_seconds
 from infra.config.cluster import ClusterConfig
@@ -57,6 +58,7 @@ class PlatformConfig(_Model):
     gateway: GatewayConfig = GatewayConfig()
     services: ServicesConfig = ServicesConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
+    alerts: AlertsConfig = AlertsConfig()
     backups: BackupsConfig = BackupsConfig()
     restore: RestoreConfig | None = None  # start datastores from backups (a disaster-recovery stack)
 
@@ -102,6 +104,11 @@ class PlatformConfig(_Model):
                     f"gateway.routes[{index}].port",
                     f"route {route.name} uses port {route.port}; {route.service} listens on {target.port}",
                 )
+        for name in self.alerts.services:
+            if name not in services:
+                raise _KeyedError(
+                    f"alerts.services.{name}", f"{name} is not a service (services: {', '.join(services)})"
+                )
         jwt_routes = [r.name for r in self.gateway.routes if r.jwt]
         if self.ingress is not None and jwt_routes and not any(s.tokens is not None for s in services.values()):
             raise _KeyedError(
@@ -141,6 +148,7 @@ TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
         "datastores": datastores.TIER_DEFAULTS[env],
         "services": services.TIER_DEFAULTS[env],
         "monitoring": monitoring.TIER_DEFAULTS[env],
+        "alerts": alerts.TIER_DEFAULTS[env],
         "backups": backups.TIER_DEFAULTS[env],
     }
     for env in Environment
