@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import promql_parser
+
 from infra.aws_context import AwsContext
 from tools.offline import export
 from tools.offline.engine import record
@@ -45,3 +47,15 @@ def policy(resource: Resource, key: str) -> dict[str, Any]:
 
 def load_plan(out_dir: Path) -> list[Resource]:
     return json.loads((out_dir / "plan.json").read_text())["deployment"]["resources"]
+
+
+def metric_names(expr: str) -> set[str]:
+    """The metric names of a PromQL expression's vector selectors (ValueError if it does not parse)."""
+    found: set[str] = set()
+
+    def visit(node: object) -> None:
+        if isinstance(node, promql_parser.VectorSelector) and node.name:
+            found.add(node.name)
+
+    promql_parser.walk(promql_parser.parse(expr), pre_visit=visit)
+    return found

@@ -12,8 +12,9 @@ import yaml
 
 from components.addons import PINS
 from components.addons.base import unknown_keys
+from components.alerts.metrics import CATALOGUE
 from infra.quantities import cpu_millis, memory_bytes
-from tests.support import of_type
+from tests.support import metric_names, of_type
 from tools.offline import schema
 
 Plan = Any
@@ -263,3 +264,17 @@ def test_prod_plans_burn_rate_alerts_for_each_service_after_the_prometheus_opera
                 if r.get("alert", "").startswith("SloBurn"):
                     alerting.add(r["labels"]["service"])
     assert alerting == set(SERVICES)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_planned_rule_expressions_parse_and_name_only_exported_or_recorded_series(planned: Plan, stack: str) -> None:
+    _, resources = planned(stack)
+    groups = [
+        g
+        for r in of_type(resources, "kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+        for g in r["inputs"]["spec"]["groups"]
+    ]
+    recorded = {rule["record"] for g in groups for rule in g["rules"] if "record" in rule}
+    for group in groups:
+        for rule in group["rules"]:
+            assert metric_names(rule["expr"]) <= set(CATALOGUE) | recorded, (group["name"], rule["expr"])

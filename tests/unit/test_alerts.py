@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import promql_parser
 import pytest
 
 from components.alerts import promql as q
@@ -16,18 +15,7 @@ from components.alerts.rules import BURN_RATES, AlertRule, RecordingRule, RuleGr
 from infra.config import build_config
 from infra.config.alerts import AlertsConfig
 from infra.config.errors import ConfigError
-
-
-def metric_names(expr: str) -> set[str]:
-    """The metric names of an expression's vector selectors (raises ValueError if it does not parse)."""
-    found: set[str] = set()
-
-    def visit(node: object) -> None:
-        if isinstance(node, promql_parser.VectorSelector) and node.name:
-            found.add(node.name)
-
-    promql_parser.walk(promql_parser.parse(expr), pre_visit=visit)
-    return found
+from tests.support import metric_names
 
 
 def check(groups: Iterable[RuleGroup]) -> None:
