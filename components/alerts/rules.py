@@ -10,6 +10,7 @@ burn faster than the factor, so it starts fast and stops soon after the burn doe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -92,8 +93,8 @@ class Slo:
     objective: float
     kind: Literal["availability", "latency"]
     description: str
-    bad: Any  # Callable[[str], q.Expr]
-    total: Any  # Callable[[str], q.Expr]
+    bad: Callable[[str], q.Expr]  # the rate of bad events over a window
+    total: Callable[[str], q.Expr]  # the rate of all events over a window
 
 
 def availability_slo(service: str, namespace: str, metric: str, error: q.Matcher, objective: float) -> Slo:
