@@ -30,6 +30,7 @@ from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
 from components.datastores.redis import Redis, RedisArgs
 from components.gateway import Gateway, GatewayArgs
 from components.ingress import Ingress, IngressArgs
+from components.monitoring import NAMESPACE as MONITORING_NAMESPACE
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.service import ServiceDeployment, ServiceDeploymentArgs, TokenSigner
@@ -130,8 +131,9 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     build_backups(cfg, context, replica, network, postgres, documentdb, redis, primary)
     monitoring = Monitoring(
         "monitoring",
-        MonitoringArgs(cfg.monitoring, k8s_provider, cluster.storage_class_name),
-        opts=pulumi.ResourceOptions(depends_on=[datastores.operator.release]),  # the password generator's CRD
+        MonitoringArgs(cfg.monitoring, k8s_provider, cluster.storage_class_name, datastores.secrets.store_name),
+        # The password generator's CRD; the store that delivers the receivers' secrets.
+        opts=pulumi.ResourceOptions(depends_on=[datastores.operator.release, datastores.secrets]),
     )
     MetricsServer(
         "metrics-server",
@@ -224,7 +226,7 @@ def build_datastores(
             identity=cluster.identity,
             region=context.region,
             dns_suffix=context.dns_suffix,
-            secret_arns=[s.secret_arn for s in stores.values()],
+            secret_arns=[s.secret_arn for s in stores.values()] + _receiver_secret_arns(cfg, context),
             kms_key_arns=[keys.key_arns[domain] for domain in DATA_DOMAINS],
             moved=moved.external_secrets_operator(),
         ),
@@ -240,6 +242,7 @@ def build_datastores(
             operator_namespace=operator.namespace,
             operator_service_account=operator.service_account,
             secrets=[DeliveredSecret(f"{store}-credentials", s.secret_name) for store, s in stores.items()],
+            other_namespaces=[MONITORING_NAMESPACE],  # Alertmanager's receivers
         ),
         opts=pulumi.ResourceOptions(depends_on=[operator.release]),  # the store's CRD
     )
@@ -249,6 +252,25 @@ def build_datastores(
         pulumi.export(f"{store}SecretName", component.secret_name)
     pulumi.export("datastoreNamespace", apps.name)
     return Datastores(keys=keys, stores=stores, operator=operator, secrets=secrets)
+
+
+def _receiver_secret_arns(cfg: PlatformConfig, context: AwsContext) -> list[pulumi.Output[str]]:
+    """Alertmanager's receiver secrets, made by the operators (not this program): their ARNs from their
+    names, with the six random characters Secrets Manager appends."""
+    return [
+        pulumi.Output.concat(
+            "arn:",
+            context.partition,
+            ":secretsmanager:",
+            context.region,
+            ":",
+            context.account_id,
+            ":secret:",
+            receiver.secret_name,
+            "-??????",
+        )
+        for _, receiver in sorted(cfg.monitoring.alerting.receivers.items())
+    ]
 
 
 def _edge(
