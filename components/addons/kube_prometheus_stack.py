@@ -47,6 +47,7 @@ PIN = ChartPin(
             "grafana.persistence.storageClassName",
             "grafana.persistence.accessModes",
             "grafana.persistence.size",
+            "grafana.deploymentStrategy.type",
             "grafana.sidecar.dashboards.enabled",
             "grafana.sidecar.dashboards.label",
             "grafana.sidecar.dashboards.labelValue",
@@ -144,6 +145,9 @@ class KubePrometheusStackSettings:
                     "accessModes": ["ReadWriteOnce"],
                     "size": f"{self.grafana_storage_gib}Gi",
                 },
+                # A ReadWriteOnce volume attaches to one node: a rolling update's new pod elsewhere would
+                # wait for it forever (Multi-Attach), so the old pod goes first.
+                "deploymentStrategy": {"type": "Recreate"},
                 "sidecar": {
                     "dashboards": {
                         "enabled": True,

@@ -69,6 +69,7 @@ def test_grafana_keeps_its_data_loads_dashboards_and_names_prometheus(resources:
     assert grafana["persistence"]["enabled"] is True
     assert grafana["persistence"]["storageClassName"] == "gp3-encrypted"
     assert grafana["persistence"]["size"] == "20Gi"
+    assert grafana["deploymentStrategy"] == {"type": "Recreate"}, "one node at a time holds the volume"
     assert grafana["sidecar"]["dashboards"]["enabled"] is True
     assert grafana["sidecar"]["dashboards"]["label"] == "grafana_dashboard"
     datasources = grafana["sidecar"]["datasources"]
