@@ -226,7 +226,11 @@ def build_datastores(
             identity=cluster.identity,
             region=context.region,
             dns_suffix=context.dns_suffix,
-            secret_arns=[s.secret_arn for s in stores.values()] + _receiver_secret_arns(cfg, context),
+            secret_arns=[s.secret_arn for s in stores.values()],
+            # Alertmanager's receivers: secrets the operators make, readable by name.
+            operator_secret_arns=[
+                context.secret_arn_pattern(r.secret_name) for _, r in sorted(cfg.monitoring.alerting.receivers.items())
+            ],
             kms_key_arns=[keys.key_arns[domain] for domain in DATA_DOMAINS],
             moved=moved.external_secrets_operator(),
         ),
@@ -252,25 +256,6 @@ def build_datastores(
         pulumi.export(f"{store}SecretName", component.secret_name)
     pulumi.export("datastoreNamespace", apps.name)
     return Datastores(keys=keys, stores=stores, operator=operator, secrets=secrets)
-
-
-def _receiver_secret_arns(cfg: PlatformConfig, context: AwsContext) -> list[pulumi.Output[str]]:
-    """Alertmanager's receiver secrets, made by the operators (not this program): their ARNs from their
-    names, with the six random characters Secrets Manager appends."""
-    return [
-        pulumi.Output.concat(
-            "arn:",
-            context.partition,
-            ":secretsmanager:",
-            context.region,
-            ":",
-            context.account_id,
-            ":secret:",
-            receiver.secret_name,
-            "-??????",
-        )
-        for _, receiver in sorted(cfg.monitoring.alerting.receivers.items())
-    ]
 
 
 def _edge(
