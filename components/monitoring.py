@@ -7,7 +7,13 @@
   generator and an ``ExternalSecret`` that renders it, with the user name, into the Secret
   ``grafana-admin``, once): it never passes through Pulumi, its state or the plan. The chart reads that
   Secret through ``grafana.admin.existingSecret``; its values carry the Secret's *name* only. The
-  generator needs the operator's CRDs: give the operator's release in ``opts.depends_on``.
+  generator needs the operator's CRDs: give the operator's release in ``opts.depends_on``;
+- where alerts go (``spec.alerting``): an ``ExternalSecret`` pulls each receiver's Secrets Manager
+  secret (a webhook URL, a routing key, an SMTP password) through the platform's ``ClusterSecretStore``
+  into the Secret ``alertmanager-receivers`` (one key per receiver), and an ``AlertmanagerConfig``
+  (``monitoring.coreos.com/v1alpha1``) names the receivers and routes, referencing that Secret by
+  name and key. Without receivers neither is made: alerts stay visible in Alertmanager only. The store
+  must admit this namespace (its ``conditions``) and exist first: give it in ``opts.depends_on``.
 
 Published for the others: Prometheus's address, the pods that scrape (``scrapers``), the release
 whose CRDs ServiceMonitors need (``prometheus_release``).
@@ -16,24 +22,86 @@ whose CRDs ServiceMonitors need (``prometheus_release``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.kube_prometheus_stack import (
+    ALERTMANAGER_CONFIG_LABELS,
     KubePrometheusStack,
     KubePrometheusStackArgs,
     KubePrometheusStackSettings,
 )
 from components.contracts import PeerPods
 from components.parts import depends_on_of, namespace
-from infra.config.monitoring import MonitoringConfig
+from infra.config.monitoring import AlertingConfig, MonitoringConfig, ReceiverConfig
 
 NAMESPACE = "monitoring"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 GRAFANA_ADMIN_USER = "admin"
 ESO_API = "external-secrets.io/v1"
 GENERATORS_API = "generators.external-secrets.io/v1alpha1"
+MONITORING_API = "monitoring.coreos.com/v1alpha1"
+RECEIVERS_SECRET = "alertmanager-receivers"
+ALERTMANAGER_CONFIG = "platform"
+# The receiver every alert reaches when no route matches: no integrations, visible in Alertmanager only.
+UNROUTED = "unrouted"
+
+
+def receiver_secret_data(alerting: AlertingConfig) -> list[dict[str, Any]]:
+    """The ExternalSecret's ``data``: each receiver's Secrets Manager secret (its whole string value)
+    under the receiver's name as the key of the Secret ``alertmanager-receivers``."""
+    return [
+        {"secretKey": name, "remoteRef": {"key": receiver.secret_name}}
+        for name, receiver in sorted(alerting.receivers.items())
+    ]
+
+
+def _integration(name: str, receiver: ReceiverConfig) -> dict[str, Any]:
+    ref = {"name": RECEIVERS_SECRET, "key": name}
+    if receiver.kind == "slack":
+        return {"slackConfigs": [{"apiURL": ref, "channel": receiver.channel, "sendResolved": receiver.send_resolved}]}
+    if receiver.kind == "pagerduty":
+        return {"pagerdutyConfigs": [{"routingKey": ref, "sendResolved": receiver.send_resolved}]}
+    return {
+        "emailConfigs": [
+            {
+                "to": receiver.to,
+                "from": receiver.from_,
+                "smarthost": receiver.smarthost,
+                "authUsername": receiver.username,
+                "authPassword": ref,
+                "sendResolved": receiver.send_resolved,
+            }
+        ]
+    }
+
+
+def alertmanager_config_spec(alerting: AlertingConfig) -> dict[str, Any]:
+    """The AlertmanagerConfig's spec: the receivers (secrets by reference only) and the routes, in order."""
+    receivers = [{"name": UNROUTED}] + [
+        {"name": name, **_integration(name, receiver)} for name, receiver in sorted(alerting.receivers.items())
+    ]
+    routes = [
+        {
+            "receiver": route.receiver,
+            "matchers": [{"name": k, "value": v, "matchType": "="} for k, v in sorted(route.matchers.items())],
+            "continue": route.continue_,
+        }
+        for route in alerting.routes
+    ]
+    return {
+        "route": {
+            "receiver": UNROUTED,
+            "groupBy": ["alertname", "namespace"],
+            "groupWait": "30s",
+            "groupInterval": "5m",
+            "repeatInterval": "4h",
+            "routes": routes,
+        },
+        "receivers": receivers,
+    }
 
 
 @dataclass(frozen=True)
@@ -41,6 +109,7 @@ class MonitoringArgs:
     spec: MonitoringConfig
     kubernetes_provider: k8s.Provider
     storage_class: pulumi.Input[str]
+    secret_store: pulumi.Input[str]  # the ClusterSecretStore (Secrets Manager) that admits this namespace
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -101,6 +170,9 @@ class Monitoring(pulumi.ComponentResource):
             replicas=spec.prometheus_replicas,
             retention_days=spec.retention_days,
             storage_gib=spec.storage_gib,
+            alertmanager_replicas=spec.alertmanager_replicas,
+            alertmanager_storage_gib=spec.alertmanager_storage_gib,
+            grafana_storage_gib=spec.grafana_storage_gib,
         )
         stack = KubePrometheusStack(
             f"{name}-kube-prometheus-stack",
@@ -113,6 +185,36 @@ class Monitoring(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[admin]),
         )
+
+        if spec.alerting.receivers:
+            receivers = k8s.apiextensions.CustomResource(
+                f"{name}-alertmanager-receivers",
+                api_version=ESO_API,
+                kind="ExternalSecret",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=RECEIVERS_SECRET, namespace=created.metadata.name),
+                spec={
+                    "refreshInterval": "1h",
+                    "secretStoreRef": {"kind": "ClusterSecretStore", "name": args.secret_store},
+                    "target": {"name": RECEIVERS_SECRET, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
+                    "data": receiver_secret_data(spec.alerting),
+                },
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=args.kubernetes_provider, depends_on=depends_on_of(opts)
+                ),
+            )
+            k8s.apiextensions.CustomResource(
+                f"{name}-alertmanager-config",
+                api_version=MONITORING_API,
+                kind="AlertmanagerConfig",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=ALERTMANAGER_CONFIG, namespace=created.metadata.name, labels=dict(ALERTMANAGER_CONFIG_LABELS)
+                ),
+                spec=alertmanager_config_spec(spec.alerting),
+                # Its CRD comes with the chart; the Secret it references with the ExternalSecret.
+                opts=pulumi.ResourceOptions(
+                    parent=self, provider=args.kubernetes_provider, depends_on=[stack.release, receivers]
+                ),
+            )
 
         self.namespace = created.metadata.name
         self.prometheus_address = stack.prometheus_address

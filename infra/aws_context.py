@@ -18,3 +18,10 @@ class AwsContext:
 
     def service_principal(self, service: str) -> str:
         return f"{service}.{self.dns_suffix}"
+
+    def secret_arn_pattern(self, name: str) -> pulumi.Output[str]:
+        """The ARN of the Secrets Manager secret ``name`` made outside this program, for IAM: Secrets
+        Manager appends ``-`` and six random characters to the name."""
+        return pulumi.Output.format(
+            "arn:{0}:secretsmanager:{1}:{2}:secret:{3}-??????", self.partition, self.region, self.account_id, name
+        )

@@ -31,6 +31,7 @@ from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
 from components.datastores.redis import Redis, RedisArgs
 from components.gateway import Gateway, GatewayArgs
 from components.ingress import Ingress, IngressArgs
+from components.monitoring import NAMESPACE as MONITORING_NAMESPACE
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.service import ServiceDeployment, ServiceDeploymentArgs, TokenSigner
@@ -131,8 +132,9 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     build_backups(cfg, context, replica, network, postgres, documentdb, redis, primary)
     monitoring = Monitoring(
         "monitoring",
-        MonitoringArgs(cfg.monitoring, k8s_provider, cluster.storage_class_name),
-        opts=pulumi.ResourceOptions(depends_on=[datastores.operator.release]),  # the password generator's CRD
+        MonitoringArgs(cfg.monitoring, k8s_provider, cluster.storage_class_name, datastores.secrets.store_name),
+        # The password generator's CRD; the store that delivers the receivers' secrets.
+        opts=pulumi.ResourceOptions(depends_on=[datastores.operator.release, datastores.secrets]),
     )
     MetricsServer(
         "metrics-server",
@@ -238,6 +240,10 @@ def build_datastores(
             region=context.region,
             dns_suffix=context.dns_suffix,
             secret_arns=[s.secret_arn for s in stores.values()],
+            # Alertmanager's receivers: secrets the operators make, readable by name.
+            operator_secret_arns=[
+                context.secret_arn_pattern(r.secret_name) for _, r in sorted(cfg.monitoring.alerting.receivers.items())
+            ],
             kms_key_arns=[keys.key_arns[domain] for domain in DATA_DOMAINS],
             moved=moved.external_secrets_operator(),
         ),
@@ -253,6 +259,7 @@ def build_datastores(
             operator_namespace=operator.namespace,
             operator_service_account=operator.service_account,
             secrets=[DeliveredSecret(f"{store}-credentials", s.secret_name) for store, s in stores.items()],
+            other_namespaces=[MONITORING_NAMESPACE],  # Alertmanager's receivers
         ),
         opts=pulumi.ResourceOptions(depends_on=[operator.release]),  # the store's CRD
     )

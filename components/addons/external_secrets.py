@@ -76,6 +76,9 @@ class ExternalSecretsOperatorArgs(AddOnArgs):
     dns_suffix: str
     secret_arns: Sequence[pulumi.Input[str]]  # the secrets it may read
     kms_key_arns: Sequence[pulumi.Input[str]]  # the keys those secrets are encrypted with
+    # Secrets the platform's operators create (Alertmanager's receivers), by ARN or ARN pattern; they
+    # are encrypted with Secrets Manager's AWS-managed key, which needs no kms:Decrypt grant here.
+    operator_secret_arns: Sequence[pulumi.Input[str]] = ()
 
     def __post_init__(self) -> None:
         if not self.secret_arns:
@@ -108,6 +111,20 @@ class ExternalSecretsOperator(HelmAddOn):
                         "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
                         "Resource": sorted(arns),
                     }
+                ),
+                *(
+                    [
+                        pulumi.Output.all(*args.operator_secret_arns).apply(
+                            lambda arns: {
+                                "Sid": "ReadTheOperatorsSecrets",
+                                "Effect": "Allow",
+                                "Action": ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                                "Resource": sorted(arns),
+                            }
+                        )
+                    ]
+                    if args.operator_secret_arns
+                    else []
                 ),
                 key_arns.apply(
                     lambda arns: {

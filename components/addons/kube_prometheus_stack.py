@@ -1,7 +1,11 @@
 """kube-prometheus-stack (prometheus-community, chart ``kube-prometheus-stack``): the Prometheus
 Operator (its CRDs: ServiceMonitor, PodMonitor, PrometheusRule ...), Prometheus on an encrypted volume,
 Alertmanager and Grafana. Prometheus selects every ServiceMonitor of the cluster, not only this
-release's. Grafana's admin credentials come from an existing Secret, by name only."""
+release's. Alertmanager (replicas, a volume each) merges the AlertmanagerConfig objects labelled
+``ALERTMANAGER_CONFIG_LABELS``, matching alerts of every namespace. Grafana keeps its database on a
+volume, has Prometheus as its explicit default datasource and loads dashboards from ConfigMaps
+labelled ``grafana_dashboard: "1"``. Grafana's admin credentials come from an existing Secret, by name
+only. Keys read in the chart's ``values.yaml`` at 88.5.3 and the grafana subchart's at 12.11.1."""
 
 from __future__ import annotations
 
@@ -30,13 +34,44 @@ PIN = ChartPin(
             "prometheus.prometheusSpec.podMonitorSelectorNilUsesHelmValues",
             "prometheus.prometheusSpec.ruleSelectorNilUsesHelmValues",
             "alertmanager.enabled",
+            "alertmanager.alertmanagerSpec.replicas",
+            "alertmanager.alertmanagerSpec.storage",
+            "alertmanager.alertmanagerSpec.resources",
+            "alertmanager.alertmanagerSpec.podAntiAffinity",
+            "alertmanager.alertmanagerSpec.alertmanagerConfigSelector",
+            "alertmanager.alertmanagerSpec.alertmanagerConfigMatcherStrategy",
             "grafana.enabled",
+            # The grafana subchart (grafana-community/helm-charts, grafana 12.11.1, as Chart.yaml pins).
+            "grafana.persistence.enabled",
+            "grafana.persistence.type",
+            "grafana.persistence.storageClassName",
+            "grafana.persistence.accessModes",
+            "grafana.persistence.size",
+            "grafana.deploymentStrategy.type",
+            "grafana.sidecar.dashboards.enabled",
+            "grafana.sidecar.dashboards.label",
+            "grafana.sidecar.dashboards.labelValue",
+            "grafana.sidecar.dashboards.searchNamespace",
+            "grafana.sidecar.datasources.enabled",
+            "grafana.sidecar.datasources.defaultDatasourceEnabled",
+            "grafana.sidecar.datasources.isDefaultDatasource",
+            "grafana.sidecar.datasources.name",
+            "grafana.sidecar.datasources.uid",
             "grafana.admin.existingSecret",
             "grafana.admin.userKey",
             "grafana.admin.passwordKey",
         }
     ),
-    free_form=frozenset({"prometheus.prometheusSpec.resources", "prometheus.prometheusSpec.storageSpec"}),
+    free_form=frozenset(
+        {
+            "prometheus.prometheusSpec.resources",
+            "prometheus.prometheusSpec.storageSpec",
+            "alertmanager.alertmanagerSpec.storage",
+            "alertmanager.alertmanagerSpec.resources",
+            "alertmanager.alertmanagerSpec.alertmanagerConfigSelector",  # a label selector
+            "alertmanager.alertmanagerSpec.alertmanagerConfigMatcherStrategy",  # the operator's {type: ...}
+        }
+    ),
 )
 # The chart's fullname is the release name when it contains the chart name (templates/_helpers.tpl),
 # so Prometheus's Service is "<release>-prometheus" on the chart's default port 9090, and its pods
@@ -45,6 +80,11 @@ RELEASE = "kube-prometheus-stack"
 PROMETHEUS_SERVICE = f"{RELEASE}-prometheus"
 PROMETHEUS_PORT = 9090
 PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
+# Alertmanager merges the AlertmanagerConfig objects of its namespace that carry this label.
+ALERTMANAGER_CONFIG_LABELS = {"platform.example.com/alertmanager-config": "platform"}
+# Grafana's sidecar loads dashboards from ConfigMaps (any namespace) labelled grafana_dashboard: "1".
+DASHBOARD_LABEL = "grafana_dashboard"
+DASHBOARD_LABEL_VALUE = "1"
 
 
 @dataclass(frozen=True)
@@ -54,6 +94,16 @@ class KubePrometheusStackSettings:
     replicas: int = 1
     retention_days: int = 15
     storage_gib: int = 50
+    alertmanager_replicas: int = 1
+    alertmanager_storage_gib: int = 10
+    grafana_storage_gib: int = 10
+
+    def _claim(self, gib: int) -> dict[str, Any]:
+        return {
+            "storageClassName": self.storage_class,
+            "accessModes": ["ReadWriteOnce"],
+            "resources": {"requests": {"storage": f"{gib}Gi"}},
+        }
 
     def values(self) -> dict[str, Any]:
         return {
@@ -65,24 +115,55 @@ class KubePrometheusStackSettings:
                     # Leave 10% of the volume free: Prometheus drops old blocks before the disk fills.
                     "retentionSize": f"{int(self.storage_gib * 0.9)}GiB",
                     "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
-                    "storageSpec": {
-                        "volumeClaimTemplate": {
-                            "spec": {
-                                "storageClassName": self.storage_class,
-                                "accessModes": ["ReadWriteOnce"],
-                                "resources": {"requests": {"storage": f"{self.storage_gib}Gi"}},
-                            }
-                        }
-                    },
+                    "storageSpec": {"volumeClaimTemplate": {"spec": self._claim(self.storage_gib)}},
                     # Select every ServiceMonitor / PodMonitor / rule of the cluster, not only this release's.
                     "serviceMonitorSelectorNilUsesHelmValues": False,
                     "podMonitorSelectorNilUsesHelmValues": False,
                     "ruleSelectorNilUsesHelmValues": False,
                 }
             },
-            "alertmanager": {"enabled": True},
+            "alertmanager": {
+                "enabled": True,
+                "alertmanagerSpec": {
+                    # The replicas gossip and deduplicate notifications; "hard" keeps them on two nodes.
+                    "replicas": self.alertmanager_replicas,
+                    "podAntiAffinity": "hard" if self.alertmanager_replicas > 1 else "soft",
+                    # Silences and the notification log survive a restart.
+                    "storage": {"volumeClaimTemplate": {"spec": self._claim(self.alertmanager_storage_gib)}},
+                    "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+                    "alertmanagerConfigSelector": {"matchLabels": dict(ALERTMANAGER_CONFIG_LABELS)},
+                    # Routes match alerts of every namespace, not only the AlertmanagerConfig's own.
+                    "alertmanagerConfigMatcherStrategy": {"type": "None"},
+                },
+            },
             "grafana": {
                 "enabled": True,
+                "persistence": {
+                    "enabled": True,
+                    "type": "pvc",
+                    "storageClassName": self.storage_class,
+                    "accessModes": ["ReadWriteOnce"],
+                    "size": f"{self.grafana_storage_gib}Gi",
+                },
+                # A ReadWriteOnce volume attaches to one node: a rolling update's new pod elsewhere would
+                # wait for it forever (Multi-Attach), so the old pod goes first.
+                "deploymentStrategy": {"type": "Recreate"},
+                "sidecar": {
+                    "dashboards": {
+                        "enabled": True,
+                        "label": DASHBOARD_LABEL,
+                        "labelValue": DASHBOARD_LABEL_VALUE,
+                        "searchNamespace": "ALL",
+                    },
+                    # Prometheus as the explicit default datasource (the chart's sidecar provisions it).
+                    "datasources": {
+                        "enabled": True,
+                        "defaultDatasourceEnabled": True,
+                        "isDefaultDatasource": True,
+                        "name": "Prometheus",
+                        "uid": "prometheus",
+                    },
+                },
                 "admin": {
                     "existingSecret": self.grafana_admin_secret,
                     "userKey": "admin-user",

@@ -43,6 +43,9 @@ class ExternalSecretsArgs:
     operator_service_account: str
     secrets: Sequence[DeliveredSecret]
     refresh_interval: str = "1h"
+    # Other namespaces the store serves (monitoring, for Alertmanager's receivers); their owners make
+    # their own ExternalSecrets.
+    other_namespaces: Sequence[pulumi.Input[str]] = ()
 
     def __post_init__(self) -> None:
         names = [s.kubernetes_name for s in self.secrets]
@@ -78,8 +81,8 @@ class ExternalSecrets(pulumi.ComponentResource):
                         },
                     }
                 },
-                # Only the services' namespace may pull through this store.
-                "conditions": [{"namespaces": [args.namespace]}],
+                # Only the services' namespace (and those named in other_namespaces) may pull through it.
+                "conditions": [{"namespaces": [args.namespace, *args.other_namespaces]}],
             },
             opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=after),
         )

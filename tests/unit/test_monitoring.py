@@ -30,7 +30,9 @@ def monitoring(spec: MonitoringConfig = SPEC) -> list[Resource]:
         crds = k8s.core.v1.ConfigMap("crds-stand-in", opts=pulumi.ResourceOptions(provider=provider))
         built = Monitoring(
             "monitoring",
-            MonitoringArgs(spec=spec, kubernetes_provider=provider, storage_class="gp3-encrypted"),
+            MonitoringArgs(
+                spec=spec, kubernetes_provider=provider, storage_class="gp3-encrypted", secret_store="store"
+            ),
             opts=pulumi.ResourceOptions(depends_on=[crds]),
         )
         pulumi.export("prometheusAddress", built.prometheus_address)
