@@ -15,7 +15,6 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.addons.argo_rollouts import ArgoRollouts, ArgoRolloutsArgs
-from components.addons.cert_manager import CertManager, CertManagerArgs
 from components.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.addons.external_secrets import ExternalSecretsOperator, ExternalSecretsOperatorArgs
 from components.addons.metrics_server import MetricsServer, MetricsServerArgs
@@ -29,8 +28,8 @@ from components.datastores.keys import DataKeys, DataKeysArgs
 from components.datastores.postgres import Postgres, PostgresArgs
 from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
 from components.datastores.redis import Redis, RedisArgs
-from components.gateway import Gateway, GatewayArgs
-from components.ingress import Ingress, IngressArgs
+from components.gateway import Gateway
+from components.ingress import Ingress
 from components.monitoring import NAMESPACE as MONITORING_NAMESPACE
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
@@ -44,6 +43,7 @@ from infra.providers import aws_provider
 from infra.tags import default_tags
 from stacks import moved
 from stacks.backups import backup_tags, build_backups
+from stacks.edge import build_edge
 from stacks.restore import restore_wiring
 
 # Data domains and the datastores that keep their data under the domain's KMS key.
@@ -141,7 +141,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         MetricsServerArgs(k8s_provider, cfg.monitoring.metrics_server_replicas, moved=moved.metrics_server()),
         opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
     )
-    ingress, gateway = _edge(cfg, context, network, cluster, apps, monitoring, with_primary)
+    ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
     services = build_services(cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary)
     Alerts(
         "alerts",
@@ -269,70 +269,6 @@ def build_datastores(
         pulumi.export(f"{store}SecretName", component.secret_name)
     pulumi.export("datastoreNamespace", apps.name)
     return Datastores(keys=keys, stores=stores, operator=operator, secrets=secrets)
-
-
-def _edge(
-    cfg: PlatformConfig,
-    context: AwsContext,
-    network: Network,
-    cluster: Cluster,
-    apps: WorkloadNamespace,
-    monitoring: Monitoring,
-    with_primary: pulumi.ResourceOptions,
-) -> tuple[Ingress | None, Gateway | None]:
-    """The public entry (ALB + WAF, NGINX, cert-manager) and the Kong gateway behind it, if configured."""
-    edge = cfg.ingress
-    if edge is None:
-        return None, None
-    cert_manager = CertManager(
-        "cert-manager",
-        CertManagerArgs(
-            kubernetes_provider=cluster.provider,
-            identity=cluster.identity,
-            partition=context.partition,
-            dns_zone_id=edge.dns_zone_id,
-            hostnames=edge.hostnames,
-            replicas=edge.cert_manager_replicas,
-            moved=moved.cert_manager(),
-        ),
-        opts=with_primary,
-    )
-    ingress = Ingress(
-        "ingress",
-        IngressArgs(
-            spec=edge,
-            name_prefix=cfg.name_prefix,
-            aws=context,
-            vpc_id=network.vpc_id,
-            public_subnet_ids=network.public_subnet_ids,
-            node_security_group_id=cluster.cluster_security_group_id,
-            node_autoscaling_group_name=cluster.node_autoscaling_group_name,
-            kubernetes_provider=cluster.provider,
-            protection=cfg.protection,
-        ),
-        # The ClusterIssuer needs cert-manager's CRDs, NGINX's ServiceMonitor the Prometheus Operator's.
-        opts=pulumi.ResourceOptions.merge(
-            with_primary, pulumi.ResourceOptions(depends_on=[cert_manager.release, monitoring.prometheus_release])
-        ),
-    )
-    gateway = Gateway(
-        "gateway",
-        GatewayArgs(
-            spec=cfg.gateway,
-            hostnames=edge.hostnames,
-            kubernetes_provider=cluster.provider,
-            public_ingress_class=ingress.ingress_class_name,
-            trusted_cidrs=(cfg.network.cidr,),
-            service_namespace=apps.name,
-        ),
-        opts=pulumi.ResourceOptions.merge(  # Kong's ServiceMonitor needs the Prometheus Operator's CRDs
-            with_primary, pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release])
-        ),
-    )
-    pulumi.export("publicHostnames", list(edge.hostnames))
-    pulumi.export("loadBalancerDnsName", ingress.load_balancer_dns_name)
-    pulumi.export("webAclArn", ingress.web_acl_arn)
-    return ingress, gateway
 
 
 def build_services(

@@ -1,0 +1,80 @@
+"""The composition of the edge: cert-manager, the public entry (ALB + WAF, NGINX) and the Kong gateway."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.addons.cert_manager import CertManager, CertManagerArgs
+from components.cluster import Cluster
+from components.gateway import Gateway, GatewayArgs
+from components.ingress import Ingress, IngressArgs
+from components.monitoring import Monitoring
+from components.network import Network
+from components.workload_namespace import WorkloadNamespace
+from infra.aws_context import AwsContext
+from infra.config import PlatformConfig
+from stacks import moved
+
+
+def build_edge(
+    cfg: PlatformConfig,
+    context: AwsContext,
+    network: Network,
+    cluster: Cluster,
+    apps: WorkloadNamespace,
+    monitoring: Monitoring,
+    with_primary: pulumi.ResourceOptions,
+) -> tuple[Ingress | None, Gateway | None]:
+    """The public entry (ALB + WAF, NGINX, cert-manager) and the Kong gateway behind it, if configured."""
+    edge = cfg.ingress
+    if edge is None:
+        return None, None
+    cert_manager = CertManager(
+        "cert-manager",
+        CertManagerArgs(
+            kubernetes_provider=cluster.provider,
+            identity=cluster.identity,
+            partition=context.partition,
+            dns_zone_id=edge.dns_zone_id,
+            hostnames=edge.hostnames,
+            replicas=edge.cert_manager_replicas,
+            moved=moved.cert_manager(),
+        ),
+        opts=with_primary,
+    )
+    ingress = Ingress(
+        "ingress",
+        IngressArgs(
+            spec=edge,
+            name_prefix=cfg.name_prefix,
+            aws=context,
+            vpc_id=network.vpc_id,
+            public_subnet_ids=network.public_subnet_ids,
+            node_security_group_id=cluster.cluster_security_group_id,
+            node_autoscaling_group_name=cluster.node_autoscaling_group_name,
+            kubernetes_provider=cluster.provider,
+            protection=cfg.protection,
+        ),
+        # The ClusterIssuer needs cert-manager's CRDs, NGINX's ServiceMonitor the Prometheus Operator's.
+        opts=pulumi.ResourceOptions.merge(
+            with_primary, pulumi.ResourceOptions(depends_on=[cert_manager.release, monitoring.prometheus_release])
+        ),
+    )
+    gateway = Gateway(
+        "gateway",
+        GatewayArgs(
+            spec=cfg.gateway,
+            hostnames=edge.hostnames,
+            kubernetes_provider=cluster.provider,
+            public_ingress_class=ingress.ingress_class_name,
+            trusted_cidrs=(cfg.network.cidr,),
+            service_namespace=apps.name,
+        ),
+        opts=pulumi.ResourceOptions.merge(  # Kong's ServiceMonitor needs the Prometheus Operator's CRDs
+            with_primary, pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release])
+        ),
+    )
+    pulumi.export("publicHostnames", list(edge.hostnames))
+    pulumi.export("loadBalancerDnsName", ingress.load_balancer_dns_name)
+    pulumi.export("webAclArn", ingress.web_acl_arn)
+    return ingress, gateway
