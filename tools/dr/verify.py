@@ -16,13 +16,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from infra.config.backups import BackupsConfig
+from tools.dr import evidence
 from tools.dr.aws import Clients, call, items
+from tools.dr.evidence import NOT_THERE, USABLE
 from tools.dr.targets import Datastore, Replication, Targets
-
-USABLE = ("COMPLETED", "AVAILABLE")  # AWS Backup recovery point states that can be restored
-# AWS Backup listings an endpoint does not implement (emulators answer 404) count as no AWS Backup
-# evidence; the datastore's own recovery points and copies are then what counts.
-NOT_THERE = ("ResourceNotFoundException", "404")
 
 
 @dataclass(frozen=True)
@@ -51,11 +48,6 @@ def _age(moment: datetime | None, now: datetime) -> float | None:
     return None if moment is None else (now - moment) / timedelta(minutes=1)
 
 
-def _newest(*moments: datetime | None) -> datetime | None:
-    present = [m for m in moments if m is not None]
-    return max(present) if present else None
-
-
 def verify(
     targets: Targets, backups: BackupsConfig, backup_region: str, now: datetime, clients: Clients
 ) -> list[Finding]:
@@ -70,70 +62,6 @@ def verify(
     return findings
 
 
-def _recovery_points(ds: Datastore, clients: Clients) -> datetime | None:
-    if not ds.arn:
-        return None
-    points = items(
-        clients("backup", ds.region),
-        "list_recovery_points_by_resource",
-        "RecoveryPoints",
-        ds.identifier,
-        missing=NOT_THERE,
-        ResourceArn=ds.arn,
-    )
-    return _newest(*(p.get("CreationDate") for p in points if p.get("Status") in USABLE))
-
-
-def _native(ds: Datastore, clients: Clients) -> tuple[datetime | None, str]:
-    """The datastore's own newest restorable moment, and what it is."""
-    if ds.kind == "postgres":
-        rds = clients("rds", ds.region)
-        found = call(
-            rds,
-            "describe_db_instances",
-            ds.identifier,
-            missing=("DBInstanceNotFound",),
-            DBInstanceIdentifier=ds.identifier,
-        )
-        pitr = found["DBInstances"][0].get("LatestRestorableTime") if found and found["DBInstances"] else None
-        snapshots = items(
-            rds,
-            "describe_db_snapshots",
-            "DBSnapshots",
-            ds.identifier,
-            missing=("DBInstanceNotFound",),
-            DBInstanceIdentifier=ds.identifier,
-            SnapshotType="automated",
-        )
-        snapshot = _newest(*(s.get("SnapshotCreateTime") for s in snapshots if s.get("Status") == "available"))
-        return _newest(pitr, snapshot), "point in time / automated snapshot"
-    if ds.kind == "documentdb":
-        found = call(
-            clients("docdb", ds.region),
-            "describe_db_clusters",
-            ds.identifier,
-            missing=("DBClusterNotFoundFault",),
-            DBClusterIdentifier=ds.identifier,
-        )
-        clusters = found["DBClusters"] if found else []
-        return (clusters[0].get("LatestRestorableTime") if clusters else None), "point in time"
-    snapshots = items(
-        clients("elasticache", ds.region),
-        "describe_snapshots",
-        "Snapshots",
-        ds.identifier,
-        missing=("ReplicationGroupNotFoundFault",),
-        ReplicationGroupId=ds.identifier,
-    )
-    times = [
-        node.get("SnapshotCreateTime")
-        for s in snapshots
-        if s.get("SnapshotStatus") == "available"
-        for node in s.get("NodeSnapshots", [])
-    ]
-    return _newest(*times), "ElastiCache snapshot (daily)"
-
-
 CACHE_RECOVERY_POINT_MINUTES = 25 * 60
 
 
@@ -141,9 +69,9 @@ def _datastore(
     ds: Datastore, targets: Targets, backups: BackupsConfig, backup_region: str, now: datetime, clients: Clients
 ) -> list[Finding]:
     label = f"{ds.kind} {ds.identifier}"
-    backed_up = _recovery_points(ds, clients) if ds.kind != "redis" else None
-    native, what = _native(ds, clients)
-    newest = _newest(backed_up, native)
+    backed_up = evidence.recovery_points(ds, clients) if ds.kind != "redis" else None
+    native, what = evidence.native(ds, clients)
+    newest = evidence.newest(backed_up, native)
     age = _age(newest, now)
     # Redis is a cache (sessions and cached values, rebuilt from PostgreSQL): its recovery point is its
     # daily snapshot, so it is held to a day and an hour, not to the data's RPO.
@@ -174,11 +102,11 @@ def _datastore(
         BackupVaultName=vault.name,
         ByResourceArn=ds.arn,
     )
-    in_vault = _newest(
+    in_vault = evidence.newest(
         *(c.get("CreationDate") for c in copies if c.get("ResourceArn") == ds.arn and c.get("Status") in USABLE)
     )
-    native = _native_copy(ds, backup_region, clients)
-    copied = _newest(in_vault, native)
+    native = evidence.native_copy(ds, backup_region, clients)
+    copied = evidence.newest(in_vault, native)
     copy_age = _age(copied, now)
     met = copy_age is not None and copy_age <= allowed
     where = (
@@ -188,43 +116,6 @@ def _datastore(
     )
     detail = f"no copy in {vault.name}" if copied is None else ("" if met else "the newest copy is too old")
     return [*found, Finding(label, check, met, copied, copy_age, copy=where, detail=detail)]
-
-
-def _native_copy(ds: Datastore, backup_region: str, clients: Clients) -> datetime | None:
-    """The datastore's own copies in the backup region: snapshots copied there (they keep the source's
-    identifier) and, for PostgreSQL, its replicated automated backups (their newest restorable time)."""
-    if ds.kind == "postgres":
-        rds = clients("rds", backup_region)
-        snapshots = items(
-            rds,
-            "describe_db_snapshots",
-            "DBSnapshots",
-            ds.identifier,
-            missing=NOT_THERE,
-            DBInstanceIdentifier=ds.identifier,
-        )
-        copied = _newest(*(s.get("SnapshotCreateTime") for s in snapshots if s.get("Status") == "available"))
-        replicated = items(
-            rds,
-            "describe_db_instance_automated_backups",
-            "DBInstanceAutomatedBackups",
-            ds.identifier,
-            missing=("DBInstanceAutomatedBackupNotFound", *NOT_THERE),
-            DBInstanceIdentifier=ds.identifier,
-        )
-        latest = _newest(*(b.get("RestoreWindow", {}).get("LatestTime") for b in replicated))
-        return _newest(copied, latest)
-    if ds.kind == "documentdb":
-        snapshots = items(
-            clients("docdb", backup_region),
-            "describe_db_cluster_snapshots",
-            "DBClusterSnapshots",
-            ds.identifier,
-            missing=("DBClusterNotFoundFault", "DBClusterSnapshotNotFoundFault", *NOT_THERE),
-            DBClusterIdentifier=ds.identifier,
-        )
-        return _newest(*(s.get("SnapshotCreateTime") for s in snapshots if s.get("Status") == "available"))
-    return None
 
 
 def _replication(rep: Replication, backup_region: str, now: datetime, clients: Clients) -> list[Finding]:
