@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.parts import kms_key
+from components.parts import encrypted_log_group
 from infra import iam
 from infra.aws_context import AwsContext
 from infra.config.network import NatStrategy, NetworkConfig
@@ -269,18 +269,14 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc) -> None:
         child = pulumi.ResourceOptions(parent=self)
         group_name = f"/aws/vpc/{args.cluster_name}/flow-logs"
-        key = kms_key(
+        group = encrypted_log_group(
             f"{name}-flow-logs",
+            group_name,
             f"VPC flow logs of {args.cluster_name}",
-            iam.key_policy(args.aws, iam.logs_key_statement(args.aws, group_name)),
-            pulumi.ResourceOptions(parent=self, protect=args.protection.protect),
-        )
-        group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs",
-            name=group_name,
-            kms_key_id=key.arn,
-            retention_in_days=args.spec.flow_logs.retention_days,
-            opts=child,
+            args.aws,
+            args.spec.flow_logs.retention_days,
+            self,
+            args.protection.protect,
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",

@@ -11,6 +11,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from infra import iam
+from infra.aws_context import AwsContext
+
 PodSecurity = Literal["privileged", "baseline", "restricted"]
 
 
@@ -67,3 +70,29 @@ def depends_on_of(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
     if isinstance(value, pulumi.Resource):
         return [value]
     return [r for r in value if isinstance(r, pulumi.Resource)]  # type: ignore[union-attr]
+
+
+def encrypted_log_group(
+    resource_name: str,
+    group_name: str,
+    description: str,
+    aws_context: AwsContext,
+    retention_days: int,
+    parent: pulumi.Resource,
+    protect: bool,
+) -> aws.cloudwatch.LogGroup:
+    """A CloudWatch log group encrypted with a KMS key of its own, which CloudWatch Logs may use for that
+    group only; the key and the group share ``resource_name``, the key is protected as asked."""
+    key = kms_key(
+        resource_name,
+        description,
+        iam.key_policy(aws_context, iam.logs_key_statement(aws_context, group_name)),
+        pulumi.ResourceOptions(parent=parent, protect=protect),
+    )
+    return aws.cloudwatch.LogGroup(
+        resource_name,
+        name=group_name,
+        kms_key_id=key.arn,
+        retention_in_days=retention_days,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 import pulumi
 import pulumi_aws as aws
 
-from components.parts import kms_key
-from infra import iam
+from components.parts import encrypted_log_group
 
 if TYPE_CHECKING:
     from components.ingress import IngressArgs
@@ -73,18 +72,14 @@ def web_acl(parent: pulumi.Resource, name: str, args: IngressArgs, alb: aws.lb.L
 
     # WAF logs: a KMS-encrypted log group whose name WAF requires to start with aws-waf-logs-.
     group_name = f"aws-waf-logs-{args.name_prefix}-edge"
-    key = kms_key(
+    group = encrypted_log_group(
         f"{name}-waf-logs",
+        group_name,
         f"WAF logs of {args.name_prefix}",
-        iam.key_policy(args.aws, iam.logs_key_statement(args.aws, group_name)),
-        pulumi.ResourceOptions(parent=parent, protect=args.protection.protect),
-    )
-    group = aws.cloudwatch.LogGroup(
-        f"{name}-waf-logs",
-        name=group_name,
-        kms_key_id=key.arn,
-        retention_in_days=args.spec.waf_log_retention_days,
-        opts=child,
+        args.aws,
+        args.spec.waf_log_retention_days,
+        parent,
+        args.protection.protect,
     )
     aws.wafv2.WebAclLoggingConfiguration(
         f"{name}-waf-logs",

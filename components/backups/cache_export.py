@@ -20,7 +20,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from components.parts import kms_key
+from components.parts import encrypted_log_group
 from infra import iam
 from infra.aws_context import AwsContext
 from infra.config.workloads import ProtectionConfig
@@ -49,18 +49,14 @@ class CacheExport(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         function_name = f"{args.name_prefix}-cache-export"
         group_name = f"/aws/lambda/{function_name}"
-        key = kms_key(
+        logs = encrypted_log_group(
             f"{name}-logs",
+            group_name,
             f"Logs of {function_name}",
-            iam.key_policy(args.aws, iam.logs_key_statement(args.aws, group_name)),
-            pulumi.ResourceOptions(parent=self, protect=args.protection.protect),
-        )
-        logs = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=group_name,
-            kms_key_id=key.arn,
-            retention_in_days=args.log_retention_days,
-            opts=child,
+            args.aws,
+            args.log_retention_days,
+            self,
+            args.protection.protect,
         )
         role = aws.iam.Role(
             f"{name}-function",
