@@ -20,6 +20,7 @@ namespace and the operator's role must read the two secrets. Give what the child
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -115,7 +116,7 @@ class Consoles(pulumi.ComponentResource):
         super().__init__("platform:consoles:Consoles", name, None, opts)
         self._after = depends_on_of(opts)  # the store, the Prometheus Operator's release
         self.port_forward = {
-            c.name: pulumi.Output.from_input(c.namespace).apply(lambda ns, c=c: port_forward_command(c, ns))
+            c.name: pulumi.Output.from_input(c.namespace).apply(functools.partial(port_forward_command, c))
             for c in args.consoles
         }
         published = args.spec.published
@@ -145,7 +146,7 @@ class Consoles(pulumi.ComponentResource):
             console = by_name[ui]
             settings = OAuth2ProxySettings(
                 hostname=host,
-                upstream=pulumi.Output.from_input(console.namespace).apply(lambda ns, c=console: upstream_url(c, ns)),
+                upstream=pulumi.Output.from_input(console.namespace).apply(functools.partial(upstream_url, console)),
                 credentials_secret=OIDC_SECRET,
                 issuer_url=idp.issuer_url,
                 email_domains=idp.allowed_email_domains,

@@ -203,9 +203,10 @@ class KubePrometheusStack(HelmAddOn):
         )
         self.scrapers = PeerPods(namespace=self.namespace, pod_labels=PROMETHEUS_POD_LABELS)
         # The web UIs, for whoever publishes them (through the release: they exist once it is installed).
+        installed_in = release.namespace.apply(lambda ns: ns or "")
         self.consoles = (
-            WebConsole("grafana", release.namespace, GRAFANA_SERVICE, GRAFANA_PORT),
-            WebConsole("prometheus", release.namespace, PROMETHEUS_SERVICE, PROMETHEUS_PORT),
-            WebConsole("alertmanager", release.namespace, ALERTMANAGER_SERVICE, ALERTMANAGER_PORT),
+            WebConsole("grafana", installed_in, GRAFANA_SERVICE, GRAFANA_PORT),
+            WebConsole("prometheus", installed_in, PROMETHEUS_SERVICE, PROMETHEUS_PORT),
+            WebConsole("alertmanager", installed_in, ALERTMANAGER_SERVICE, ALERTMANAGER_PORT),
         )
         self._publish(prometheus_address=self.prometheus_address)

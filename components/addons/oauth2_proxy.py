@@ -129,6 +129,6 @@ class OAuth2Proxy(HelmAddOn):
         super().__init__(name, args, opts)
         self._use_namespace(args.namespace)
         release = self._install(name, release_name(args.console), args.settings.values())
-        self.service_name = release.name
+        self.service_name = release.name.apply(lambda _: release_name(args.console))
         self.service_port = SERVICE_PORT
         self._publish(service_name=self.service_name, service_port=self.service_port)
