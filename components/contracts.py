@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import pulumi
 
@@ -36,3 +37,16 @@ class DatastoreEndpoint:
     port: pulumi.Input[int]
     secret: pulumi.Input[str]
     key: str = "url"
+
+
+@dataclass(frozen=True)
+class WebConsole:
+    """A web UI inside the cluster (Grafana, Prometheus, Alertmanager, Kibana): its Service by namespace,
+    name and port, and the scheme it speaks there. ``https`` needs a certificate the public roots trust
+    (the authenticating proxy in front of it has no per-upstream CA)."""
+
+    name: str
+    namespace: pulumi.Input[str]
+    service: str
+    port: int
+    scheme: Literal["http", "https"] = "http"

@@ -63,6 +63,9 @@ class IngressArgs:
     protection: ProtectionConfig
     # The Prometheus Operator is installed (give its release in opts.depends_on): NGINX gets a ServiceMonitor.
     service_monitor: bool = True
+    # Hostnames other components route through this edge (the operators' UIs), after spec.hostnames: on
+    # the ALB's certificate and in DNS; NGINX's own certificate and the gateway keep to spec.hostnames.
+    extra_hostnames: Sequence[str] = ()
 
     @property
     def cluster_issuer_name(self) -> str:
@@ -190,7 +193,7 @@ class Ingress(pulumi.ComponentResource):
         self, name: str, args: IngressArgs, nginx: NginxIngress
     ) -> tuple[aws.lb.LoadBalancer, pulumi.Output[str]]:
         child = pulumi.ResourceOptions(parent=self)
-        hosts = list(args.spec.hostnames)
+        hosts = [*args.spec.hostnames, *args.extra_hostnames]
         acm = aws.acm.Certificate(
             f"{name}-alb-cert",
             domain_name=hosts[0],

@@ -16,7 +16,7 @@
   must admit this namespace (its ``conditions``) and exist first: give it in ``opts.depends_on``.
 
 Published for the others: Prometheus's address, the pods that scrape (``scrapers``), the release
-whose CRDs ServiceMonitors need (``prometheus_release``).
+whose CRDs ServiceMonitors need (``prometheus_release``), the web UIs (``consoles``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from components.addons.kube_prometheus_stack import (
     KubePrometheusStackArgs,
     KubePrometheusStackSettings,
 )
-from components.contracts import PeerPods
+from components.contracts import PeerPods, WebConsole
 from components.parts import depends_on_of, namespace
 from infra.config.monitoring import AlertingConfig, MonitoringConfig, ReceiverConfig
 
@@ -117,6 +117,7 @@ class Monitoring(pulumi.ComponentResource):
     prometheus_address: pulumi.Output[str]
     prometheus_release: k8s.helm.v3.Release
     scrapers: PeerPods
+    consoles: tuple[WebConsole, ...]  # Grafana, Prometheus, Alertmanager
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:monitoring:Monitoring", name, None, opts)
@@ -220,4 +221,5 @@ class Monitoring(pulumi.ComponentResource):
         self.prometheus_address = stack.prometheus_address
         self.prometheus_release = stack.release
         self.scrapers = stack.scrapers
+        self.consoles = stack.consoles
         self.register_outputs({"namespace": self.namespace, "prometheus_address": self.prometheus_address})

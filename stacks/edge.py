@@ -29,6 +29,7 @@ def build_edge(
     edge = cfg.ingress
     if edge is None:
         return None, None
+    consoles = tuple(cfg.consoles.published.values())  # the UIs published on this edge (platform:consoles)
     cert_manager = CertManager(
         "cert-manager",
         CertManagerArgs(
@@ -36,7 +37,7 @@ def build_edge(
             identity=cluster.identity,
             partition=context.partition,
             dns_zone_id=edge.dns_zone_id,
-            hostnames=edge.hostnames,
+            hostnames=(*edge.hostnames, *consoles),
             replicas=edge.cert_manager_replicas,
             moved=moved.cert_manager(),
         ),
@@ -54,6 +55,7 @@ def build_edge(
             node_autoscaling_group_name=cluster.node_autoscaling_group_name,
             kubernetes_provider=cluster.provider,
             protection=cfg.protection,
+            extra_hostnames=consoles,
         ),
         # The ClusterIssuer needs cert-manager's CRDs, NGINX's ServiceMonitor the Prometheus Operator's.
         opts=pulumi.ResourceOptions.merge(

@@ -43,6 +43,7 @@ from infra.providers import aws_provider
 from infra.tags import default_tags
 from stacks import moved
 from stacks.backups import backup_tags, build_backups
+from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
 from stacks.edge import build_edge
 from stacks.restore import restore_wiring
 
@@ -142,6 +143,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
     )
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
+    build_consoles(cfg, k8s_provider, monitoring, ingress, datastores.secrets, datastores.secrets.store_name)
     services = build_services(cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary)
     Alerts(
         "alerts",
@@ -243,7 +245,8 @@ def build_datastores(
             # Alertmanager's receivers: secrets the operators make, readable by name.
             operator_secret_arns=[
                 context.secret_arn_pattern(r.secret_name) for _, r in sorted(cfg.monitoring.alerting.receivers.items())
-            ],
+            ]
+            + login_secret_arns(cfg, context),  # the UIs' login (platform:consoles)
             kms_key_arns=[keys.key_arns[domain] for domain in DATA_DOMAINS],
             moved=moved.external_secrets_operator(),
         ),
@@ -259,7 +262,7 @@ def build_datastores(
             operator_namespace=operator.namespace,
             operator_service_account=operator.service_account,
             secrets=[DeliveredSecret(f"{store}-credentials", s.secret_name) for store, s in stores.items()],
-            other_namespaces=[MONITORING_NAMESPACE],  # Alertmanager's receivers
+            other_namespaces=[MONITORING_NAMESPACE, *login_namespaces(cfg)],  # receivers, UIs' login
         ),
         opts=pulumi.ResourceOptions(depends_on=[operator.release]),  # the store's CRD
     )

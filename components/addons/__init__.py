@@ -10,6 +10,7 @@ from components.addons import (
     kube_prometheus_stack,
     metrics_server,
     nginx_ingress,
+    oauth2_proxy,
 )
 from components.addons.base import ChartPin
 
@@ -23,4 +24,5 @@ PINS: tuple[ChartPin, ...] = (
     kube_prometheus_stack.PIN,
     nginx_ingress.PIN,
     kong.PIN,
+    oauth2_proxy.PIN,
 )

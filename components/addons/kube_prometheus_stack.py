@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 
 from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
-from components.contracts import PeerPods
+from components.contracts import PeerPods, WebConsole
 
 PIN = ChartPin(
     chart="kube-prometheus-stack",
@@ -80,6 +80,12 @@ RELEASE = "kube-prometheus-stack"
 PROMETHEUS_SERVICE = f"{RELEASE}-prometheus"
 PROMETHEUS_PORT = 9090
 PROMETHEUS_POD_LABELS = {"app.kubernetes.io/name": "prometheus"}
+# The UIs' Services (ClusterIP, the charts' defaults): "<release>-alertmanager" on 9093, and the grafana
+# subchart's "<release>-grafana" (its fullname: the release name plus "grafana") on port 80.
+ALERTMANAGER_SERVICE = f"{RELEASE}-alertmanager"
+ALERTMANAGER_PORT = 9093
+GRAFANA_SERVICE = f"{RELEASE}-grafana"
+GRAFANA_PORT = 80
 # Alertmanager merges the AlertmanagerConfig objects of its namespace that carry this label.
 ALERTMANAGER_CONFIG_LABELS = {"platform.example.com/alertmanager-config": "platform"}
 # Grafana's sidecar loads dashboards from ConfigMaps (any namespace) labelled grafana_dashboard: "1".
@@ -186,6 +192,7 @@ class KubePrometheusStack(HelmAddOn):
 
     prometheus_address: pulumi.Output[str]
     scrapers: PeerPods
+    consoles: tuple[WebConsole, ...]
 
     def __init__(self, name: str, args: KubePrometheusStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
@@ -195,4 +202,11 @@ class KubePrometheusStack(HelmAddOn):
             lambda ns: f"http://{PROMETHEUS_SERVICE}.{ns}.svc.cluster.local:{PROMETHEUS_PORT}"
         )
         self.scrapers = PeerPods(namespace=self.namespace, pod_labels=PROMETHEUS_POD_LABELS)
+        # The web UIs, for whoever publishes them (through the release: they exist once it is installed).
+        installed_in = release.namespace.apply(lambda ns: ns or "")
+        self.consoles = (
+            WebConsole("grafana", installed_in, GRAFANA_SERVICE, GRAFANA_PORT),
+            WebConsole("prometheus", installed_in, PROMETHEUS_SERVICE, PROMETHEUS_PORT),
+            WebConsole("alertmanager", installed_in, ALERTMANAGER_SERVICE, ALERTMANAGER_PORT),
+        )
         self._publish(prometheus_address=self.prometheus_address)

@@ -16,11 +16,23 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from infra.config import alerts, backups, cluster, datastores, edge, monitoring, network, services, workloads
+from infra.config import (
+    alerts,
+    backups,
+    cluster,
+    consoles,
+    datastores,
+    edge,
+    monitoring,
+    network,
+    services,
+    workloads,
+)
 from infra.config.alerts import AlertsConfig
 from infra.config.backups import BackupsConfig, RestoreConfig
 from infra.config.base import NAMESPACE, Environment, _KeyedError, _Model, duration_seconds
 from infra.config.cluster import ClusterConfig
+from infra.config.consoles import ConsolesConfig
 from infra.config.datastores import DatastoresConfig
 from infra.config.edge import GatewayConfig, IngressConfig
 from infra.config.errors import ConfigError, _format_error
@@ -59,6 +71,7 @@ class PlatformConfig(_Model):
     services: ServicesConfig = ServicesConfig()
     monitoring: MonitoringConfig = MonitoringConfig()
     alerts: AlertsConfig = AlertsConfig()
+    consoles: ConsolesConfig = ConsolesConfig()  # how the operators' UIs are reached
     backups: BackupsConfig = BackupsConfig()
     restore: RestoreConfig | None = None  # start datastores from backups (a disaster-recovery stack)
 
@@ -130,6 +143,26 @@ class PlatformConfig(_Model):
                     )
         return self
 
+    @model_validator(mode="after")
+    def _consoles_meet_the_edge(self) -> PlatformConfig:
+        """UIs are published on the edge only if there is one, under its DNS zone, on hostnames of their
+        own (the edge's ``hostnames`` go to the API gateway)."""
+        published = self.consoles.published
+        if not published:
+            return self
+        if self.ingress is None:
+            raise _KeyedError("consoles.mode", "edge needs the platform's edge, and platform:ingress is not configured")
+        for name, host in published.items():
+            key = f"consoles.hostnames.{name}"
+            if name == "kibana":  # Kibana comes with the logging stack, which this platform does not install yet
+                raise _KeyedError(key, "Kibana is not installed on this platform yet (it comes with the logging stack)")
+            zone = self.ingress.dns_zone_name
+            if host != zone and not host.endswith(f".{zone}"):
+                raise _KeyedError(key, f"{host} is not inside the edge's DNS zone {zone}")
+            if host in self.ingress.hostnames:
+                raise _KeyedError(key, f"{host} is one of platform:ingress.hostnames, which go to the API gateway")
+        return self
+
     @property
     def name_prefix(self) -> str:
         """``<project>-<environment>``: the prefix of every physical name."""
@@ -149,6 +182,7 @@ TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
         "services": services.TIER_DEFAULTS[env],
         "monitoring": monitoring.TIER_DEFAULTS[env],
         "alerts": alerts.TIER_DEFAULTS[env],
+        "consoles": consoles.TIER_DEFAULTS[env],
         "backups": backups.TIER_DEFAULTS[env],
     }
     for env in Environment

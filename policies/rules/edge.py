@@ -1,6 +1,7 @@
 """The public path (the system's requirements on load balancing, the API gateway and network
 security): NGINX balances by least connections and speaks TLS 1.3 only; Kong's admin API stays inside
-the cluster; every internet-facing load balancer sits behind the WAF."""
+the cluster; the monitoring UIs are reached only through a login proxy; every internet-facing load
+balancer sits behind the WAF."""
 
 from __future__ import annotations
 
@@ -60,6 +61,39 @@ def _kong(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
         yield "Kong's proxy does not listen on port 8000"
 
 
+MONITORING_UIS = ("grafana", "prometheus", "alertmanager")
+PROXY_SECRET_VALUES = ("clientID", "clientSecret", "cookieSecret")
+
+
+def _consoles(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
+    chart = get(props, "chart")
+    if chart not in ("kube-prometheus-stack", "oauth2-proxy"):
+        return
+    values = _values(props)
+    if values is None:
+        yield "the chart's values are hidden (a secret inside them?); pass secrets by reference"
+        return
+    if chart == "kube-prometheus-stack":
+        for ui in MONITORING_UIS:
+            if get(values, ui, "ingress", "enabled", default=False) is True:
+                yield f"the chart makes an Ingress for {ui}, which would reach it without a login"
+            if get(values, ui, "service", "type", default="ClusterIP") != "ClusterIP":
+                yield f"{ui}'s Service is {get(values, ui, 'service', 'type')}, reachable without a login"
+        return
+    config = get(values, "config", default={})
+    inline = [key for key in PROXY_SECRET_VALUES if get(config, key) is not None]
+    if inline or not get(config, "existingSecret"):
+        yield f"the login's credentials are values ({', '.join(inline) or 'no existingSecret'}), not a Secret by name"
+    arguments = get(values, "extraArgs", default={})
+    if str(get(arguments, "cookie-secure", default="true")).lower() != "true":
+        yield "the session cookie is not Secure"
+    domains = listify(get(config, "emailDomains", default=["*"]))
+    if "*" in domains and not get(arguments, "allowed-group"):
+        yield "any account of the identity provider gets in (emailDomains * without allowed-group)"
+    if get(values, "service", "type", default="ClusterIP") != "ClusterIP":
+        yield "the proxy's Service is not ClusterIP: publish it through an Ingress with TLS"
+
+
 def _waf(args: StackValidationArgs) -> Iterable[tuple[str, str | None]]:
     associations = [r for r in args.resources if r.resource_type == WAF_ASSOCIATION]
     for lb in args.resources:
@@ -108,6 +142,18 @@ KONG_ADMIN_PRIVATE = resource_rule(
     _kong,
 )
 
+CONSOLES_BEHIND_LOGIN = resource_rule(
+    "monitoring-uis-behind-login",
+    "Grafana, Prometheus and Alertmanager get no Ingress and no LoadBalancer or NodePort Service of their "
+    "own; the login proxy in front of them reads its credentials from a Secret, sets a Secure cookie and "
+    "admits named e-mail domains or groups only.",
+    Severity.CRITICAL,
+    "Leave the UIs' ingress and service.type at the chart's defaults; publish them with platform:consoles "
+    "mode: edge (components/consoles.py), which sets config.existingSecret, cookie-secure and the allow list.",
+    (HELM_RELEASE,),
+    _consoles,
+)
+
 WAF_IN_FRONT = stack_rule(
     "waf-on-public-load-balancer",
     "Every internet-facing application load balancer is associated with a WAF web ACL holding AWS's "
@@ -117,4 +163,4 @@ WAF_IN_FRONT = stack_rule(
     _waf,
 )
 
-POLICIES = (NGINX_EDGE, KONG_ADMIN_PRIVATE, WAF_IN_FRONT)
+POLICIES = (NGINX_EDGE, KONG_ADMIN_PRIVATE, CONSOLES_BEHIND_LOGIN, WAF_IN_FRONT)

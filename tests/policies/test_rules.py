@@ -136,6 +136,18 @@ PLAN_MUTATIONS: list[tuple[str, str, str, Callable[[Resource], None]]] = [
         lambda r: r["inputs"]["values"]["admin"].update(enabled=True, type="LoadBalancer"),
     ),
     (
+        "monitoring-uis-behind-login",
+        "kubernetes:helm.sh/v3:Release::monitoring-kube-prometheus-stack",
+        "prod",
+        lambda r: r["inputs"]["values"]["grafana"].update(ingress={"enabled": True}),
+    ),
+    (
+        "monitoring-uis-behind-login",
+        "kubernetes:helm.sh/v3:Release::monitoring-kube-prometheus-stack",
+        "dev",
+        lambda r: r["inputs"]["values"]["prometheus"].update(service={"type": "LoadBalancer"}),
+    ),
+    (
         "waf-on-public-load-balancer",
         "aws:wafv2/webAclAssociation:WebAclAssociation",
         "prod",
@@ -169,6 +181,23 @@ def test_dev_may_leave_stateful_resources_unprotected(planned: Any) -> None:
     _, resources = planned("dev")
     assert not any(r.get("protect") for r in resources if r["type"] == "aws:eks/cluster:Cluster")
     assert violations_of(resources, "protect-stateful-in-prod") == []
+
+
+def _proxy(**change: Any) -> dict[str, Any]:
+    """An oauth2-proxy release as the consoles make it, with ``change`` on top of its values."""
+    values = {
+        "config": {"existingSecret": "consoles-oidc", "emailDomains": ["example.com"]},
+        "extraArgs": {"cookie-secure": "true"},
+        "service": {"type": "ClusterIP"},
+    }
+    return {"chart": "oauth2-proxy", "values": {**values, **change}}
+
+
+def test_a_proxy_as_the_consoles_make_it_passes() -> None:
+    good = resource("kubernetes:helm.sh/v3:Release", "proxy", _proxy())
+    assert violations_of([PROVIDER, good], "monitoring-uis-behind-login") == []
+    groups = _proxy(config={"existingSecret": "s", "emailDomains": ["*"]}, extraArgs={"allowed-group": "ops"})
+    assert violations_of([PROVIDER, resource("kubernetes:helm.sh/v3:Release", "p", groups)], None) == []
 
 
 DATASTORE_CASES: list[tuple[str, Resource]] = [
@@ -223,6 +252,16 @@ DATASTORE_CASES: list[tuple[str, Resource]] = [
     (
         "tls-in-transit",
         resource("aws:lb/listener:Listener", "http", {"protocol": "HTTP", "defaultActions": [{"type": "forward"}]}),
+    ),
+    *(
+        ("monitoring-uis-behind-login", resource("kubernetes:helm.sh/v3:Release", "proxy", _proxy(**change)))
+        for change in (
+            {"config": {"existingSecret": "oidc", "clientSecret": "inline", "emailDomains": ["example.com"]}},
+            {"config": {"emailDomains": ["example.com"]}},
+            {"extraArgs": {"cookie-secure": "false"}},
+            {"config": {"existingSecret": "oidc", "emailDomains": ["*"]}},
+            {"service": {"type": "NodePort"}},
+        )
     ),
     ("datastores-not-public", resource("aws:rds/instance:Instance", "db", {"publiclyAccessible": True})),
     ("datastores-not-public", resource("aws:mq/broker:Broker", "mq", {"publiclyAccessible": True})),
