@@ -10,6 +10,7 @@ areas' own; stacks differ by data only, components never test the environment.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -23,7 +24,7 @@ from infra.config.base import NAMESPACE, Environment, _KeyedError, _Model, durat
 from infra.config.cluster import ClusterConfig
 from infra.config.datastores import DatastoresConfig
 from infra.config.edge import GatewayConfig, IngressConfig
-from infra.config.errors import ConfigError, _format_error
+from infra.config.errors import ConfigError, _format_error, shown
 from infra.config.monitoring import MonitoringConfig
 from infra.config.network import NetworkConfig
 from infra.config.services import ServicesConfig
@@ -167,6 +168,14 @@ def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[st
     return merged
 
 
+def _refuse_nulls(values: Mapping[str, Any]) -> None:
+    """``platform:ingress: null`` would drop a whole section (or a setting) and plan without it. Deeper
+    down a null unsets an optional value; the models refuse it wherever a value is required."""
+    for key, value in values.items():
+        if value is None:
+            raise ConfigError(f"{NAMESPACE}:{key}: null is not a setting; remove the key to get its default")
+
+
 def build_config(values: Mapping[str, Any]) -> PlatformConfig:
     """Validate the ``platform:`` values of a stack (keys without the namespace) into a PlatformConfig.
 
@@ -177,13 +186,14 @@ def build_config(values: Mapping[str, Any]) -> PlatformConfig:
     allowed_envs = ", ".join(e.value for e in Environment)
     if env_value is None:
         raise ConfigError(f"{NAMESPACE}:environment: required key is missing (allowed: {allowed_envs})")
-    try:
-        environment = Environment(env_value)
-    except ValueError:
-        raise ConfigError(f"{NAMESPACE}:environment: {env_value!r} is not allowed (allowed: {allowed_envs})") from None
+    if not isinstance(env_value, str) or env_value not in {e.value for e in Environment}:
+        raise ConfigError(f"{NAMESPACE}:environment: {shown(env_value)} is not allowed (allowed: {allowed_envs})")
+    environment = Environment(env_value)
+    _refuse_nulls(values)
     defaults = {k: v for k, v in TIER_DEFAULTS[environment].items() if k not in OPTIONAL_SECTIONS or k in values}
     merged = _deep_merge(defaults, values)
     try:
-        return PlatformConfig.model_validate(merged)
+        # Strict, as JSON: no boolean for a number, no number for text, no "false" for a boolean.
+        return PlatformConfig.model_validate_json(json.dumps(merged), strict=True)
     except ValidationError as err:
         raise ConfigError(_format_error(err, PlatformConfig)) from None
