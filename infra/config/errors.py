@@ -87,7 +87,8 @@ def _format_error(err: ValidationError, root: type[BaseModel]) -> str:  # noqa: 
     message = first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     ctx_error = (first.get("ctx") or {}).get("error")
     if isinstance(ctx_error, _KeyedError):
-        return f"{key}.{ctx_error.key}: {ctx_error}" if loc else f"{NAMESPACE}:{ctx_error.key}: {ctx_error}"
+        named = f"{key}.{ctx_error.key}" if loc else f"{NAMESPACE}:{ctx_error.key}"
+        return f"{named.replace('.[', '[')}: {ctx_error}"
     if first["type"] in _BOUND_ERRORS:
         return f"{key}: {shown(first['input'])} is out of range ({message.removeprefix('Input should be ')})"
     if first["type"] == "enum" or first["type"] == "literal_error":

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationError, field_validator, model_validator
 
-from infra.config import alerts, backups, cluster, datastores, edge, monitoring, network, services, workloads
+from infra.config import alerts, aws, backups, cluster, datastores, edge, monitoring, network, services, workloads
 from infra.config.alerts import AlertsConfig
 from infra.config.backups import BackupsConfig, RestoreConfig
 from infra.config.base import NAMESPACE, Environment, _KeyedError, _Model, duration_seconds
@@ -30,15 +30,14 @@ from infra.config.network import NetworkConfig
 from infra.config.services import ServicesConfig
 from infra.config.workloads import ProtectionConfig, WorkloadsConfig
 
-_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$")
-_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 
 
 def _tags(value: dict[str, str]) -> dict[str, str]:
-    for key in value:
-        if not _TAG_KEY.match(key) or key.lower().startswith("aws:"):
-            raise ValueError(f"{key!r} is not a valid tag key")
+    problem = aws.tag_problem(value)
+    if problem is not None:
+        key, why = problem
+        raise _KeyedError(key, why) if key else ValueError(why)
     return value
 
 
@@ -73,14 +72,24 @@ class PlatformConfig(_Model):
     @field_validator("region", "backup_region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if not _AWS_REGION.match(value):
-            raise ValueError(f"{value!r} is not an AWS region like us-east-1")
-        return value
+        return aws.check_region(value)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> PlatformConfig:
         if self.backup_region == self.region:
             raise _KeyedError("backupRegion", f"{self.backup_region} is also the primary region; backups need another")
+        if aws.REGIONS[self.backup_region].partition != aws.REGIONS[self.region].partition:
+            raise _KeyedError("backupRegion", f"{self.backup_region} is in another AWS partition than {self.region}")
+        zones = self.network.zone_names
+        problem = aws.zone_problem(self.region, zones) if zones is not None else None
+        if problem is not None:
+            raise _KeyedError("network.zoneNames", problem)
+        if zones is None and self.network.availability_zones > aws.REGIONS[self.region].zones:
+            raise _KeyedError(
+                "network.availabilityZones",
+                f"{self.region} has {aws.REGIONS[self.region].zones} availability zones; "
+                f"{self.network.availability_zones} asked for",
+            )
         vpc = ipaddress.IPv4Network(self.network.cidr)
         service = ipaddress.IPv4Network(self.cluster.service_cidr)
         if vpc.overlaps(service):
