@@ -24,6 +24,7 @@ from typing import Annotated, Any
 import typer
 
 from infra.config import ConfigError
+from infra.config.errors import escaped
 from tools.plan import PlanError, PlanResult, plan_stack
 
 # No rich tracebacks with local variables: a program error must not print configuration values.
@@ -38,7 +39,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {escaped(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -143,8 +144,10 @@ FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
 def _stack_config(stack: str, config_file: Path | None) -> Any:
     from infra.config import config_from_stack_file, read_stack_file
     from tools.plan import project_root
+    from tools.plan_folder import check_stack_name
 
     try:
+        check_stack_name(stack)
         return config_from_stack_file(
             read_stack_file(config_file or project_root() / "stacks" / f"Pulumi.{stack}.yaml")
         )
@@ -338,12 +341,31 @@ def summary(result: PlanResult) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    code: int = EXIT_OK
+def run(argv: list[str] | None = None) -> int:
+    """The command's exit code for ``argv``. Every failure is one line on stderr: a usage error (an
+    unknown flag, a missing or malformed value) exits 2, an error of the program itself 1; never a
+    traceback (it could print configuration values)."""
     try:
-        app()  # standalone: usage errors print one message and exit 2, typer.Exit carries our code
+        result = app(args=argv, standalone_mode=False, prog_name="infra")
     except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else (EXIT_OK if done.code is None else EXIT_FAILED)
+        return done.code if isinstance(done.code, int) else (EXIT_OK if done.code is None else EXIT_FAILED)
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        return 130
+    except Exception as error:  # usage errors carry a message and an exit code (click's UsageError)
+        if type(error).__name__ == "NoArgsIsHelpError":
+            return EXIT_BAD_INPUT
+        format_message = getattr(error, "format_message", None)
+        if callable(format_message) and isinstance(getattr(error, "exit_code", None), int):
+            typer.echo(f"error: {escaped(' '.join(str(format_message()).split()))}", err=True)
+            return int(getattr(error, "exit_code", EXIT_BAD_INPUT)) or EXIT_BAD_INPUT
+        typer.echo(f"error: the command failed ({type(error).__name__}: {escaped(str(error))[:300]})", err=True)
+        return EXIT_FAILED
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def main() -> None:
+    code = run()
     sys.stdout.flush()
     sys.stderr.flush()
     # The mock runtime leaves an asyncio loop whose finaliser complains at interpreter exit.
