@@ -14,7 +14,6 @@ allowed.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections import Counter, defaultdict
@@ -81,7 +80,8 @@ def check(
     out: Annotated[Path | None, typer.Option("--out", help="With --stack: plan output folder.")] = None,
 ) -> None:
     """Run the policy pack's rules offline. Exit 1 on any mandatory violation, 0 when clean, 2 on bad input."""
-    from tools.check import CheckInputError, format_json, format_text, load_resources
+    from policies.rules import ALL_POLICIES
+    from tools.check import CheckInputError, format_json, format_text, load_policy_config, load_resources
     from tools.check import check as run_checks
 
     if (stack is None) == (plan_file is None):
@@ -91,11 +91,9 @@ def check(
     rule_config: dict[str, Any] = {}
     if policy_config is not None:
         try:
-            rule_config = json.loads(policy_config.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:  # ValueError: not UTF-8, not JSON
-            raise _fail(f"--policy-config: {policy_config}: {error}") from None
-        if not isinstance(rule_config, dict) or not all(isinstance(v, dict) for v in rule_config.values()):
-            raise _fail("--policy-config: expected a JSON object of rule name to an object of settings")
+            rule_config = load_policy_config(policy_config, ALL_POLICIES)
+        except CheckInputError as error:
+            raise _fail(str(error)) from None
     if plan_file is not None:
         try:
             resources = load_resources(plan_file)
@@ -105,11 +103,6 @@ def check(
         assert stack is not None
         resources = _plan(stack, config_file, out).resources
 
-    from policies.rules import ALL_POLICIES
-
-    unknown = sorted(set(rule_config) - {p.name for p in ALL_POLICIES})
-    if unknown:
-        raise _fail(f"--policy-config: unknown rule {unknown[0]!r}")
     try:
         violations = run_checks(resources, ALL_POLICIES, rule_config)
     except CheckInputError as error:

@@ -18,6 +18,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for what, pattern in (
         ("an AWS access key id", r"\b(AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}\b"),
         ("a private key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY"),
+        ("a base64-encoded PEM block", r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,}"),
         ("a GitHub token", r"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,})"),
         ("a GitLab token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
         ("a Slack token", r"\bxox[abposre]-[A-Za-z0-9-]{10,}"),
