@@ -46,7 +46,8 @@ INGRESS_CLASS = "nginx"
 HEALTH_PATH = "/nginx-health"
 
 
-# The only security group (and rules) the policy pack lets admit the internet, on 80/443.
+# Marks the public load balancer's group for people reading the account; the policy pack decides the
+# exception for 80/443 from which resources use the group, never from this tag.
 PUBLIC_EXPOSURE_TAG = {"Exposure": "internet"}
 
 

@@ -140,10 +140,7 @@ class ServiceDeploymentArgs:
 
     @property
     def aws_permissions(self) -> list[pulumi.Input[Mapping[str, Any]]]:
-        statements: list[pulumi.Input[Mapping[str, Any]]] = [
-            {"Effect": "Allow", "Action": list(p.actions), "Resource": list(p.resources)}
-            for p in self.spec.aws_permissions
-        ]
+        statements: list[pulumi.Input[Mapping[str, Any]]] = [p.statement() for p in self.spec.aws_permissions]
         if self.spec.tokens is not None and self.token_signer is not None:
             statements.append(self.token_signer.statement)
         return statements

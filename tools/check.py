@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from pulumi_policy import (
@@ -26,16 +25,22 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import unknown_checking_proxy
 
-SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-Resource = dict[str, Any]
+from infra.config.errors import escaped
+from tools.check_input import (
+    HIDDEN,
+    SECRET_SIG,
+    SIG_KEY,
+    CheckInputError,
+    Resource,
+    _props,
+    load_policy_config,
+    load_resources,
+    read_json,
+)
 
-
-class CheckInputError(ValueError):
-    """The file given to ``infra check --plan`` is not a plan. ``str(err)`` is one line."""
+__all__ = ["HIDDEN", "SECRET_SIG", "SIG_KEY", "CheckInputError", "Violation", "check", "format_json", "format_text",
+           "load_policy_config", "load_resources", "read_json", "rules_table"]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -53,59 +58,6 @@ class Violation:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def load_resources(path: Path) -> list[Resource]:
-    """Resources of a plan.json or a ``pulumi stack export`` file."""
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise CheckInputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise CheckInputError(f"{path}: cannot read ({error})") from None
-    except json.JSONDecodeError as error:
-        raise CheckInputError(f"{path}: not JSON (line {error.lineno}: {error.msg})") from None
-    deployment = document.get("deployment", document) if isinstance(document, dict) else None
-    resources = deployment.get("resources") if isinstance(deployment, dict) else None
-    if not isinstance(resources, list):
-        raise CheckInputError(f"{path}: not a plan or stack export (no deployment.resources list)")
-    for index, resource in enumerate(resources):
-        if not isinstance(resource, dict) or not isinstance(resource.get("urn"), str) or "type" not in resource:
-            raise CheckInputError(f"{path}: resource {index} has no urn and type")
-        for key, kind in _SHAPES.items():
-            if key in resource and not isinstance(resource[key], kind):
-                raise CheckInputError(f"{path}: {resource['urn']}: {key} is not a {kind.__name__}")
-    return resources
-
-
-_SHAPES: dict[str, type] = {
-    "inputs": dict,
-    "outputs": dict,
-    "dependencies": list,
-    "propertyDependencies": dict,
-    "ignoreChanges": list,
-    "additionalSecretOutputs": list,
-    "aliases": list,  # URNs; handed to the rules as the analyzer hands them, no rule reads them
-    "protect": bool,
-    "custom": bool,
-    "parent": str,
-    "provider": str,
-}
-
-
-def _props(inputs: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Inputs as the analyzer sees them: secrets unwrapped to a placeholder, unknowns guarded."""
-
-    def reveal(value: Any) -> Any:
-        if isinstance(value, dict):
-            if value.get(SIG_KEY) == SECRET_SIG and "value" not in value:
-                return {SIG_KEY: SECRET_SIG, "value": "[secret]"}
-            return {k: reveal(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [reveal(v) for v in value]
-        return value
-
-    return unknown_checking_proxy(deserialize_properties(reveal(dict(inputs or {}))))
 
 
 def _name(urn: str) -> str:
@@ -127,7 +79,7 @@ def check(
     config = config or {}
     by_urn = {r["urn"]: r for r in resources}
     subjects = [r for r in resources if r.get("custom", True) and r["type"] != "pulumi:pulumi:Stack"]
-    props = {r["urn"]: _props(r.get("inputs")) for r in subjects}
+    props = {r["urn"]: _props(r.get("inputs"), r["urn"]) for r in subjects}
 
     def provider_of(resource: Resource) -> PolicyProviderResource | None:
         urn = str(resource.get("provider") or "").rpartition("::")[0]
@@ -135,7 +87,7 @@ def check(
         if provider is None:
             return None
         return PolicyProviderResource(
-            provider["type"], props.get(urn) or _props(provider.get("inputs")), urn, _name(urn)
+            provider["type"], props.get(urn) or _props(provider.get("inputs"), urn), urn, _name(urn)
         )
 
     def options(resource: Resource) -> PolicyResourceOptions:
@@ -151,10 +103,11 @@ def check(
 
     violations: list[Violation] = []
     for policy in policies:
-        level = (policy.enforcement_level or EnforcementLevel.MANDATORY).value
+        settings = dict(config.get(policy.name, {}))
+        level = str(settings.pop("enforcementLevel", (policy.enforcement_level or EnforcementLevel.MANDATORY).value))
         if level == EnforcementLevel.DISABLED.value:
             continue
-        policy_config = {**_defaults(policy), **dict(config.get(policy.name, {}))}
+        policy_config = {**_defaults(policy), **settings}
         collect = _Collector(policy, level, violations)
         if isinstance(policy, ResourceValidationPolicy):
             for resource in subjects:
@@ -170,14 +123,21 @@ def check(
                 for validate in _validations(policy):
                     try:
                         validate(args, collect.reporter(resource["urn"]))
-                    except (TypeError, ValueError, KeyError, AttributeError) as error:
+                    except Exception as error:  # a shape the rule does not expect: bad input, not a crash
                         raise CheckInputError(
-                            f"{resource['urn']}: rule {policy.name} cannot read this resource's inputs ({error})"
+                            f"{escaped(resource['urn'])}: rule {policy.name} cannot read this resource's inputs "
+                            f"({type(error).__name__}: {escaped(str(error))[:200]})"
                         ) from None
         else:
             stack_args = StackValidationArgs(_policy_resources(subjects, props, options, provider_of), policy_config)
             if policy.validate is not None:
-                policy.validate(stack_args, collect.reporter(None))
+                try:
+                    policy.validate(stack_args, collect.reporter(None))
+                except Exception as error:
+                    raise CheckInputError(
+                        f"rule {policy.name} cannot read this plan "
+                        f"({type(error).__name__}: {escaped(str(error))[:200]})"
+                    ) from None
     return violations
 
 

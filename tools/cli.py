@@ -14,7 +14,6 @@ allowed.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections import Counter, defaultdict
@@ -24,6 +23,7 @@ from typing import Annotated, Any
 import typer
 
 from infra.config import ConfigError
+from infra.config.errors import escaped
 from tools.plan import PlanError, PlanResult, plan_stack
 
 # No rich tracebacks with local variables: a program error must not print configuration values.
@@ -38,7 +38,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    typer.echo(f"error: {escaped(message)}", err=True)
     return typer.Exit(code)
 
 
@@ -80,7 +80,8 @@ def check(
     out: Annotated[Path | None, typer.Option("--out", help="With --stack: plan output folder.")] = None,
 ) -> None:
     """Run the policy pack's rules offline. Exit 1 on any mandatory violation, 0 when clean, 2 on bad input."""
-    from tools.check import CheckInputError, format_json, format_text, load_resources
+    from policies.rules import ALL_POLICIES
+    from tools.check import CheckInputError, format_json, format_text, load_policy_config, load_resources
     from tools.check import check as run_checks
 
     if (stack is None) == (plan_file is None):
@@ -90,11 +91,9 @@ def check(
     rule_config: dict[str, Any] = {}
     if policy_config is not None:
         try:
-            rule_config = json.loads(policy_config.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:  # ValueError: not UTF-8, not JSON
-            raise _fail(f"--policy-config: {policy_config}: {error}") from None
-        if not isinstance(rule_config, dict) or not all(isinstance(v, dict) for v in rule_config.values()):
-            raise _fail("--policy-config: expected a JSON object of rule name to an object of settings")
+            rule_config = load_policy_config(policy_config, ALL_POLICIES)
+        except CheckInputError as error:
+            raise _fail(str(error)) from None
     if plan_file is not None:
         try:
             resources = load_resources(plan_file)
@@ -104,11 +103,6 @@ def check(
         assert stack is not None
         resources = _plan(stack, config_file, out).resources
 
-    from policies.rules import ALL_POLICIES
-
-    unknown = sorted(set(rule_config) - {p.name for p in ALL_POLICIES})
-    if unknown:
-        raise _fail(f"--policy-config: unknown rule {unknown[0]!r}")
     try:
         violations = run_checks(resources, ALL_POLICIES, rule_config)
     except CheckInputError as error:
@@ -143,8 +137,10 @@ FormatOption = Annotated[str, typer.Option("--format", help="text or json.")]
 def _stack_config(stack: str, config_file: Path | None) -> Any:
     from infra.config import config_from_stack_file, read_stack_file
     from tools.plan import project_root
+    from tools.plan_folder import check_stack_name
 
     try:
+        check_stack_name(stack)
         return config_from_stack_file(
             read_stack_file(config_file or project_root() / "stacks" / f"Pulumi.{stack}.yaml")
         )
@@ -338,12 +334,31 @@ def summary(result: PlanResult) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    code: int = EXIT_OK
+def run(argv: list[str] | None = None) -> int:
+    """The command's exit code for ``argv``. Every failure is one line on stderr: a usage error (an
+    unknown flag, a missing or malformed value) exits 2, an error of the program itself 1; never a
+    traceback (it could print configuration values)."""
     try:
-        app()  # standalone: usage errors print one message and exit 2, typer.Exit carries our code
+        result = app(args=argv, standalone_mode=False, prog_name="infra")
     except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else (EXIT_OK if done.code is None else EXIT_FAILED)
+        return done.code if isinstance(done.code, int) else (EXIT_OK if done.code is None else EXIT_FAILED)
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted", err=True)
+        return 130
+    except Exception as error:  # usage errors carry a message and an exit code (click's UsageError)
+        if type(error).__name__ == "NoArgsIsHelpError":
+            return EXIT_BAD_INPUT
+        format_message = getattr(error, "format_message", None)
+        if callable(format_message) and isinstance(getattr(error, "exit_code", None), int):
+            typer.echo(f"error: {escaped(' '.join(str(format_message()).split()))}", err=True)
+            return int(getattr(error, "exit_code", EXIT_BAD_INPUT)) or EXIT_BAD_INPUT
+        typer.echo(f"error: the command failed ({type(error).__name__}: {escaped(str(error))[:300]})", err=True)
+        return EXIT_FAILED
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def main() -> None:
+    code = run()
     sys.stdout.flush()
     sys.stderr.flush()
     # The mock runtime leaves an asyncio loop whose finaliser complains at interpreter exit.

@@ -9,7 +9,12 @@ declared twice). It prints nothing and exits nothing; it raises:
 - ``ConfigError`` (from ``infra.config``) for bad input: the stack file or a configuration value,
   also when the program itself rejects its configuration (it raises ``pulumi.RunError`` for that);
 - ``PlanError`` when the plan fails: the program asked for something the offline engine cannot
-  answer, or declared something invalid. The files are written before the checks, for a look.
+  answer, or declared something invalid.
+
+The stack name and the output folder are checked before anything runs (``tools.plan_folder``); the
+plan is written to a temporary folder and moved into place only when complete and checked, so a
+failed plan leaves no half plan, and the older plan in the folder is removed rather than left looking
+current.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from typing import Any
 
 import yaml
 
-from infra.config import ConfigError, config_from_stack_file, read_stack_file
+from infra.config import ConfigError, PlatformConfig, StackFile, config_from_stack_file, read_stack_file
 from tools.offline.estimate import Estimate
+from tools.plan_folder import check_out, check_stack_name, remove_plan, staged
 
 __all__ = ["ConfigError", "PlanError", "PlanResult", "plan_stack", "project_name", "project_root"]
 
@@ -68,9 +74,21 @@ def plan_stack(
     into ``out`` (default ``<root>/build/plan/<stack>``); ``root`` defaults to ``project_root()``."""
     started = time.perf_counter()
     root = root or project_root()
-    stack_file = read_stack_file(config_file or root / "stacks" / f"Pulumi.{stack}.yaml")
-    cfg = config_from_stack_file(stack_file)  # reject bad config before anything is registered
+    check_stack_name(stack)
+    target = check_out(out or root / "build" / "plan" / stack, root)  # before anything runs
+    try:
+        stack_file = read_stack_file(config_file or root / "stacks" / f"Pulumi.{stack}.yaml")
+        cfg = config_from_stack_file(stack_file)  # reject bad config before anything is registered
+    except ConfigError:
+        remove_plan(target)  # the older plan there no longer describes this stack file
+        raise
+    with staged(target) as stage:
+        return _plan(stack, stack_file, cfg, root, target, stage, started)
 
+
+def _plan(
+    stack: str, stack_file: StackFile, cfg: PlatformConfig, root: Path, target: Path, stage: Path, started: float
+) -> PlanResult:
     import pulumi
 
     from tools.offline import estimate, export, manifests, schema
@@ -85,11 +103,12 @@ def plan_stack(
         raise PlanError(str(error)) from None
     document = export.deployment(recording, aliases=True)
     resources = document["deployment"]["resources"]
-    target = out or root / "build" / "plan" / stack
-    target.mkdir(parents=True, exist_ok=True)
-    (target / "plan.json").write_text(export.dumps(document), encoding="utf-8")
-    objects, releases = manifests.write(resources, target)
-    (target / "graph.dot").write_text(estimate.dot(resources), encoding="utf-8")
+    try:
+        (stage / "plan.json").write_text(export.dumps(document), encoding="utf-8")
+        objects, releases = manifests.write(resources, stage)
+        (stage / "graph.dot").write_text(estimate.dot(resources), encoding="utf-8")
+    except OSError as error:
+        raise PlanError(f"cannot write the plan under {target.parent} ({error.strerror or error})") from None
     timing = estimate.estimate(resources)
     version = cfg.cluster.kubernetes_version
     problems = [

@@ -105,6 +105,30 @@ def _k8s_name(value: str) -> str:
 
 K8sName = Annotated[str, AfterValidator(_k8s_name)]
 
+# Namespaces the platform reserves: Kubernetes' own and those its add-ons install into (a test holds
+# this list to the namespaces the plans create). The services may not share them: the add-ons' pod
+# security, network policies and RBAC are not written for them.
+RESERVED_NAMESPACES: tuple[str, ...] = (
+    "default",
+    "kube-system",
+    "kube-public",
+    "kube-node-lease",
+    "argo-rollouts",
+    "cert-manager",
+    "external-secrets",
+    "kong",
+    "monitoring",
+    "nginx-ingress",
+)
+
+
+def reserved_namespace(value: str) -> str | None:
+    """Why ``value`` may not hold the services, or None."""
+    if value in RESERVED_NAMESPACES or value.startswith("kube-"):
+        return f"{value!r} is reserved by the platform ({', '.join(RESERVED_NAMESPACES)}, kube-*)"
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # UTC windows (backups, snapshots, maintenance) and durations (token lifetimes).
 # ---------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from infra.config.aws import public_addresses, world_like
 from infra.config.base import Cidr, Environment, RetentionDays, _Model
 
 # EKS versions this platform is built and tested for (standard or extended support on EKS when the
@@ -85,9 +86,11 @@ class ClusterConfig(_Model):
     @field_validator("endpoint_public_access_cidrs")
     @classmethod
     def _no_world(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for cidr in value:
-            if ipaddress.IPv4Network(cidr).prefixlen == 0:
-                raise ValueError("0.0.0.0/0 would open the API server to the internet; list your admin CIDRs")
+        if world_like(value):
+            raise ValueError(
+                f"{', '.join(value)} together admit {public_addresses(value):,} public addresses (more than a /16 "
+                "is treated as the internet); list your admin networks"
+            )
         return value
 
     @field_validator("service_cidr")

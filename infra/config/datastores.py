@@ -21,6 +21,7 @@ from infra.config.base import (
     _Model,
     _window_length,
     daily_window_minutes,
+    reserved_namespace,
     weekly_window_minutes,
 )
 
@@ -180,8 +181,11 @@ class DatastoresConfig(_Model):
     @field_validator("namespace")
     @classmethod
     def _namespace(cls, value: str) -> str:
-        if not _DNS_LABEL.match(value) or value.startswith("kube-"):
-            raise ValueError(f"{value!r} is not a namespace name (DNS label, not kube-*)")
+        if not _DNS_LABEL.match(value):
+            raise ValueError(f"{value!r} is not a namespace name (a DNS label)")
+        reserved = reserved_namespace(value)
+        if reserved is not None:
+            raise ValueError(reserved)
         return value
 
     @field_validator("secret_recovery_window_days")

@@ -7,6 +7,7 @@ passed rather than imported, so this module does not depend on the models).
 
 from __future__ import annotations
 
+import difflib
 import typing
 from typing import Any, get_args
 
@@ -15,8 +16,32 @@ from pydantic import BaseModel, ValidationError
 from infra.config.base import NAMESPACE, _KeyedError
 
 
+def escaped(text: str) -> str:
+    """``text`` with line breaks, NUL and other unprintable characters written as escapes, so a key or
+    value shown in a message can never break it over two lines."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, escaped and cut to ``limit`` characters (a hostile value can be kilobytes long)."""
+    text = escaped(repr(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def did_you_mean(word: str, known: typing.Iterable[str]) -> str:
+    """`` (did you mean 'network'?)`` for the nearest of ``known``, or nothing."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 class ConfigError(ValueError):
-    """A configuration value is invalid. ``str(err)`` is one line naming the key."""
+    """A configuration value is invalid. ``str(err)`` is one line naming the key (escaped: a key with a
+    newline or NUL in it is shown as ``\\n`` / ``\\x00``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(escaped(message))
 
 
 def _allowed_keys(loc: tuple[Any, ...], root: type[BaseModel]) -> list[str]:
@@ -48,23 +73,47 @@ def _allowed_keys(loc: tuple[Any, ...], root: type[BaseModel]) -> list[str]:
 _BOUND_ERRORS = {"greater_than_equal", "less_than_equal", "greater_than", "less_than"}
 
 
-def _format_error(err: ValidationError, root: type[BaseModel]) -> str:
+def _format_error(err: ValidationError, root: type[BaseModel]) -> str:  # noqa: PLR0911
     """The one-line message for the first error of validating ``root``."""
     first = err.errors()[0]
     loc = tuple(first["loc"])
-    key = f"{NAMESPACE}:" + ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
+    key = f"{NAMESPACE}:" + ".".join(escaped(str(p)) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(
+        ".[", "["
+    )
     if first["type"] == "extra_forbidden":
         allowed = _allowed_keys(loc, root)
-        return f"{key}: unknown key (allowed: {', '.join(allowed)})"
+        hint = did_you_mean(str(loc[-1]), allowed) if loc else ""
+        return f"{key}: unknown key{hint} (allowed: {', '.join(allowed)})"
     message = first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     ctx_error = (first.get("ctx") or {}).get("error")
     if isinstance(ctx_error, _KeyedError):
-        return f"{key}.{ctx_error.key}: {ctx_error}" if loc else f"{NAMESPACE}:{ctx_error.key}: {ctx_error}"
+        named = f"{key}.{ctx_error.key}" if loc else f"{NAMESPACE}:{ctx_error.key}"
+        return f"{named.replace('.[', '[')}: {ctx_error}"
     if first["type"] in _BOUND_ERRORS:
-        return f"{key}: {first['input']!r} is out of range ({message.removeprefix('Input should be ')})"
+        return f"{key}: {shown(first['input'])} is out of range ({message.removeprefix('Input should be ')})"
     if first["type"] == "enum" or first["type"] == "literal_error":
         expected = (first.get("ctx") or {}).get("expected", "")
-        return f"{key}: {first['input']!r} is not allowed (allowed: {expected})"
+        return f"{key}: {shown(first['input'])} is not allowed (allowed: {expected})"
     if first["type"] == "missing":
         return f"{key}: required key is missing"
+    if first["type"] in _STRICT_TYPES:  # strict types: say what was given, never coerce it
+        given = _KIND.get(type(first["input"]).__name__, type(first["input"]).__name__)
+        value = "" if first["input"] is None else " " + shown(first["input"])
+        return f"{key}: {_STRICT_TYPES[first['type']]} is needed, not {given}{value}"
     return f"{key}: {message}"
+
+
+_STRICT_TYPES = {
+    "bool_type": "true or false",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "string_type": "text",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+    "tuple_type": "a list",
+}
+_KIND = {"NoneType": "null", "bool": "boolean", "int": "number", "float": "number", "str": "text", "dict": "mapping",
+         "list": "list"}  # fmt: skip

@@ -17,11 +17,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict
 
+from infra.config import stack_yaml
 from infra.config.base import NAMESPACE
-from infra.config.errors import ConfigError
+from infra.config.errors import ConfigError, did_you_mean, escaped
 from infra.config.platform import PlatformConfig, build_config
 
 
@@ -55,6 +55,13 @@ def load_from_pulumi() -> PlatformConfig:
     return build_config(platform_values(flat))
 
 
+# Namespaces a stack file may use: the project's own, the Pulumi engine's, and those of the providers
+# the program uses (each reads its ``<provider>:*`` keys). Any other namespace is a typo or a leftover.
+PROVIDER_NAMESPACES: tuple[str, ...] = ("pulumi", "aws", "kubernetes", "random")
+KNOWN_NAMESPACES: tuple[str, ...] = (NAMESPACE, *PROVIDER_NAMESPACES)
+_TOP_LEVEL_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
+
+
 class StackFile(BaseModel):
     """A ``Pulumi.<stack>.yaml`` as the Pulumi CLI would hand it to the program."""
 
@@ -63,54 +70,60 @@ class StackFile(BaseModel):
     path: Path
     config: dict[str, str]  # flat "namespace:key" -> string / JSON text, as the CLI passes it
     secret_keys: tuple[str, ...]
+    values: dict[str, Any] = {}  # the same entries with their YAML types (what is validated)
 
 
 SECRET_PLACEHOLDER = "offline-secret-placeholder"
 
 
 def read_stack_file(path: Path) -> StackFile:
-    """Parse a stack file. ``secure:`` values become placeholders marked secret (no key to decrypt)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such stack file") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text file (a stack file is UTF-8 YAML)") from None
-    try:
-        document = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}:{where} is not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    """Parse a stack file strictly (``stack_yaml``: bounded, no duplicate keys, no ambiguous scalars).
+    ``secure:`` values become placeholders marked secret (no key to decrypt)."""
+    document = stack_yaml.load(stack_yaml.read_text_bounded(path), path)
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: a stack file is a mapping with a 'config' key")
-    unknown = set(document) - {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"}
-    if unknown:
-        raise ConfigError(f"{path}: unknown top-level key {sorted(unknown)[0]!r} (allowed: config, secretsprovider)")
-    entries = document.get("config") or {}
+    for key in document:
+        if key not in _TOP_LEVEL_KEYS:
+            raise ConfigError(
+                f"{escaped(key)}: unknown top-level key of {path}{did_you_mean(key, _TOP_LEVEL_KEYS)} "
+                "(allowed: config, secretsprovider, encryptedkey, encryptionsalt, environment)"
+            )
+    entries = document.get("config", {})
     if not isinstance(entries, dict):
-        raise ConfigError(f"{path}: 'config' must be a mapping of namespace:key to value")
+        raise ConfigError(f"config: must be a mapping of namespace:key to value ({path})")
     flat: dict[str, str] = {}
+    typed: dict[str, Any] = {}
     secret_keys: list[str] = []
     for key, value in entries.items():
-        if not isinstance(key, str) or ":" not in key:
-            raise ConfigError(f"{key}: config keys are namespaced, like {NAMESPACE}:network")
+        namespace, colon, name = key.partition(":")
+        if not colon or not name or not namespace:
+            raise ConfigError(f"{escaped(key)}: config keys are namespace:name, like {NAMESPACE}:network")
+        if namespace not in KNOWN_NAMESPACES:
+            raise ConfigError(
+                f"{escaped(key)}: unknown namespace {escaped(namespace)!r}{did_you_mean(namespace, KNOWN_NAMESPACES)} "
+                f"(allowed: {', '.join(KNOWN_NAMESPACES)}; the platform's settings live under {NAMESPACE}:)"
+            )
+        if value is None:
+            raise ConfigError(f"{escaped(key)}: null is not a setting; remove the key to get its default")
         if isinstance(value, dict) and set(value) == {"secure"}:
-            flat[key] = SECRET_PLACEHOLDER
+            if not isinstance(value["secure"], str):
+                raise ConfigError(f"{escaped(key)}.secure: must be the encrypted text Pulumi wrote")
+            flat[key] = typed[key] = SECRET_PLACEHOLDER
             secret_keys.append(key)
-        elif isinstance(value, dict | list):
+            continue
+        typed[key] = value
+        if isinstance(value, dict | list):
             flat[key] = json.dumps(value)
         elif isinstance(value, bool):
             flat[key] = "true" if value else "false"
-        elif value is None:
-            continue
         else:
             flat[key] = str(value)
-    return StackFile(path=path, config=flat, secret_keys=tuple(sorted(secret_keys)))
+    return StackFile(path=path, config=flat, secret_keys=tuple(sorted(secret_keys)), values=typed)
 
 
 def config_from_stack_file(stack_file: StackFile) -> PlatformConfig:
-    """Validate a parsed stack file exactly as the stack program will."""
-    return build_config(platform_values(stack_file.config))
+    """Validate a parsed stack file exactly as the stack program will, with the values' YAML types
+    (``platform:project: true`` is a boolean, not the text "true")."""
+    prefix = f"{NAMESPACE}:"
+    values = stack_file.values or {k: decode_config_value(v) for k, v in stack_file.config.items()}
+    return build_config({k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)})

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from infra.config.aws import PRIVATE_V4
 from infra.config.base import Cidr, Environment, RetentionDays, _KeyedError, _Model
 
 # Interface endpoints that nodes in private subnets use (image pulls, IRSA, logs, load balancers,
@@ -60,7 +61,12 @@ class NetworkConfig(_Model):
     @field_validator("cidr")
     @classmethod
     def _vpc_size(cls, value: str) -> str:
-        prefix = ipaddress.IPv4Network(value).prefixlen
+        network = ipaddress.IPv4Network(value)
+        if not any(network.subnet_of(private) for private in PRIVATE_V4):
+            raise ValueError(
+                f"{value} is not a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10)"
+            )
+        prefix = network.prefixlen
         if not 16 <= prefix <= 21:
             raise ValueError(f"{value} has prefix /{prefix}; allowed: /16 to /21 (subnets need room in 3 tiers)")
         return value

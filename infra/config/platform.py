@@ -10,6 +10,7 @@ areas' own; stacks differ by data only, components never test the environment.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from pydantic import AfterValidator, Field, ValidationError, field_validator, mo
 
 from infra.config import (
     alerts,
+    aws,
     backups,
     cluster,
     consoles,
@@ -35,21 +37,20 @@ from infra.config.cluster import ClusterConfig
 from infra.config.consoles import ConsolesConfig
 from infra.config.datastores import DatastoresConfig
 from infra.config.edge import GatewayConfig, IngressConfig
-from infra.config.errors import ConfigError, _format_error
+from infra.config.errors import ConfigError, _format_error, shown
 from infra.config.monitoring import MonitoringConfig
 from infra.config.network import NetworkConfig
 from infra.config.services import ServicesConfig
 from infra.config.workloads import ProtectionConfig, WorkloadsConfig
 
-_AWS_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{1,22}[a-z0-9]$")
-_TAG_KEY = re.compile(r"^[\w .:/=+\-@]{1,128}$")
 
 
 def _tags(value: dict[str, str]) -> dict[str, str]:
-    for key in value:
-        if not _TAG_KEY.match(key) or key.lower().startswith("aws:"):
-            raise ValueError(f"{key!r} is not a valid tag key")
+    problem = aws.tag_problem(value)
+    if problem is not None:
+        key, why = problem
+        raise _KeyedError(key, why) if key else ValueError(why)
     return value
 
 
@@ -85,14 +86,24 @@ class PlatformConfig(_Model):
     @field_validator("region", "backup_region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if not _AWS_REGION.match(value):
-            raise ValueError(f"{value!r} is not an AWS region like us-east-1")
-        return value
+        return aws.check_region(value)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> PlatformConfig:
         if self.backup_region == self.region:
             raise _KeyedError("backupRegion", f"{self.backup_region} is also the primary region; backups need another")
+        if aws.REGIONS[self.backup_region].partition != aws.REGIONS[self.region].partition:
+            raise _KeyedError("backupRegion", f"{self.backup_region} is in another AWS partition than {self.region}")
+        zones = self.network.zone_names
+        problem = aws.zone_problem(self.region, zones) if zones is not None else None
+        if problem is not None:
+            raise _KeyedError("network.zoneNames", problem)
+        if zones is None and self.network.availability_zones > aws.REGIONS[self.region].zones:
+            raise _KeyedError(
+                "network.availabilityZones",
+                f"{self.region} has {aws.REGIONS[self.region].zones} availability zones; "
+                f"{self.network.availability_zones} asked for",
+            )
         vpc = ipaddress.IPv4Network(self.network.cidr)
         service = ipaddress.IPv4Network(self.cluster.service_cidr)
         if vpc.overlaps(service):
@@ -201,6 +212,14 @@ def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[st
     return merged
 
 
+def _refuse_nulls(values: Mapping[str, Any]) -> None:
+    """``platform:ingress: null`` would drop a whole section (or a setting) and plan without it. Deeper
+    down a null unsets an optional value; the models refuse it wherever a value is required."""
+    for key, value in values.items():
+        if value is None:
+            raise ConfigError(f"{NAMESPACE}:{key}: null is not a setting; remove the key to get its default")
+
+
 def build_config(values: Mapping[str, Any]) -> PlatformConfig:
     """Validate the ``platform:`` values of a stack (keys without the namespace) into a PlatformConfig.
 
@@ -211,13 +230,14 @@ def build_config(values: Mapping[str, Any]) -> PlatformConfig:
     allowed_envs = ", ".join(e.value for e in Environment)
     if env_value is None:
         raise ConfigError(f"{NAMESPACE}:environment: required key is missing (allowed: {allowed_envs})")
-    try:
-        environment = Environment(env_value)
-    except ValueError:
-        raise ConfigError(f"{NAMESPACE}:environment: {env_value!r} is not allowed (allowed: {allowed_envs})") from None
+    if not isinstance(env_value, str) or env_value not in {e.value for e in Environment}:
+        raise ConfigError(f"{NAMESPACE}:environment: {shown(env_value)} is not allowed (allowed: {allowed_envs})")
+    environment = Environment(env_value)
+    _refuse_nulls(values)
     defaults = {k: v for k, v in TIER_DEFAULTS[environment].items() if k not in OPTIONAL_SECTIONS or k in values}
     merged = _deep_merge(defaults, values)
     try:
-        return PlatformConfig.model_validate(merged)
+        # Strict, as JSON: no boolean for a number, no number for text, no "false" for a boolean.
+        return PlatformConfig.model_validate_json(json.dumps(merged), strict=True)
     except ValidationError as err:
         raise ConfigError(_format_error(err, PlatformConfig)) from None

@@ -12,6 +12,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from infra.config.base import Environment, _KeyedError, _Model, duration_seconds
+from infra.config.credentials import credential_kind
+from infra.config.errors import shown
+from infra.config.permissions import AwsPermissionConfig
 from infra.config.workloads import PodResources
 
 # The env var a service's container finds each datastore's connection URL in (the names the client
@@ -31,8 +34,9 @@ _IMAGE_REPOSITORY = re.compile(
     r"^([a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$"
 )
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
-_SECRET_LOOKING = re.compile(r"PASSWORD|PASSWD|SECRET|CREDENTIAL|API_KEY|PRIVATE_KEY")
-_IAM_ACTION = re.compile(r"^[a-z0-9-]+:[A-Za-z0-9*]+$")
+_SECRET_LOOKING = re.compile(
+    r"PASSWORD|PASSWD|SECRET|CREDENTIAL|API_KEY|PRIVATE_KEY|ACCESS_KEY|TOKEN(?!_TTL)|WEBHOOK|DSN"
+)
 
 
 def _image_reference(value: str) -> str:
@@ -119,33 +123,6 @@ class TokenConfig(_Model):
         return self
 
 
-class AwsPermissionConfig(_Model):
-    """One IAM statement the service's role (IRSA) is given. No wildcard actions or resources."""
-
-    actions: tuple[str, ...]
-    resources: tuple[str, ...]
-
-    @field_validator("actions")
-    @classmethod
-    def _actions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("at least one action is needed")
-        for action in value:
-            if not _IAM_ACTION.match(action) or action.split(":", 1)[1] == "*":
-                raise ValueError(f"{action!r} is not a specific IAM action like s3:GetObject")
-        return value
-
-    @field_validator("resources")
-    @classmethod
-    def _resources(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("at least one resource ARN is needed")
-        for arn in value:
-            if not arn.startswith("arn:") or arn.rstrip("/*") in ("arn:aws", "arn"):
-                raise ValueError(f"{arn!r} is not a resource ARN (no '*': name what the service needs)")
-        return value
-
-
 class ServiceConfig(_Model):
     """One service: how it runs, what it talks to, how it scales and which image each colour runs."""
 
@@ -199,13 +176,27 @@ class ServiceConfig(_Model):
     @classmethod
     def _env(cls, value: dict[str, str]) -> dict[str, str]:
         reserved = set(DATASTORE_ENV.values()) | {"PORT", "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL"}
-        for name in value:
+        for name, setting in value.items():
             if not _ENV_NAME.match(name):
-                raise ValueError(f"{name!r} is not an environment variable name (A-Z, 0-9, _)")
+                raise _KeyedError(name, f"{shown(name)} is not an environment variable name (A-Z, 0-9, _)")
             if _SECRET_LOOKING.search(name):
-                raise ValueError(f"{name} looks like a secret; secrets come from External Secrets, never env settings")
+                raise _KeyedError(
+                    name, f"{name} looks like a secret; secrets come from Secrets Manager, never env settings"
+                )
             if name in reserved:
-                raise ValueError(f"{name} is set by the platform (datastores, port, tokens)")
+                raise _KeyedError(name, f"{name} is set by the platform (datastores, port, tokens)")
+            kind = credential_kind(setting)
+            if kind is not None:
+                raise _KeyedError(name, f"the value looks like {kind}; secrets come from Secrets Manager")
+        return value
+
+    @field_validator("command", "args")
+    @classmethod
+    def _no_credentials(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for index, item in enumerate(value):
+            kind = credential_kind(item)
+            if kind is not None:
+                raise _KeyedError(f"[{index}]", f"the argument looks like {kind}; secrets come from Secrets Manager")
         return value
 
     @field_validator("runtime")

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from policies.rules import backups, edge, encryption, exposure, iam, kubernetes, protection, stack
+from policies.rules import access, backups, edge, encryption, exposure, iam, kubernetes, protection, s3, stack
 
 ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *encryption.POLICIES,
+    *s3.POLICIES,
     *exposure.POLICIES,
     *edge.POLICIES,
     *kubernetes.POLICIES,
     *protection.POLICIES,
     *iam.POLICIES,
+    *access.POLICIES,
     *stack.POLICIES,
     *backups.POLICIES,
 )

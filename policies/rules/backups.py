@@ -7,20 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from pulumi_policy import PolicyConfigSchema, PolicyResource, Severity, StackValidationArgs
+from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
-from policies.rules._base import config, decoded, get, listify, stack_rule
+from policies.rules._base import config, decoded, environments_of, get, in_environments, is_true, listify, stack_rule
+from policies.rules.protection import ENVIRONMENTS_SCHEMA
+from policies.rules.s3 import belongs
 
 Found = Iterable[tuple[str, str | None]]
 DATABASES = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster", "aws:docdb/cluster:Cluster")
 PLAN = "aws:backup/plan:Plan"
 SELECTION = "aws:backup/selection:Selection"
-BUCKET = "aws:s3/bucket:Bucket"
+BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
-VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
-SCHEMA = PolicyConfigSchema(
-    properties={"environments": {"type": "array", "items": {"type": "string"}, "default": ["prod"]}}
-)
+VERSIONING = ("aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2")
+SCHEMA = ENVIRONMENTS_SCHEMA
 
 
 def _of(args: StackValidationArgs, *types: str) -> Iterator[PolicyResource]:
@@ -45,7 +45,8 @@ def _tags(resource: PolicyResource) -> dict[str, str]:
 
 
 def _protected(args: StackValidationArgs, resource: PolicyResource) -> bool:
-    return _tags(resource).get("Environment") in set(config(args).get("environments", ["prod"]))
+    names = environments_of(resource.urn, _provider_props(resource), get(resource.props, "tags", hidden_ok=True))
+    return in_environments(names, config(args).get("environments", ["prod"]))
 
 
 def _depends_on(resource: PolicyResource, prop: str, target: PolicyResource) -> bool:
@@ -112,18 +113,19 @@ def _continuous(args: StackValidationArgs) -> Found:
         if not _protected(args, plan) or _only_without_continuous(args, plan):
             continue
         for rule in listify(get(plan.props, "rules")):
-            if get(rule, "enableContinuousBackup") is not True:
+            if not is_true(get(rule, "enableContinuousBackup")):
                 name = get(rule, "ruleName", default="?")
                 yield f"backup rule {name} has no continuous backup (enableContinuousBackup)", plan.urn
 
 
 def _backup_buckets(args: StackValidationArgs) -> Found:
     replications = list(_of(args, REPLICATION))
-    versionings = list(_of(args, VERSIONING))
-    buckets = [b for b in _of(args, BUCKET) if _protected(args, b)]
+    versionings = list(_of(args, *VERSIONING))
+    buckets = [b for b in _of(args, *BUCKETS) if _protected(args, b)]
     for bucket in buckets:
         versioned = any(
-            _depends_on(v, "bucket", bucket) and get(v.props, "versioningConfiguration", "status") == "Enabled"
+            belongs(v, bucket)
+            and str(get(v.props, "versioningConfiguration", "status", default="")).lower() == "enabled"
             for v in versionings
         )
         if not versioned:
@@ -135,11 +137,13 @@ def _backup_buckets(args: StackValidationArgs) -> Found:
             for replication in replications
             if _depends_on(replication, "bucket", bucket)
             for rule in listify(get(replication.props, "rules"))
-            if get(rule, "status") == "Enabled"
+            if str(get(rule, "status", default="")).lower() == "enabled"
         ]
         if not rules:
             yield "the bucket is not replicated to another region", bucket.urn
-        elif not all(get(r, "destination", "replicationTime", "status") == "Enabled" for r in rules):
+        elif not all(
+            str(get(r, "destination", "replicationTime", "status", default="")).lower() == "enabled" for r in rules
+        ):
             yield "replication without Replication Time Control (destination.replicationTime)", bucket.urn
 
 

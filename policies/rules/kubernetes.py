@@ -3,12 +3,12 @@ context, pinned images (the system's requirements: resource limits per pod, zero
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, Severity
 
-from policies.rules._base import Props, config, get, listify, resource_rule
+from policies.rules._base import Props, config, get, is_false, is_true, kind_of, listify, resource_rule
 from policies.rules._quantities import cpu_millis, memory_bytes
 
 WORKLOADS = (
@@ -21,12 +21,29 @@ WORKLOADS = (
     "kubernetes:core/v1:Pod",
     "kubernetes:argoproj.io/v1alpha1:Rollout",
 )
+# Every kind that holds a pod template, in any API group or version and as a Patch: no old API version
+# (extensions/v1beta1, apps/v1beta2, batch/v1beta1) or server-side patch dodges the workload rules.
+WORKLOAD_KINDS = frozenset(
+    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "PodTemplate",
+     "ReplicationController", "Rollout"}
+)  # fmt: skip
+
+
+CPU_PATTERN = r"^[0-9]+(\.[0-9]+)?m?$"
+MEMORY_PATTERN = r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$"
+
+
+def is_workload(resource_type: str) -> bool:
+    return kind_of(resource_type) in WORKLOAD_KINDS
 
 
 def pod_spec(resource_type: str, props: Props) -> Props:
-    if resource_type == "kubernetes:core/v1:Pod":
+    kind = kind_of(resource_type)
+    if kind == "Pod":
         return get(props, "spec", default={})
-    if resource_type == "kubernetes:batch/v1:CronJob":
+    if kind == "PodTemplate":
+        return get(props, "template", "spec", default={})
+    if kind == "CronJob":
         return get(props, "spec", "jobTemplate", "spec", "template", "spec", default={})
     return get(props, "spec", "template", "spec", default={})
 
@@ -35,6 +52,7 @@ def containers(spec: Props, init: bool = False) -> Iterator[Props]:
     yield from listify(get(spec, "containers"))
     if init:
         yield from listify(get(spec, "initContainers"))
+        yield from listify(get(spec, "ephemeralContainers"))
 
 
 def _range_config(args: ResourceValidationArgs) -> dict[str, int]:
@@ -80,27 +98,70 @@ def _probes(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
             yield f"container {get(container, 'name', default='?')} has no {' or '.join(missing)}"
 
 
+# The restricted Pod Security Standard: what a pod may use.
+ALLOWED_VOLUMES = frozenset(
+    {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret", "name"}
+)
+SAFE_SYSCTLS = frozenset(
+    {"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start",
+     "net.ipv4.tcp_syncookies", "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports",
+     "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+     "net.ipv4.tcp_keepalive_probes"}
+)  # fmt: skip
+
+
+def _pod_level(spec: Props) -> Iterator[str]:
+    for key, what in (("hostNetwork", "network"), ("hostPID", "PID"), ("hostIPC", "IPC")):
+        if is_true(get(spec, key)):
+            yield f"the pod shares the host's {what} namespace ({key})"
+    for volume in listify(get(spec, "volumes")):
+        kinds = sorted(str(k) for k in (volume if isinstance(volume, Mapping) else {}) if str(k) not in ALLOWED_VOLUMES)
+        if kinds:
+            yield (
+                f"volume {get(volume, 'name', default='?')} is a {kinds[0]} volume "
+                "(restricted allows configMap, secret, emptyDir, projected, PVCs, CSI)"
+            )
+    pod = get(spec, "securityContext", default={})
+    for sysctl in listify(get(pod, "sysctls")):
+        if str(get(sysctl, "name", default="")) not in SAFE_SYSCTLS:
+            yield f"the pod sets the unsafe sysctl {get(sysctl, 'name', default='?')}"
+    if str(get(pod, "appArmorProfile", "type", default="")).lower() == "unconfined":
+        yield "the pod runs without AppArmor (appArmorProfile Unconfined)"
+    if is_true(get(pod, "windowsOptions", "hostProcess")):
+        yield "the pod runs as a Windows host process"
+
+
 def _security(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
     spec = pod_spec(args.resource_type, props)
     pod = get(spec, "securityContext", default={})
-    if get(spec, "hostNetwork") is True or get(spec, "hostPID") is True:
-        yield "the pod shares the host's network or PID namespace"
+    yield from _pod_level(spec)
     for container in containers(spec, init=True):
         name = get(container, "name", default="?")
         sc = get(container, "securityContext", default={})
-        if get(sc, "runAsNonRoot", default=get(pod, "runAsNonRoot")) is not True:
+        if not is_true(get(sc, "runAsNonRoot", default=get(pod, "runAsNonRoot"))):
             yield f"container {name} may run as root (runAsNonRoot)"
-        if get(sc, "readOnlyRootFilesystem") is not True:
+        if str(get(sc, "runAsUser", default=get(pod, "runAsUser", default=""))) in ("0", "0.0"):
+            yield f"container {name} runs as root (runAsUser 0)"
+        if not is_true(get(sc, "readOnlyRootFilesystem")):
             yield f"container {name} has a writable root filesystem (readOnlyRootFilesystem)"
-        if get(sc, "allowPrivilegeEscalation", default=True) is not False:
+        if not is_false(get(sc, "allowPrivilegeEscalation", default=True)):
             yield f"container {name} allows privilege escalation (allowPrivilegeEscalation)"
-        if get(sc, "privileged") is True:
+        if is_true(get(sc, "privileged")):
             yield f"container {name} is privileged"
-        if "ALL" not in listify(get(sc, "capabilities", "drop")):
+        if "all" not in {str(c).lower() for c in listify(get(sc, "capabilities", "drop"))}:
             yield f"container {name} keeps Linux capabilities (capabilities.drop must include ALL)"
+        added = sorted(str(c) for c in listify(get(sc, "capabilities", "add")) if str(c).upper() != "NET_BIND_SERVICE")
+        if added:
+            yield f"container {name} adds capabilities {', '.join(added)} (restricted allows NET_BIND_SERVICE only)"
         seccomp = get(sc, "seccompProfile", "type", default=get(pod, "seccompProfile", "type"))
         if seccomp not in ("RuntimeDefault", "Localhost"):
             yield f"container {name} runs without a seccomp profile (RuntimeDefault)"
+        if str(get(sc, "procMount", default="Default")) != "Default":
+            yield f"container {name} unmasks /proc (procMount)"
+        if str(get(sc, "appArmorProfile", "type", default="")).lower() == "unconfined":
+            yield f"container {name} runs without AppArmor (appArmorProfile Unconfined)"
+        if any(get(port, "hostPort") not in (None, 0) for port in listify(get(container, "ports"))):
+            yield f"container {name} binds a port on the host (hostPort)"
 
 
 def _images(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
@@ -109,7 +170,7 @@ def _images(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
         if "@sha256:" in image:
             continue
         tag = image.rsplit("/", 1)[-1].partition(":")[2]
-        if not tag or tag == "latest":
+        if not tag or tag.lower() == "latest":
             yield f"container {get(container, 'name', default='?')} image {image!r} is not pinned (digest or fixed tag)"
 
 
@@ -119,14 +180,14 @@ CONTAINER_RESOURCES = resource_rule(
     "(CPU 500m-2000m, memory 512Mi-2Gi).",
     Severity.HIGH,
     "Set resources.requests and resources.limits for cpu and memory (platform:workloads.resources).",
-    WORKLOADS,
+    (is_workload,),
     _resources,
     PolicyConfigSchema(
         properties={
-            "cpuMin": {"type": "string", "default": "500m"},
-            "cpuMax": {"type": "string", "default": "2000m"},
-            "memoryMin": {"type": "string", "default": "512Mi"},
-            "memoryMax": {"type": "string", "default": "2Gi"},
+            "cpuMin": {"type": "string", "pattern": CPU_PATTERN, "default": "500m"},
+            "cpuMax": {"type": "string", "pattern": CPU_PATTERN, "default": "2000m"},
+            "memoryMin": {"type": "string", "pattern": MEMORY_PATTERN, "default": "512Mi"},
+            "memoryMax": {"type": "string", "pattern": MEMORY_PATTERN, "default": "2Gi"},
         }
     ),
 )
@@ -136,18 +197,21 @@ PROBES = resource_rule(
     "Every container has liveness and readiness probes, so rollouts wait for healthy pods and stuck ones restart.",
     Severity.MEDIUM,
     "Add liveness_probe and readiness_probe (httpGet /health, or exec for workers).",
-    WORKLOADS,
+    (is_workload,),
     _probes,
 )
 
 SECURITY_CONTEXT = resource_rule(
     "hardened-security-context",
-    "Containers run as non-root with a read-only root filesystem, no privilege escalation, all "
-    "capabilities dropped and the RuntimeDefault seccomp profile.",
+    "Every pod template (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, Rollouts, in any API version) "
+    "meets the restricted Pod Security Standard: no host network, PID, IPC, ports or hostPath volumes; "
+    "containers (init and ephemeral too) run as non-root, unprivileged, without privilege escalation, with "
+    "all capabilities dropped (NET_BIND_SERVICE the only one added back), RuntimeDefault seccomp, a masked "
+    "/proc, no unsafe sysctls, and a read-only root filesystem.",
     Severity.HIGH,
     "Use the security context from infra's helper (runAsNonRoot, readOnlyRootFilesystem, "
     "allowPrivilegeEscalation false, drop ALL, seccomp RuntimeDefault).",
-    WORKLOADS,
+    (is_workload,),
     _security,
 )
 
@@ -156,7 +220,7 @@ PINNED_IMAGES = resource_rule(
     "Images are pinned by digest or an immutable tag, never ':latest' or untagged.",
     Severity.MEDIUM,
     "Reference images as repo@sha256:... or repo:<release> from an ECR repository with immutable tags.",
-    WORKLOADS,
+    (is_workload,),
     _images,
 )
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from pulumi_policy import PolicyConfigSchema, ResourceValidationArgs, Severity
 
-from policies.rules._base import Props, config, decoded, get, resource_rule
+from policies.rules._base import Props, config, environments_of, get, in_environments, is_true, resource_rule
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
@@ -25,30 +25,38 @@ STATEFUL = (
     "aws:secretsmanager/secret:Secret",
     "aws:eks/cluster:Cluster",
     "aws:s3/bucket:Bucket",
+    "aws:s3/bucketV2:BucketV2",
     "aws:backup/vault:Vault",
+    "aws:efs/fileSystem:FileSystem",
+    "aws:dynamodb/table:Table",
 )
 ENVIRONMENTS_SCHEMA = PolicyConfigSchema(
-    properties={"environments": {"type": "array", "items": {"type": "string"}, "default": ["prod"]}}
+    properties={
+        "environments": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1, "maxLength": 64},
+            "minItems": 1,
+            "default": ["prod"],
+        }
+    }
 )
 
 
-def environment(args: ResourceValidationArgs) -> str | None:
-    """The resource's environment: its AWS provider's default tag, else its own tag."""
-    if args.provider is not None:
-        tags = get(decoded(get(args.provider.props, "defaultTags")), "tags", default={})
-        if get(tags, "Environment"):
-            return str(tags["Environment"])
-    found = get(args.props, "tags", "Environment")
-    return str(found) if found else None
+def environments(args: ResourceValidationArgs) -> set[str]:
+    """The resource's environments: its AWS provider's default tag, its own tag and its stack's name, each
+    read case-insensitively (``_base.environments_of``)."""
+    provider_props = args.provider.props if args.provider is not None else None
+    return environments_of(args.urn, provider_props, get(args.props, "tags", hidden_ok=True))
 
 
 def _protected(args: ResourceValidationArgs) -> bool:
-    return environment(args) in set(config(args).get("environments", ["prod"]))
+    return in_environments(environments(args), config(args).get("environments", ["prod"]))
 
 
 def _protect(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
     if _protected(args) and not args.opts.protect:
-        yield f"stateful resource in {environment(args)} is not protected (ResourceOptions protect=True)"
+        where = ", ".join(sorted(environments(args)))
+        yield f"stateful resource in a protected environment ({where}) is not protected (ResourceOptions protect=True)"
 
 
 def _deletion(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
@@ -56,10 +64,10 @@ def _deletion(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
         return
     kind = args.resource_type
     deletable = (RDS_INSTANCE, RDS_CLUSTER, DOCDB_CLUSTER, "aws:eks/cluster:Cluster")
-    if kind in deletable and get(props, "deletionProtection") is not True:
+    if kind in deletable and not is_true(get(props, "deletionProtection")):
         yield "deletion protection is off (deletionProtection)"
     if kind in (RDS_INSTANCE, RDS_CLUSTER, DOCDB_CLUSTER):
-        if get(props, "skipFinalSnapshot", default=False) is True:
+        if is_true(get(props, "skipFinalSnapshot", default=False)):
             yield "a delete skips the final snapshot (skipFinalSnapshot)"
         elif not get(props, "finalSnapshotIdentifier"):
             yield "no final snapshot identifier (finalSnapshotIdentifier), so a delete cannot take one"
@@ -123,7 +131,7 @@ BACKUP_RETENTION = resource_rule(
     "delete_after >= 30 in AWS Backup rules.",
     (RDS_INSTANCE, RDS_CLUSTER, DOCDB_CLUSTER, REDIS, "aws:backup/plan:Plan"),
     _retention,
-    PolicyConfigSchema(properties={"minimumDays": {"type": "integer", "default": 30}}),
+    PolicyConfigSchema(properties={"minimumDays": {"type": "integer", "minimum": 1, "maximum": 3650, "default": 30}}),
 )
 
 POLICIES = (PROTECT_STATEFUL, DELETION_PROTECTION, BACKUP_RETENTION)

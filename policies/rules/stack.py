@@ -1,5 +1,5 @@
-"""Rules about how resources relate: flow logs for every VPC, every bucket private + versioned +
-encrypted, every workload autoscaled and disruption-safe, every application namespace default-deny."""
+"""Rules about how resources relate: flow logs for every VPC, every workload autoscaled and
+disruption-safe, every application namespace default-deny."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from collections.abc import Iterable, Iterator
 
 from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
-from policies.rules._base import get, listify, stack_rule
-from policies.rules.kubernetes import WORKLOADS
+from policies.rules._base import get, kind_of, listify, stack_rule
+from policies.rules.kubernetes import is_workload
 
 Found = Iterable[tuple[str, str | None]]
 
@@ -28,25 +28,6 @@ def _flow_logs(args: StackValidationArgs) -> Found:
             yield "the VPC has no flow log", vpc.urn
 
 
-def _buckets(args: StackValidationArgs) -> Found:
-    blocks = list(_of(args, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"))
-    versioning = list(_of(args, "aws:s3/bucketVersioning:BucketVersioning"))
-    encryption = list(
-        _of(args, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
-    )
-    for bucket in _of(args, "aws:s3/bucket:Bucket"):
-        if not any(_depends_on(b, "bucket", bucket) for b in blocks):
-            yield "the bucket has no public access block", bucket.urn
-        enabled = [
-            v for v in versioning
-            if _depends_on(v, "bucket", bucket) and get(v.props, "versioningConfiguration", "status") == "Enabled"
-        ]  # fmt: skip
-        if not enabled:
-            yield "versioning is not enabled on the bucket", bucket.urn
-        if not any(_depends_on(e, "bucket", bucket) for e in encryption):
-            yield "the bucket has no default encryption configuration", bucket.urn
-
-
 def _workload_key(resource: PolicyResource) -> tuple[str, str, str]:
     meta = get(resource.props, "metadata", default={})
     return (
@@ -62,14 +43,12 @@ def _pod_labels(resource: PolicyResource) -> dict[str, str]:
 
 def _scaling(args: StackValidationArgs) -> Found:
     scalers: set[tuple[str, str, str]] = set()
-    for hpa in _of(
-        args, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:keda.sh/v1alpha1:ScaledObject"
-    ):
+    for hpa in (r for r in args.resources if kind_of(r.resource_type) in ("HorizontalPodAutoscaler", "ScaledObject")):
         namespace = str(get(hpa.props, "metadata", "namespace", default="default"))
         target = get(hpa.props, "spec", "scaleTargetRef", default={})
         scalers.add((str(get(target, "kind", default="Deployment")), namespace, str(get(target, "name", default=""))))
-    budgets = list(_of(args, "kubernetes:policy/v1:PodDisruptionBudget"))
-    for workload in _of(args, "kubernetes:apps/v1:Deployment", "kubernetes:argoproj.io/v1alpha1:Rollout"):
+    budgets = [r for r in args.resources if kind_of(r.resource_type) == "PodDisruptionBudget"]
+    for workload in (r for r in args.resources if kind_of(r.resource_type) in ("Deployment", "Rollout")):
         kind, namespace, name = _workload_key(workload)
         if (kind, namespace, name) not in scalers:
             yield f"{kind} {namespace}/{name} has no HorizontalPodAutoscaler or ScaledObject", workload.urn
@@ -85,9 +64,13 @@ def _scaling(args: StackValidationArgs) -> Found:
 
 
 def _default_deny(args: StackValidationArgs) -> Found:
-    namespaces = {str(get(w.props, "metadata", "namespace", default="default")): w.urn for w in _of(args, *WORKLOADS)}
+    namespaces = {
+        str(get(w.props, "metadata", "namespace", default="default")): w.urn
+        for w in args.resources
+        if is_workload(w.resource_type)
+    }
     denied: set[str] = set()
-    for policy in _of(args, "kubernetes:networking.k8s.io/v1:NetworkPolicy"):
+    for policy in (r for r in args.resources if kind_of(r.resource_type) == "NetworkPolicy"):
         spec = get(policy.props, "spec", default={})
         selects_all = not get(spec, "podSelector", default={})
         types = set(listify(get(spec, "policyTypes")))
@@ -106,14 +89,6 @@ VPC_FLOW_LOGS = stack_rule(
     _flow_logs,
 )
 
-BUCKETS_PRIVATE_VERSIONED_ENCRYPTED = stack_rule(
-    "s3-private-versioned-encrypted",
-    "Every S3 bucket has a public access block, versioning enabled and default KMS encryption.",
-    Severity.HIGH,
-    "Add BucketPublicAccessBlock, BucketVersioning (Enabled) and BucketServerSideEncryptionConfiguration (aws:kms).",
-    _buckets,
-)
-
 WORKLOADS_SCALED = stack_rule(
     "workloads-autoscaled-and-disruption-safe",
     "Every Deployment or Rollout has a HorizontalPodAutoscaler (or KEDA ScaledObject) and a PodDisruptionBudget.",
@@ -130,4 +105,4 @@ NAMESPACE_DEFAULT_DENY = stack_rule(
     _default_deny,
 )
 
-POLICIES = (VPC_FLOW_LOGS, BUCKETS_PRIVATE_VERSIONED_ENCRYPTED, WORKLOADS_SCALED, NAMESPACE_DEFAULT_DENY)
+POLICIES = (VPC_FLOW_LOGS, WORKLOADS_SCALED, NAMESPACE_DEFAULT_DENY)

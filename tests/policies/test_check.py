@@ -16,28 +16,37 @@ from tests.support import ROOT
 from tools.check import CheckInputError, check, load_resources, rules_table
 
 
-def world_sg(port: int, tags: dict[str, str]) -> Resource:
-    return resource(
+def world_sg(port: int, tags: dict[str, str], behind_lb: bool = False) -> list[Resource]:
+    """A security group admitting the internet on ``port`` (and, with ``behind_lb``, the internet-facing
+    load balancer that uses it)."""
+    sg = resource(
         "aws:ec2/securityGroup:SecurityGroup",
         "sg",
         {"tags": tags, "ingress": [{"protocol": "tcp", "fromPort": port, "toPort": port, "cidrBlocks": ["0.0.0.0/0"]}]},
     )
+    lb = resource(
+        "aws:lb/loadBalancer:LoadBalancer",
+        "alb",
+        {"internal": False, "loadBalancerType": "network", "securityGroups": ["sg-1"]},
+        propertyDependencies={"securityGroups": [sg["urn"]]},
+    )
+    return [sg, lb] if behind_lb else [sg]
 
 
 def world_ingress(resources: list[Resource], settings: dict[str, Any] | None = None) -> list[Any]:
     return [v for v in check(resources, ALL_POLICIES, settings) if v.policy == "no-world-ingress"]
 
 
-def test_only_the_tagged_load_balancer_group_may_admit_the_internet_on_443() -> None:
-    assert world_ingress([world_sg(443, {"Exposure": "internet"})]) == []
-    assert world_ingress([world_sg(443, {})]), "an untagged group may not admit the internet even on 443"
-    assert world_ingress([world_sg(5432, {"Exposure": "internet"})]), "the load balancer opens 80/443 only"
+def test_only_the_load_balancers_own_group_may_admit_the_internet_on_443() -> None:
+    assert world_ingress(world_sg(443, {}, behind_lb=True)) == []
+    assert world_ingress(world_sg(443, {"Exposure": "internet"})), "a tag does not make a group the load balancer's"
+    assert world_ingress(world_sg(5432, {}, behind_lb=True)), "the load balancer opens 80/443 only"
 
 
 def test_policy_config_changes_what_is_allowed() -> None:
-    tagged = world_sg(8443, {"Exposure": "internet"})
-    assert world_ingress([tagged])
-    assert world_ingress([tagged], {"no-world-ingress": {"allowedPublicPorts": [443, 8443]}}) == []
+    group = world_sg(8443, {}, behind_lb=True)
+    assert world_ingress(group)
+    assert world_ingress(group, {"no-world-ingress": {"allowedPublicPorts": [443, 8443]}}) == []
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -128,7 +137,7 @@ def test_policies_page_lists_the_rules_as_generated() -> None:
 def test_a_resource_a_rule_cannot_read_is_a_bad_file(tmp_path: Path) -> None:
     path = tmp_path / "odd.json"
     sg = {
-        "urn": "u",
+        "urn": "urn:pulumi:prod::platform::aws:ec2/securityGroup:SecurityGroup::sg",
         "type": "aws:ec2/securityGroup:SecurityGroup",
         "inputs": {"ingress": [{"cidrBlocks": ["0.0.0.0/0"], "fromPort": "eighty"}]},
     }

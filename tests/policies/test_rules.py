@@ -214,14 +214,6 @@ DATASTORE_CASES: list[tuple[str, Resource]] = [
     ("storage-encrypted-with-kms", resource("aws:mq/broker:Broker", "mq", {"engineType": "RabbitMQ"})),
     ("storage-encrypted-with-kms", resource("aws:docdb/cluster:Cluster", "docdb", {"storageEncrypted": False})),
     (
-        "storage-encrypted-with-kms",
-        resource(
-            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-            "sse",
-            {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]},
-        ),
-    ),
-    (
         "tls-in-transit",
         resource(
             "aws:elasticache/replicationGroup:ReplicationGroup",

@@ -3,6 +3,7 @@ buckets, autoscaling, disruption budgets and default-deny across resources."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -134,6 +135,27 @@ def test_stack_rules_for_workloads_and_buckets() -> None:
             "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
             "sse",
             {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "k"}}]},
+            propertyDependencies=dep,
+        ),
+        resource(  # requests without TLS are refused
+            "aws:s3/bucketPolicy:BucketPolicy",
+            "tls-only",
+            {
+                "bucket": "b",
+                "policy": json.dumps(
+                    {
+                        "Statement": [
+                            {
+                                "Effect": "Deny",
+                                "Principal": "*",
+                                "Action": "s3:*",
+                                "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+                                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                            }
+                        ]
+                    }
+                ),
+            },
             propertyDependencies=dep,
         ),
         resource(  # a prod bucket is replicated to another region with Replication Time Control

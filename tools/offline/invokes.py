@@ -10,15 +10,11 @@ import base64
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from infra.config.aws import REGIONS
 from tools.offline.outputs import ACCOUNT_ID, PARTITION, digest, region_code
 
-ZONE_LETTERS = {
-    "us-east-1": "abcdef",
-    "us-east-2": "abc",
-    "us-west-2": "abcd",
-    "eu-west-1": "abc",
-    "eu-central-1": "abc",
-}
+# The zones each region offers (the configuration's table of AWS regions).
+ZONE_LETTERS = {name: region.zone_letters[: region.zones] for name, region in REGIONS.items()}
 
 
 def answer(token: str, args: Mapping[str, Any], region: str) -> dict[str, Any] | None:

@@ -118,6 +118,19 @@ def test_aws_permissions_become_the_roles_only_policy_and_open_https_to_the_apis
     assert rule["to"] == [{"ipBlock": {"cidr": "10.30.0.0/16"}}]
 
 
+def test_a_reasoned_pass_role_is_limited_to_the_services_it_names() -> None:
+    grant = {
+        "actions": ["iam:PassRole"],
+        "resources": ["arn:aws:iam::123456789012:role/report-task"],
+        "adminEquivalentReason": "the service starts its report tasks on ECS with this role",
+        "passedToServices": ["ecs-tasks.amazonaws.com"],
+    }
+    role_policy = one(deploy(spec=web_with(awsPermissions=[grant])), "aws:iam/rolePolicy:RolePolicy")
+    (statement,) = policy(role_policy, "policy")["Statement"]
+    assert statement["Resource"] == ["arn:aws:iam::123456789012:role/report-task"]
+    assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": ["ecs-tasks.amazonaws.com"]}}
+
+
 # -- registry and monitoring ---------------------------------------------------------------------------
 def test_ecr_repository_is_immutable_scanned_and_kms_encrypted(web: list[Resource]) -> None:
     repo = one(web, "aws:ecr/repository:Repository")
