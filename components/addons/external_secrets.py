@@ -12,7 +12,7 @@ from typing import Any
 
 import pulumi
 
-from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
+from components.addons.base import SMALL, AddOnArgs, ChartPin, HelmAddOn
 from components.contracts import ClusterIdentity
 
 PIN = ChartPin(
@@ -35,9 +35,11 @@ PIN = ChartPin(
             "webhook.replicaCount",
             "certController.create",
             "certController.replicaCount",
+            "webhook.resources",
+            "certController.resources",
         }
     ),
-    free_form=frozenset({"serviceAccount.annotations"}),
+    free_form=frozenset({"serviceAccount.annotations", "webhook.resources", "certController.resources"}),
 )
 NAMESPACE = "external-secrets"
 SERVICE_ACCOUNT = "external-secrets"
@@ -64,8 +66,8 @@ class ExternalSecretsSettings:
                 "requests": {"cpu": "50m", "memory": "128Mi"},
                 "limits": {"cpu": "500m", "memory": "512Mi"},
             },
-            "webhook": {"create": True, "replicaCount": 1},
-            "certController": {"create": True, "replicaCount": 1},
+            "webhook": {"create": True, "replicaCount": 1, "resources": SMALL},
+            "certController": {"create": True, "replicaCount": 1, "resources": SMALL},
         }
 
 

@@ -160,9 +160,7 @@ def find_local(chart: str, version: str, folders: list[Path]) -> Path | None:
     return None
 
 
-def pull(
-    helm: str, chart: str, version: str, repository: str, into: Path, echo: Callable[[str], None]
-) -> Path:
+def pull(helm: str, chart: str, version: str, repository: str, into: Path, echo: Callable[[str], None]) -> Path:
     """``helm pull`` the chart at ``version`` into ``into``; raises OSError when it cannot."""
     into.mkdir(parents=True, exist_ok=True)
     reference = f"{repository.rstrip('/')}/{chart}" if repository.startswith("oci://") else chart

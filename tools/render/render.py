@@ -158,13 +158,13 @@ _Loader.yaml_implicit_resolvers = {
 
 
 def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader)
+    return yaml.load(text, Loader=_Loader)
 
 
 def split(text: str) -> list[dict[str, Any]]:
     """The objects of ``helm template``'s output (empty documents dropped, Lists flattened)."""
     objects: list[dict[str, Any]] = []
-    for document in yaml.load_all(text, Loader=_Loader):  # noqa: S506 (a SafeLoader)
+    for document in yaml.load_all(text, Loader=_Loader):
         if not isinstance(document, dict):
             continue
         if document.get("kind") == "List" and isinstance(document.get("items"), list):
@@ -205,7 +205,8 @@ def _template(
             command += ["--api-versions", api]
         if skip_schema:
             command.append("--skip-schema-validation")
-        env = {**os.environ, "HELM_CACHE_HOME": str(Path(folder) / "cache"), "HELM_CONFIG_HOME": str(Path(folder) / "config")}
+        home = Path(folder)
+        env = {**os.environ, "HELM_CACHE_HOME": str(home / "cache"), "HELM_CONFIG_HOME": str(home / "config")}
         done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False, env=env)
     if done.returncode != 0:
         return None, " ".join(done.stderr.strip().split())[-600:] or "helm template failed"
@@ -321,7 +322,8 @@ def _write(results: Sequence[ReleaseResult], out: Path, version: str, api_versio
         for obj in result.objects:
             _with_namespace(obj, release.namespace, cluster_kinds)
             meta = obj.get("metadata") or {}
-            stem = _slug("_".join(str(p) for p in (obj.get("kind"), meta.get("namespace") or "", meta.get("name")) if p))
+            parts = (obj.get("kind"), meta.get("namespace") or "", meta.get("name"))
+            stem = _slug("_".join(str(p) for p in parts if p))
             name, n = f"{stem}.yaml", 1
             while name in used:
                 n += 1
@@ -330,8 +332,10 @@ def _write(results: Sequence[ReleaseResult], out: Path, version: str, api_versio
             folder.mkdir(parents=True, exist_ok=True)
             (folder / name).write_text(yaml.dump(obj, Dumper=dumper, sort_keys=True), encoding="utf-8")
             result.files.append(f"{folder.name}/{name}")
-            entries.append({"file": f"{folder.name}/{name}", "apiVersion": obj.get("apiVersion"),
-                            "kind": obj.get("kind"), "namespace": meta.get("namespace"), "name": meta.get("name")})  # fmt: skip
+            entries.append(
+                {"file": f"{folder.name}/{name}", "apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"),
+                 "namespace": meta.get("namespace"), "name": meta.get("name")}
+            )  # fmt: skip
         index["releases"].append(
             {"release": release.name, "urn": release.urn, "chart": release.chart, "version": release.version,
              "namespace": release.namespace, "status": result.status, "message": result.message,

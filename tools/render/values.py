@@ -122,8 +122,8 @@ def unknown_keys(release: str, chart: Chart, values: Mapping[str, Any]) -> list[
 
     def walk(given: Mapping[str, Any], default: Mapping[str, Any], node: Any, prefix: str) -> None:
         declared = schema.properties(node)
-        for key, value in given.items():
-            key = str(key)
+        for raw_key, value in given.items():
+            key = str(raw_key)
             path = f"{prefix}{key}"
             if key in default:
                 child = default[key]
