@@ -144,7 +144,7 @@ def kubernetes_version(resources: Sequence[Mapping[str, Any]]) -> str | None:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9.-]+", "-", text.lower()).strip("-") or "object"
+    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-") or "object"
 
 
 class _Loader(yaml.SafeLoader):
