@@ -38,6 +38,7 @@ PIN = ChartPin(
             "webhook.podDisruptionBudget.minAvailable",
             "cainjector.replicaCount",
             "prometheus.enabled",
+            "prometheus.servicemonitor.enabled",
             "dns01RecursiveNameserversOnly",
             "dns01RecursiveNameservers",
         }
@@ -82,7 +83,8 @@ class CertManagerSettings:
             },
             "cainjector": {"replicaCount": self.replicas, "resources": SMALL},
             "startupapicheck": {"resources": JOB},
-            "prometheus": {"enabled": True},
+            # Metrics scraped through the chart's ServiceMonitor (the caller orders it after the operator).
+            "prometheus": {"enabled": True, "servicemonitor": {"enabled": True}},
             # DNS-01 self-checks ask public resolvers, not the VPC resolver (which may see a private zone).
             "dns01RecursiveNameserversOnly": True,
             "dns01RecursiveNameservers": "8.8.8.8:53,1.1.1.1:53",

@@ -35,6 +35,8 @@ PIN = ChartPin(
             "webhook.replicaCount",
             "certController.create",
             "certController.replicaCount",
+            "livenessProbe.enabled",
+            "readinessProbe.enabled",
             "webhook.resources",
             "certController.resources",
         }
@@ -66,6 +68,9 @@ class ExternalSecretsSettings:
                 "requests": {"cpu": "50m", "memory": "128Mi"},
                 "limits": {"cpu": "500m", "memory": "512Mi"},
             },
+            # The controller's health server and both probes (off in the chart by default).
+            "livenessProbe": {"enabled": True},
+            "readinessProbe": {"enabled": True},
             "webhook": {"create": True, "replicaCount": 1, "resources": SMALL},
             "certController": {"create": True, "replicaCount": 1, "resources": SMALL},
         }

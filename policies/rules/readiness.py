@@ -183,9 +183,12 @@ def _volumes(resource: PolicyResource, cluster: _Cluster) -> Found:
             yield f"{_label(resource)}: no CSI driver in the plan serves provisioner {provisioner or '(none)'}", None
         elif not cluster.providers(drivers, drivers):
             yield (
-                f"{_label(resource)}: provisioner {provisioner} needs the CSI driver "
-                f"({', '.join(sorted(drivers))}), which the plan does not install"
-            ), None
+                (
+                    f"{_label(resource)}: provisioner {provisioner} needs the CSI driver "
+                    f"({', '.join(sorted(drivers))}), which the plan does not install"
+                ),
+                None,
+            )
 
 
 def _provisioner(class_name: object, cluster: _Cluster) -> str:

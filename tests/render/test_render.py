@@ -93,16 +93,22 @@ def test_a_misspelt_key_exits_1_naming_it(helm: str, tmp_path: Path, capsys: pyt
     plan_file = tmp_path / "plan.json"
     values = {**GOOD_VALUES, "server": {"logLevle": "debug"}}
     plan_file.write_text(json.dumps({"version": 3, "deployment": {"resources": plan(values)}}))
-    code = run(["render", "--plan", str(plan_file), "--charts-dir", str(CHARTS), "--out", str(tmp_path / "o"), "--no-pull"])
+    code = run(
+        ["render", "--plan", str(plan_file), "--charts-dir", str(CHARTS), "--out", str(tmp_path / "o"), "--no-pull"]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "values key server.logLevle is unknown to chart demo (nearest known key: server.logLevel)" in out
 
 
-def test_a_missing_chart_is_reported_not_crashed_on(helm: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_missing_chart_is_reported_not_crashed_on(
+    helm: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(json.dumps({"version": 3, "deployment": {"resources": plan({}, chart="absent")}}))
-    code = run(["render", "--plan", str(plan_file), "--charts-dir", str(CHARTS), "--out", str(tmp_path / "o"), "--no-pull"])
+    code = run(
+        ["render", "--plan", str(plan_file), "--charts-dir", str(CHARTS), "--out", str(tmp_path / "o"), "--no-pull"]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "demo (absent 0.1.0): chart not available (not in " in out

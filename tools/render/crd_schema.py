@@ -34,7 +34,9 @@ class CrdSchemas:
             spec = crd.get("spec") or {}
             kind = str((spec.get("names") or {}).get("kind"))
             for version in spec.get("versions") or []:
-                schema = ((version.get("schema") or {}).get("openAPIV3Schema")) if isinstance(version, Mapping) else None
+                schema = (
+                    ((version.get("schema") or {}).get("openAPIV3Schema")) if isinstance(version, Mapping) else None
+                )
                 if schema:
                     self.schemas[(f"{spec.get('group')}/{version.get('name')}", kind)] = schema
 

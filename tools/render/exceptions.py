@@ -32,33 +32,53 @@ class RuleException:
 
 EXCEPTIONS: tuple[RuleException, ...] = (
     RuleException(
-        "kube-prometheus-stack", "hardened-security-context", "DaemonSet", "*-prometheus-node-exporter",
+        "kube-prometheus-stack",
+        "hardened-security-context",
+        "DaemonSet",
+        "*-prometheus-node-exporter",
         "*host*",
         "node-exporter reports the node itself: it reads the host's /proc, /sys and root filesystem and shares "
         "its network and PID namespaces by design (the monitoring namespace admits it at the privileged level)",
     ),
     RuleException(
-        "kube-prometheus-stack", "hardened-security-context", "Deployment", "*-grafana", "container init-chown-data*",
+        "kube-prometheus-stack",
+        "hardened-security-context",
+        "Deployment",
+        "*-grafana",
+        "container init-chown-data*",
         "grafana's init container chowns the data volume to grafana's user once; it must run as root with "
         "CHOWN to do so, and exits before grafana starts",
     ),
     RuleException(
-        "kube-prometheus-stack", "workload-probes", "Job", "*-admission-*", "*",
-        "the admission webhook's certificate Jobs run once to completion as Helm hooks; a probe has nothing "
-        "to watch",
+        "kube-prometheus-stack",
+        "workload-probes",
+        "Job",
+        "*-admission-*",
+        "*",
+        "the admission webhook's certificate Jobs run once to completion as Helm hooks; a probe has nothing to watch",
     ),
     RuleException(
-        "cert-manager", "workload-probes", "Job", "*-startupapicheck", "*",
+        "cert-manager",
+        "workload-probes",
+        "Job",
+        "*-startupapicheck",
+        "*",
         "the start-up API check is a Helm hook Job that runs once to completion",
     ),
     RuleException(
-        "kube-prometheus-stack", "hardened-security-context", "DaemonSet", "*-prometheus-node-exporter",
+        "kube-prometheus-stack",
+        "hardened-security-context",
+        "DaemonSet",
+        "*-prometheus-node-exporter",
         "container node-exporter *",
         "node-exporter reads host metrics through the host's namespaces; the chart's container security context "
         "is left at its defaults (to be tightened through prometheus-node-exporter.containerSecurityContext)",
     ),
     RuleException(
-        "kube-prometheus-stack", "hardened-security-context", "Deployment", "*-grafana",
+        "kube-prometheus-stack",
+        "hardened-security-context",
+        "Deployment",
+        "*-grafana",
         "container * has a writable root filesystem*",
         "grafana writes its plugins, sessions and the sidecars' provisioned files inside the container; a "
         "read-only root needs writable mounts for each (not yet set through grafana's values)",
@@ -70,7 +90,7 @@ _NO_PROBE_IN_CHART = (
     ("cert-manager", "Deployment", "cert-manager"),
     ("cert-manager", "Deployment", "cert-manager-cainjector"),
     ("cluster-autoscaler", "Deployment", "*-cluster-autoscaler"),
-    ("external-secrets", "Deployment", "external-secrets*"),
+    ("external-secrets", "Deployment", "external-secrets-*"),  # the webhook and cert controller: liveness only
     ("nginx-ingress", "Deployment", "*-controller"),
     ("kube-prometheus-stack", "Deployment", "*-grafana"),
 )

@@ -54,7 +54,9 @@ def as_resources(releases: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, 
             obj = entry["object"]
             meta = obj.get("metadata") or {}
             token = type_token(obj)
-            name = "/".join(str(p) for p in (release["release"], obj.get("kind"), meta.get("namespace"), meta.get("name")) if p)
+            name = "/".join(
+                str(p) for p in (release["release"], obj.get("kind"), meta.get("namespace"), meta.get("name")) if p
+            )
             child = f"{head}::{project}::{parent_type}${token}::{name}"
             made.append({"urn": child, "type": token, "custom": True, "inputs": obj, "parent": urn,
                          "dependencies": [urn], "outputs": {}})  # fmt: skip
@@ -89,7 +91,10 @@ def check_rendered(
     rendered, chart_of = as_resources(releases)
     result = RenderedCheck(objects=len(rendered))
     settings = {**(config or {})}
-    settings[kubernetes.CONTAINER_RESOURCES.name] = {**PLATFORM_RANGE, **settings.get(kubernetes.CONTAINER_RESOURCES.name, {})}
+    settings[kubernetes.CONTAINER_RESOURCES.name] = {
+        **PLATFORM_RANGE,
+        **settings.get(kubernetes.CONTAINER_RESOURCES.name, {}),
+    }
     by_urn = {r["urn"]: r for r in rendered}
     used: set[RuleException] = set()
     found = check(rendered, kubernetes.POLICIES, settings)
@@ -113,7 +118,9 @@ def check_rendered(
 def format_text(result: RenderedCheck) -> str:
     lines = [f"Rendered objects checked: {result.objects}"]
     for violation in sorted(result.violations, key=lambda v: (v.policy, v.urn or "")):
-        lines.append(f"MANDATORY [{violation.severity}] {violation.policy}: {(violation.urn or '').rsplit('::', 1)[-1]}")
+        lines.append(
+            f"MANDATORY [{violation.severity}] {violation.policy}: {(violation.urn or '').rsplit('::', 1)[-1]}"
+        )
         lines.append(f"    {violation.message}")
     for problem in result.schema_problems:
         lines.append(f"SCHEMA {problem}")
@@ -121,7 +128,9 @@ def format_text(result: RenderedCheck) -> str:
         lines.append(f"excepted {violation.policy}: {(violation.urn or '').rsplit('::', 1)[-1]}: {violation.message}")
         lines.append(f"    reason: {exception.reason}")
     for exception in result.unused_exceptions:
-        lines.append(f"note: exception for {exception.chart} {exception.kind} {exception.name} ({exception.rule}) matched nothing")
+        lines.append(
+            f"note: exception for {exception.chart} {exception.kind} {exception.name} ({exception.rule}) matched nothing"
+        )
     lines.append(
         f"{len(result.violations)} violation(s) in rendered objects, {len(result.excepted)} excepted, "
         f"{len(result.schema_problems)} schema problem(s)."
