@@ -6,6 +6,8 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from policies.rules import access, backups, edge, encryption, exposure, iam, kubernetes, protection, s3, stack
+
+# isort: split
 from policies.rules import readiness
 
 ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (

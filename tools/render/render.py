@@ -283,9 +283,9 @@ def render(
             if result.release.urn not in located or (attempt and result.status == "error"):
                 continue
             path, chart = located[result.release.urn]
-            objects, error = _template(helm, result.release, path, version, api_versions, remote_schema(chart))
+            objects, problem = _template(helm, result.release, path, version, api_versions, remote_schema(chart))
             if objects is None:
-                result.status, result.message, result.objects = "error", error, []
+                result.status, result.message, result.objects = "error", problem, []
             else:
                 result.status, result.objects = "rendered", objects
                 result.crds = [o for o in objects if o.get("kind") == "CustomResourceDefinition"]

@@ -98,7 +98,7 @@ def check_rendered(
     by_urn = {r["urn"]: r for r in rendered}
     used: set[RuleException] = set()
     found = check(rendered, kubernetes.POLICIES, settings)
-    found += [v for v in check([*plan, *rendered], readiness.POLICIES, config) if v.urn in by_urn]
+    found += [v for v in check([*map(dict, plan), *rendered], readiness.POLICIES, config) if v.urn in by_urn]
     for violation in found:
         obj = by_urn[violation.urn or ""]["inputs"] if violation.urn in by_urn else {}
         meta = obj.get("metadata") or {}
@@ -129,7 +129,8 @@ def format_text(result: RenderedCheck) -> str:
         lines.append(f"    reason: {exception.reason}")
     for exception in result.unused_exceptions:
         lines.append(
-            f"note: exception for {exception.chart} {exception.kind} {exception.name} ({exception.rule}) matched nothing"
+            f"note: exception for {exception.chart} {exception.kind} {exception.name} "
+            f"({exception.rule}) matched nothing"
         )
     lines.append(
         f"{len(result.violations)} violation(s) in rendered objects, {len(result.excepted)} excepted, "
