@@ -151,3 +151,17 @@ def test_clean_render_passes_and_custom_resources_are_checked_against_their_crd(
     resources, releases = rendered(tmp_path, {**GOOD_VALUES, "widget": {"size": 0}})
     problems = rendered_check.check_rendered(resources, releases, "1.35").schema_problems
     assert len(problems) == 1 and "Widget" in problems[0] and "spec.size" in problems[0]
+
+
+def test_secret_values_are_not_written_and_two_renders_are_identical(helm: str, tmp_path: Path) -> None:
+    from tools.render.render import REDACTED, _redact
+
+    secret = {"kind": "Secret", "data": {"tls.key": "c2VjcmV0"}, "metadata": {"name": "s"}}
+    assert _redact(secret)["data"] == {"tls.key": REDACTED}
+    webhook = {"kind": "ValidatingWebhookConfiguration", "webhooks": [{"clientConfig": {"caBundle": "Zm9v"}}]}
+    assert "Zm9v" not in json.dumps(_redact(webhook))
+    render(plan(GOOD_VALUES), tmp_path / "a", charts_dir=CHARTS, pull=False)
+    render(plan(GOOD_VALUES), tmp_path / "b", charts_dir=CHARTS, pull=False)
+    assert {p.name: p.read_text() for p in (tmp_path / "a" / "demo").iterdir()} == {
+        p.name: p.read_text() for p in (tmp_path / "b" / "demo").iterdir()
+    }
