@@ -47,3 +47,15 @@ def test_unchanged_releases_say_so_and_long_diffs_are_cut(tmp_path: Path) -> Non
 @pytest.mark.skipif(shutil.which("bash") is None, reason="no bash")
 def test_the_script_parses() -> None:
     assert subprocess.run(["bash", "-n", str(SCRIPT)], check=False).returncode == 0
+
+
+def test_pull_requests_render_and_check_every_release_and_post_the_rendered_diff() -> None:
+    import yaml
+
+    pipeline = yaml.safe_load((SCRIPT.parents[1] / "workflows" / "pipeline.yml").read_text(encoding="utf-8"))
+    steps = pipeline["jobs"]["integration"]["steps"]
+    (step,) = [s for s in steps if "render-diff.sh" in str(s.get("run", ""))]
+    assert step["if"] == "github.event_name == 'pull_request'"
+    assert "make helm" in step["run"] and "dev staging prod" in step["run"]
+    ci_run = (SCRIPT.parents[2] / ".ci" / "run").read_text(encoding="utf-8")
+    assert ci_run.index("make helm") < ci_run.index("make test")
