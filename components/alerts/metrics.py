@@ -23,6 +23,15 @@ class Exporter(Enum):
     NGINX = "NGINX Inc's nginx-ingress controller (prometheus.create)"
     CERT_MANAGER = "cert-manager's controller (prometheus.enabled)"
     PROMETHEUS = "Prometheus itself (functions of the query engine, no scrape)"
+    KUBELET = "the kubelets' cAdvisor endpoint (kube-prometheus-stack's kubelet ServiceMonitor)"
+    ARGO_ROLLOUTS = (
+        "the Argo Rollouts controller (controller.metrics.serviceMonitor): the Rollout's namespace arrives as "
+        "exported_namespace (the target's own namespace label wins)"
+    )
+    YACE = (
+        "the CloudWatch exporter (YACE, prometheus-community/yet-another-cloudwatch-exporter): "
+        "aws_<namespace>_<metric>_<statistic>, one dimension_<Name> label per CloudWatch dimension"
+    )
 
 
 @dataclass(frozen=True)
@@ -77,7 +86,125 @@ _METRICS = (
     Metric("certmanager_certificate_ready_status", Exporter.CERT_MANAGER, ("name", "namespace", "condition")),
 )
 
-CATALOGUE: dict[str, Metric] = {m.name: m for m in _METRICS}
+
+def yace_name(namespace: str, metric: str, statistic: str) -> str:
+    """The series name YACE gives a CloudWatch metric (its BuildMetricName): the namespace lower-cased
+    and the metric name snake-cased (an upper-case letter after a lower-case one or a digit starts a
+    word), "/" and "-" as "_", a namespace part the metric repeats at its start dropped, then the
+    statistic: ``("AWS/RDS", "CPUUtilization", "Average")`` is ``aws_rds_cpuutilization_average``."""
+
+    def snake(text: str) -> str:
+        out: list[str] = []
+        previous = ""
+        for char in text:
+            if char in " ,\t/\\.-:=@<>()":
+                out.append("_")
+            elif char == "%":
+                out.append("_percent")
+            else:
+                if char.isupper() and (previous.islower() or previous.isdigit()):
+                    out.append("_")
+                out.append(char.lower())
+            previous = char
+        return "".join(out)
+
+    prefix = snake(namespace.lower()).lstrip("_")
+    name = snake(metric)
+    for part in prefix.split("_"):
+        name = name.removeprefix(part)
+    name = name.removeprefix("_")
+    head = prefix if prefix.startswith("aws") else f"aws_{prefix}"
+    return f"{head}_{name}_{snake(statistic)}"
+
+
+# CloudWatch metrics of the datastores, per namespace and the dimension that names the resource; each
+# exported with the statistics listed (YACE's job for the namespace asks CloudWatch for those).
+CLOUDWATCH: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "rds": (
+        "AWS/RDS",
+        ("DBInstanceIdentifier",),
+        (
+            "CPUUtilization",
+            "FreeableMemory",
+            "DatabaseConnections",
+            "FreeStorageSpace",
+            "ReadLatency",
+            "WriteLatency",
+        ),
+    ),
+    "elasticache": (
+        "AWS/ElastiCache",
+        ("CacheClusterId",),
+        ("EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "CurrConnections", "Evictions", "CacheHitRate"),
+    ),
+    "docdb": (
+        "AWS/DocDB",
+        ("DBInstanceIdentifier",),
+        ("CPUUtilization", "FreeableMemory", "DatabaseConnections", "VolumeBytesUsed"),
+    ),
+    "amazonmq": (
+        "AWS/AmazonMQ",
+        ("Broker",),
+        (
+            "SystemCpuUtilization",
+            "RabbitMQMemUsed",
+            "RabbitMQDiskFree",
+            "ConnectionCount",
+            "ConsumerCount",
+            "QueueCount",
+            "MessageCount",
+            "MessageReadyCount",
+            "MessageUnacknowledgedCount",
+            "PublishRate",
+            "AckRate",
+        ),
+    ),
+}
+CLOUDWATCH_STATISTICS = ("Average", "Maximum")
+
+# The dashboards' series (components/dashboards/): new entries of the same catalogue.
+_DASHBOARD_METRICS = (
+    Metric("container_cpu_usage_seconds_total", Exporter.KUBELET, ("namespace", "pod", "container")),
+    Metric("container_memory_working_set_bytes", Exporter.KUBELET, ("namespace", "pod", "container")),
+    Metric(
+        "kube_pod_container_resource_requests",
+        Exporter.KUBE_STATE_METRICS,
+        ("namespace", "pod", "container", "resource"),
+    ),
+    Metric(
+        "kube_pod_container_resource_limits", Exporter.KUBE_STATE_METRICS, ("namespace", "pod", "container", "resource")
+    ),
+    Metric(
+        "rollout_info",
+        Exporter.ARGO_ROLLOUTS,
+        ("exported_namespace", "name", "strategy", "traffic_router", "phase"),
+        "1 per Rollout; phase Healthy, Progressing, Paused, Degraded",
+    ),
+    Metric("rollout_info_replicas_available", Exporter.ARGO_ROLLOUTS, ("exported_namespace", "name")),
+    Metric("rollout_info_replicas_desired", Exporter.ARGO_ROLLOUTS, ("exported_namespace", "name")),
+    Metric("analysis_run_info", Exporter.ARGO_ROLLOUTS, ("exported_namespace", "name", "phase")),
+    *(
+        Metric(
+            yace_name(namespace, metric, statistic),
+            Exporter.YACE,
+            tuple(f"dimension_{d}" for d in dimensions),
+            f"CloudWatch {namespace} {metric} ({statistic})",
+        )
+        for namespace, dimensions, metrics in CLOUDWATCH.values()
+        for metric in metrics
+        for statistic in CLOUDWATCH_STATISTICS
+    ),
+)
+
+CATALOGUE: dict[str, Metric] = {m.name: m for m in (*_METRICS, *_DASHBOARD_METRICS)}
+
+
+def cloudwatch(service: str, metric: str, statistic: str = "Average") -> str:
+    """The catalogued series of a datastore's CloudWatch metric (KeyError if it is not catalogued)."""
+    namespace, _, metrics = CLOUDWATCH[service]
+    if metric not in metrics or statistic not in CLOUDWATCH_STATISTICS:
+        raise KeyError(f"{namespace} {metric} {statistic} is not in the catalogue")
+    return yace_name(namespace, metric, statistic)
 
 
 def exported(name: str) -> bool:
