@@ -20,20 +20,20 @@ def overview_board(
     services: Mapping[str, ServiceConfig], namespace: str, edge: bool, datasource_uid: str, folder: str
 ) -> Board:
     names = sorted(services)
-    everyone = q.regex("service", "|".join(f"{n}(-preview)?" for n in names))
-    metrics = sorted({services[n].error_metric for n in names})
+    by_metric: dict[str, list[str]] = {}
+    for n in names:
+        by_metric.setdefault(services[n].error_metric, []).append(n)
+
+    def events(metric: str) -> q.Expr:
+        theirs = q.regex("service", "|".join(f"{n}(-preview)?" for n in by_metric[metric]))
+        return q.sum_(q.rate(q.selector(metric, q.eq("namespace", namespace), theirs), pq.WINDOW), ("service",))
+
     traffic = Section(
         "Services",
         (
             timeseries_panel(
                 "Events per second, by service",
-                *(
-                    Query(
-                        q.sum_(q.rate(q.selector(m, q.eq("namespace", namespace), everyone), pq.WINDOW), ("service",)),
-                        "{{service}}",
-                    )
-                    for m in metrics
-                ),
+                *(Query(events(m), "{{service}}") for m in sorted(by_metric)),
                 unit="ops",
                 description="requests of the web services, finished tasks of the workers",
             ),
