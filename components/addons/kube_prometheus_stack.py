@@ -4,7 +4,8 @@ Alertmanager and Grafana. Prometheus selects every ServiceMonitor of the cluster
 release's. Alertmanager (replicas, a volume each) merges the AlertmanagerConfig objects labelled
 ``ALERTMANAGER_CONFIG_LABELS``, matching alerts of every namespace. Grafana keeps its database on a
 volume, has Prometheus as its explicit default datasource and loads dashboards from ConfigMaps
-labelled ``grafana_dashboard: "1"``. Grafana's admin credentials come from an existing Secret, by name
+labelled ``grafana_dashboard: "1"``, each filed in the folder its ``grafana_folder`` annotation names
+(published as a ``DashboardSink``). Grafana's admin credentials come from an existing Secret, by name
 only. Keys read in the chart's ``values.yaml`` at 88.5.3 and the grafana subchart's at 12.11.1."""
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ UID_MAX = 40  # Grafana refuses longer dashboard uids
 DATASOURCE_TYPE = "prometheus"
 REFRESH = "1m"
 TIME_FROM = "now-6h"
+PLATFORM_TAG = "platform"  # every board carries it; each board's header links to the others by it
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def board(
     at 24 columns, every panel and query on the datasource ``datasource_uid``."""
     if not uid or len(uid) > UID_MAX:
         raise ValueError(f"dashboard uid {uid!r} must be 1 to {UID_MAX} characters")
+    tags = (PLATFORM_TAG, *(t for t in tags if t != PLATFORM_TAG))
     source = DataSourceRef(type_val=DATASOURCE_TYPE, uid=datasource_uid)
     builder = (
         gd.Dashboard(title)
@@ -138,6 +140,14 @@ def board(
         .time(TIME_FROM, "now")
         .refresh(REFRESH)
         .readonly()  # provisioned from code: a change in the UI would be lost on the next load
+        # Every board of the platform one click away, the time range kept.
+        .link(
+            gd.DashboardLink("Platform")
+            .type(model.DashboardLinkType.DASHBOARDS)
+            .tags([PLATFORM_TAG])
+            .as_dropdown(True)
+            .keep_time(True)
+        )
     )
     y, panel_id = 0, 1
     for section in sections:
