@@ -9,6 +9,7 @@ the sink names.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -89,7 +90,7 @@ class Dashboards(pulumi.ComponentResource):
         planned = boards("-")
         built = pulumi.Output.from_input(args.service_namespace).apply(boards)
         for index, dashboard in enumerate(planned):
-            document = built.apply(lambda bs, i=index: bs[i].json())
+            document = built.apply(functools.partial(_document, index=index))
             k8s.core.v1.ConfigMap(
                 f"{name}-{dashboard.uid}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -98,14 +99,20 @@ class Dashboards(pulumi.ComponentResource):
                     labels={sink.label: sink.label_value, "app.kubernetes.io/part-of": "platform-dashboards"},
                     annotations={sink.folder_annotation: dashboard.folder},
                 ),
-                data=document.apply(lambda text, uid=dashboard.uid: {f"{uid}.json": _within_limit(uid, text)}),
+                data=document.apply(functools.partial(_data, uid=dashboard.uid)),
                 opts=child,
             )
         self.uids = [b.uid for b in planned]
         self.register_outputs({"uids": self.uids})
 
 
-def _within_limit(uid: str, text: str) -> str:
-    if len(text.encode()) > CONFIGMAP_LIMIT:
-        raise ValueError(f"dashboard {uid} is {len(text.encode())} bytes; a ConfigMap holds at most 1 MiB")
-    return text
+def _document(boards: tuple[Board, ...], index: int) -> str:
+    return boards[index].json()
+
+
+def _data(text: str, uid: str) -> dict[str, str]:
+    """The ConfigMap's one key; a dashboard too large for a ConfigMap stops the program."""
+    size = len(text.encode())
+    if size > CONFIGMAP_LIMIT:
+        raise ValueError(f"dashboard {uid} is {size} bytes; a ConfigMap holds at most 1 MiB")
+    return {f"{uid}.json": text}

@@ -53,9 +53,7 @@ def test_each_dashboard_is_a_labelled_configmap_in_monitoring(planned: Plan, sta
 def test_the_datastore_panels_select_the_planned_resources(planned: Plan, stack: str) -> None:
     _, resources = planned(stack)
     text = " ".join(
-        t["expr"]
-        for p in dashboards(resources)["platform-datastores"]["model"]["panels"]
-        for t in p.get("targets", [])
+        t["expr"] for p in dashboards(resources)["platform-datastores"]["model"]["panels"] for t in p.get("targets", [])
     )
 
     def matcher(label: str) -> re.Pattern[str]:

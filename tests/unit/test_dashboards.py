@@ -268,3 +268,11 @@ def test_the_sidecar_files_dashboards_by_their_folder_annotation() -> None:
     assert sidecar["label"] == DASHBOARD_LABEL and sidecar["labelValue"] == DASHBOARD_LABEL_VALUE
     assert sidecar["folderAnnotation"] == "grafana_folder"
     assert sidecar["provider"]["foldersFromFilesStructure"] is True
+
+
+def test_a_dashboard_too_large_for_a_configmap_is_refused() -> None:
+    from components.dashboards.component import CONFIGMAP_LIMIT, _data
+
+    assert _data("{}", "u") == {"u.json": "{}"}
+    with pytest.raises(ValueError, match="at most 1 MiB"):
+        _data("x" * (CONFIGMAP_LIMIT + 1), "u")
