@@ -25,7 +25,7 @@ def overview_board(
         by_metric.setdefault(services[n].error_metric, []).append(n)
 
     def events(metric: str) -> q.Expr:
-        theirs = q.regex("service", "|".join(f"{n}(-preview)?" for n in by_metric[metric]))
+        theirs = q.regex("service", "|".join(by_metric[metric]))  # the active Services
         return q.sum_(q.rate(q.selector(metric, q.eq("namespace", namespace), theirs), pq.WINDOW), ("service",))
 
     traffic = Section(

@@ -46,9 +46,11 @@ def scale(vector: q.Expr, factor: float) -> q.Expr:
     return q.Expr(f"({vector}) * {q.number(factor)}")
 
 
-def service_scope(namespace: str, name: str) -> tuple[q.Matcher, ...]:
-    """Both colours of a service: its active Service and its preview Service."""
-    return (q.eq("namespace", namespace), q.regex("service", f"{name}(-preview)?"))
+def service_scope(namespace: str, name: str, preview: bool = False) -> tuple[q.Matcher, ...]:
+    """A service's series through its active Service (what its users reach, what the SLOs read) or its
+    preview Service. Both select the same pods once a colour is promoted, so each pod is scraped twice:
+    never sum the two."""
+    return (q.eq("namespace", namespace), q.eq("service", f"{name}-preview" if preview else name))
 
 
 def container_scope(namespace: str, name: str) -> tuple[q.Matcher, ...]:
@@ -56,14 +58,18 @@ def container_scope(namespace: str, name: str) -> tuple[q.Matcher, ...]:
     return (q.eq("namespace", namespace), q.eq("container", name))
 
 
-def request_rate(namespace: str, name: str, svc: ServiceConfig, by: tuple[str, ...] = (COLOUR,)) -> q.Expr:
+def request_rate(
+    namespace: str, name: str, svc: ServiceConfig, by: tuple[str, ...] = (COLOUR,), preview: bool = False
+) -> q.Expr:
     """What the service does per second: requests (web) or finished tasks (workers), by colour."""
-    return q.sum_(q.rate(q.selector(svc.error_metric, *service_scope(namespace, name)), WINDOW), by)
+    return q.sum_(q.rate(q.selector(svc.error_metric, *service_scope(namespace, name, preview)), WINDOW), by)
 
 
-def error_ratio(namespace: str, name: str, svc: ServiceConfig, by: tuple[str, ...] = ()) -> q.Expr:
+def error_ratio(
+    namespace: str, name: str, svc: ServiceConfig, by: tuple[str, ...] = (), preview: bool = False
+) -> q.Expr:
     """The share of the service's events its error selector counts as failed (the SLO's reading)."""
-    scope = service_scope(namespace, name)
+    scope = service_scope(namespace, name, preview)
     bad = q.sum_(q.rate(q.selector(svc.error_metric, *scope, q.Matcher.parse(svc.error_selector)), WINDOW), by)
     total = q.sum_(q.rate(q.selector(svc.error_metric, *scope), WINDOW), by)
     return q.div(q.or_zero(bad) if not by else bad, total)

@@ -39,8 +39,8 @@ def service_board(name: str, svc: ServiceConfig, namespace: str, datasource_uid:
                 f"{what.capitalize()} per second, by colour",
                 Query(pq.request_rate(namespace, name, svc), "{{" + pq.COLOUR + "}}"),
                 unit=rate_unit,
-                description=f"rate({svc.error_metric}[{pq.WINDOW}]) of both colours (the active and the preview "
-                "Service), split by the pods' rollouts-pod-template-hash",
+                description=f"rate({svc.error_metric}[{pq.WINDOW}]) through the active Service (what users "
+                "reach), split by the pods' rollouts-pod-template-hash: a promotion shows as the handover",
             ),
             timeseries_panel(
                 "Error ratio",
@@ -62,7 +62,7 @@ def service_board(name: str, svc: ServiceConfig, namespace: str, datasource_uid:
                     *(Query(pq.latency_quantile(namespace, name, p), f"p{round(p * 100)}") for p in (0.5, 0.95, 0.99)),
                     unit="s",
                     width=24,
-                    description="histogram_quantile over http_request_duration_seconds_bucket, both colours",
+                    description="histogram_quantile over http_request_duration_seconds_bucket, active Service",
                 ),
             ),
         )
@@ -126,6 +126,20 @@ def service_board(name: str, svc: ServiceConfig, namespace: str, datasource_uid:
                 Query(pq.rollout("rollout_info_replicas_desired", namespace, name), "desired"),
                 width=12,
                 height=4,
+            ),
+            timeseries_panel(
+                f"Preview Service: {what} per second, by colour",
+                Query(pq.request_rate(namespace, name, svc, preview=True), "{{" + pq.COLOUR + "}}"),
+                unit=rate_unit,
+                description=f"{name}-preview: the colour being rolled out, before promotion (the pre-promotion "
+                "analysis reads it); the same pods as the active Service afterwards",
+            ),
+            timeseries_panel(
+                "Preview Service: error ratio",
+                Query(pq.error_ratio(namespace, name, svc, preview=True), "failed"),
+                unit="percentunit",
+                minimum=0,
+                thresholds=((0.01, "orange"), (0.05, "red")),
             ),
         ),
     )

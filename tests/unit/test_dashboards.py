@@ -165,7 +165,8 @@ def test_a_fourth_service_in_config_gets_its_dashboard_with_no_code_change() -> 
     boards = {b.uid: b for b in boards_of(cfg)}
     notifications = boards[service_uid("notifications")]
     exprs = expressions(notifications.model)
-    assert any('service=~"notifications(-preview)?"' in e for e in exprs)
+    assert any('namespace="apps",service="notifications"' in e for e in exprs)
+    assert any('service="notifications-preview"' in e for e in exprs)
     assert any('name="notifications"' in e and "rollout_info" in e for e in exprs)
     slo_titles = [p["title"] for p in boards["platform-slos"].model["panels"] if p["type"] == "row"]
     assert any(t.startswith("notifications-availability") for t in slo_titles)
