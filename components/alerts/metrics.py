@@ -28,10 +28,7 @@ class Exporter(Enum):
         "the Argo Rollouts controller (controller.metrics.serviceMonitor): the Rollout's namespace arrives as "
         "exported_namespace (the target's own namespace label wins)"
     )
-    YACE = (
-        "the CloudWatch exporter (YACE, prometheus-community/yet-another-cloudwatch-exporter): "
-        "aws_<namespace>_<metric>_<statistic>, one dimension_<Name> label per CloudWatch dimension"
-    )
+    CLOUDWATCH = "the CloudWatch exporter (YACE): AWS/RDS, AWS/DocDB, AWS/ElastiCache, AWS/AmazonMQ, Platform/Backups"
 
 
 @dataclass(frozen=True)
@@ -117,50 +114,46 @@ def yace_name(namespace: str, metric: str, statistic: str) -> str:
     return f"{head}_{name}_{snake(statistic)}"
 
 
-# CloudWatch metrics of the datastores, per namespace and the dimension that names the resource; each
-# exported with the statistics listed (YACE's job for the namespace asks CloudWatch for those).
-CLOUDWATCH: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+# The datastores' CloudWatch metrics the dashboards read, each with the one statistic the CloudWatch
+# exporter's jobs ask for, by namespace, with the dimensions that name the resource (YACE exports each
+# as dimension_<Name>). The broker's queue depth and consumers are per queue.
+CloudWatchJob = tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]
+CLOUDWATCH_JOBS: dict[str, CloudWatchJob] = {
     "rds": (
         "AWS/RDS",
         ("DBInstanceIdentifier",),
-        (
-            "CPUUtilization",
-            "FreeableMemory",
-            "DatabaseConnections",
-            "FreeStorageSpace",
-            "ReadLatency",
-            "WriteLatency",
-        ),
-    ),
-    "elasticache": (
-        "AWS/ElastiCache",
-        ("CacheClusterId",),
-        ("EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "CurrConnections", "Evictions", "CacheHitRate"),
+        (("CPUUtilization", "Average"), ("FreeStorageSpace", "Minimum"), ("DatabaseConnections", "Maximum")),
     ),
     "docdb": (
         "AWS/DocDB",
         ("DBInstanceIdentifier",),
-        ("CPUUtilization", "FreeableMemory", "DatabaseConnections", "VolumeBytesUsed"),
+        (("CPUUtilization", "Average"), ("FreeLocalStorage", "Minimum"), ("DatabaseConnections", "Maximum")),
+    ),
+    "elasticache": (
+        "AWS/ElastiCache",
+        ("CacheClusterId",),
+        (
+            ("EngineCPUUtilization", "Average"),
+            ("DatabaseMemoryUsagePercentage", "Maximum"),
+            ("CurrConnections", "Maximum"),
+        ),
     ),
     "amazonmq": (
         "AWS/AmazonMQ",
         ("Broker",),
         (
-            "SystemCpuUtilization",
-            "RabbitMQMemUsed",
-            "RabbitMQDiskFree",
-            "ConnectionCount",
-            "ConsumerCount",
-            "QueueCount",
-            "MessageCount",
-            "MessageReadyCount",
-            "MessageUnacknowledgedCount",
-            "PublishRate",
-            "AckRate",
+            ("SystemCpuUtilization", "Average"),
+            ("RabbitMQDiskFree", "Minimum"),
+            ("RabbitMQDiskFreeLimit", "Maximum"),
+            ("ConnectionCount", "Maximum"),
         ),
     ),
+    "amazonmq-queues": (
+        "AWS/AmazonMQ",
+        ("Broker", "VirtualHost", "Queue"),
+        (("MessageCount", "Maximum"), ("ConsumerCount", "Minimum")),
+    ),
 }
-CLOUDWATCH_STATISTICS = ("Average", "Maximum")
 
 # The dashboards' series (components/dashboards/): new entries of the same catalogue.
 _DASHBOARD_METRICS = (
@@ -182,30 +175,25 @@ _DASHBOARD_METRICS = (
     ),
     Metric("rollout_info_replicas_available", Exporter.ARGO_ROLLOUTS, ("exported_namespace", "name")),
     Metric("rollout_info_replicas_desired", Exporter.ARGO_ROLLOUTS, ("exported_namespace", "name")),
-    Metric("analysis_run_info", Exporter.ARGO_ROLLOUTS, ("exported_namespace", "name", "phase")),
-    *(
-        Metric(
-            yace_name(namespace, metric, statistic),
-            Exporter.YACE,
-            tuple(f"dimension_{d}" for d in dimensions),
-            f"CloudWatch {namespace} {metric} ({statistic})",
-        )
-        for namespace, dimensions, metrics in CLOUDWATCH.values()
-        for metric in metrics
-        for statistic in CLOUDWATCH_STATISTICS
-    ),
+)
+_DASHBOARD_CLOUDWATCH = tuple(
+    Metric(
+        yace_name(namespace, metric, statistic),
+        Exporter.CLOUDWATCH,
+        ("name", *(f"dimension_{d}" for d in dimensions)),
+        f"CloudWatch {namespace} {metric} ({statistic})",
+    )
+    for namespace, dimensions, metrics in CLOUDWATCH_JOBS.values()
+    for metric, statistic in metrics
 )
 
-CATALOGUE: dict[str, Metric] = {m.name: m for m in (*_METRICS, *_DASHBOARD_METRICS)}
+CATALOGUE: dict[str, Metric] = {m.name: m for m in (*_METRICS, *_DASHBOARD_METRICS, *_DASHBOARD_CLOUDWATCH)}
 
 
-def cloudwatch(service: str, metric: str, statistic: str = "Average") -> str:
-    """The catalogued series of a datastore's CloudWatch metric (KeyError if it is not catalogued)."""
-    namespace, _, metrics = CLOUDWATCH[service]
-    if metric not in metrics or statistic not in CLOUDWATCH_STATISTICS:
-        raise KeyError(f"{namespace} {metric} {statistic} is not in the catalogue")
-    return yace_name(namespace, metric, statistic)
-
-
-def exported(name: str) -> bool:
-    return name in CATALOGUE
+def cloudwatch(job: str, metric: str) -> str:
+    """The catalogued series of a CloudWatch metric of ``job`` (KeyError if the exporter does not ask for it)."""
+    namespace, _, metrics = CLOUDWATCH_JOBS[job]
+    for name, statistic in metrics:
+        if name == metric:
+            return yace_name(namespace, metric, statistic)
+    raise KeyError(f"{namespace} {metric} is not in the catalogue")

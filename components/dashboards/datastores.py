@@ -1,7 +1,8 @@
-"""The datastores, from their CloudWatch metrics as the CloudWatch exporter (YACE) names them:
-PostgreSQL on RDS, Redis on ElastiCache, DocumentDB, RabbitMQ on Amazon MQ. Each section selects the
-platform's own resources by the CloudWatch dimension that names them. CloudWatch publishes every
-minute (RDS, ElastiCache, DocumentDB) or every 5 minutes (Amazon MQ), so the panels trail by that."""
+"""The datastores, from their CloudWatch metrics as the CloudWatch exporter (YACE) exports them:
+PostgreSQL on RDS, Redis on ElastiCache, DocumentDB, RabbitMQ on Amazon MQ: CPU, free storage or
+memory, connections, each with the statistic the exporter asks CloudWatch for. Each section selects the
+platform's own resources by the CloudWatch dimension that names them. The exporter reads 5-minute
+periods, so the panels trail by up to two periods."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 
 from components.alerts import promql as q
 from components.dashboards import queries as pq
-from components.dashboards.grafana import Board, Query, Section, board, timeseries_panel
+from components.dashboards.grafana import Board, Panel, Query, Section, board, timeseries_panel
 from components.dashboards.queue import broker_matcher
 
 UID = "platform-datastores"
@@ -33,80 +34,77 @@ class DatastoreNames:
         }
 
 
-def _series(service: str, metric: str, matcher: q.Matcher, legend: str = "{{dimension_DBInstanceIdentifier}}") -> Query:
-    return Query(pq.datastore(service, metric, matcher), legend)
+def _three(
+    job: str, on: q.Matcher, legend: str, cpu: str, free: tuple[str, str, str], connections: str
+) -> tuple[Panel, ...]:
+    """CPU, free space or memory used, connections: one line of three panels."""
+    title, metric, unit = free
+    return (
+        timeseries_panel("CPU", Query(pq.datastore(job, cpu, on), legend), unit="percent", width=8),
+        timeseries_panel(title, Query(pq.datastore(job, metric, on), legend), unit=unit, width=8),
+        timeseries_panel("Connections", Query(pq.datastore(job, connections, on), legend), width=8),
+    )
 
 
 def datastores_board(names: DatastoreNames, datasource_uid: str, folder: str) -> Board:
     on = names.matchers()
-    rds, cache, docdb, mq = on["rds"], on["elasticache"], on["docdb"], on["amazonmq"]
-    node = "{{dimension_CacheClusterId}}"
-    broker = "{{dimension_Broker}}"
+    instance = "{{dimension_DBInstanceIdentifier}}"
+    mq = on["amazonmq"]
     sections = (
         Section(
             f"PostgreSQL (RDS {names.postgres})",
-            (
-                timeseries_panel("CPU", _series("rds", "CPUUtilization", rds), unit="percent", width=8),
-                timeseries_panel("Freeable memory", _series("rds", "FreeableMemory", rds), unit="bytes", width=8),
-                timeseries_panel("Connections", _series("rds", "DatabaseConnections", rds), width=8),
-                timeseries_panel("Free storage", _series("rds", "FreeStorageSpace", rds), unit="bytes"),
-                timeseries_panel(
-                    "Read / write latency",
-                    _series("rds", "ReadLatency", rds, "read"),
-                    _series("rds", "WriteLatency", rds, "write"),
-                    unit="s",
-                ),
+            _three(
+                "rds",
+                on["rds"],
+                instance,
+                "CPUUtilization",
+                ("Free storage (minimum)", "FreeStorageSpace", "bytes"),
+                "DatabaseConnections",
             ),
         ),
         Section(
             f"Redis (ElastiCache {names.redis})",
-            (
-                timeseries_panel(
-                    "Engine CPU", _series("elasticache", "EngineCPUUtilization", cache, node), unit="percent", width=8
-                ),
-                timeseries_panel(
-                    "Memory used",
-                    _series("elasticache", "DatabaseMemoryUsagePercentage", cache, node),
-                    unit="percent",
-                    width=8,
-                    thresholds=((80, "orange"), (90, "red")),
-                ),
-                timeseries_panel("Connections", _series("elasticache", "CurrConnections", cache, node), width=8),
-                timeseries_panel(
-                    "Cache hit rate",
-                    _series("elasticache", "CacheHitRate", cache, node),
-                    unit="percent",
-                ),
-                timeseries_panel(
-                    "Evictions", _series("elasticache", "Evictions", cache, node), thresholds=((1, "orange"),)
-                ),
+            _three(
+                "elasticache",
+                on["elasticache"],
+                "{{dimension_CacheClusterId}}",
+                "EngineCPUUtilization",
+                ("Memory used (maximum)", "DatabaseMemoryUsagePercentage", "percent"),
+                "CurrConnections",
             ),
         ),
         Section(
             f"DocumentDB ({names.documentdb})",
-            (
-                timeseries_panel("CPU", _series("docdb", "CPUUtilization", docdb), unit="percent", width=6),
-                timeseries_panel("Freeable memory", _series("docdb", "FreeableMemory", docdb), unit="bytes", width=6),
-                timeseries_panel("Connections", _series("docdb", "DatabaseConnections", docdb), width=6),
-                timeseries_panel(
-                    "Volume used",
-                    Query(pq.agg("max", pq.datastore("docdb", "VolumeBytesUsed", docdb)), "cluster volume"),
-                    unit="bytes",
-                    width=6,
-                ),
+            _three(
+                "docdb",
+                on["docdb"],
+                instance,
+                "CPUUtilization",
+                ("Free local storage (minimum)", "FreeLocalStorage", "bytes"),
+                "DatabaseConnections",
             ),
         ),
         Section(
             f"RabbitMQ (Amazon MQ {names.rabbitmq})",
             (
                 timeseries_panel(
-                    "CPU", _series("amazonmq", "SystemCpuUtilization", mq, broker), unit="percent", width=8
+                    "CPU",
+                    Query(pq.datastore("amazonmq", "SystemCpuUtilization", mq), "{{dimension_Broker}}"),
+                    unit="percent",
+                    width=8,
                 ),
                 timeseries_panel(
-                    "Memory used", _series("amazonmq", "RabbitMQMemUsed", mq, broker), unit="bytes", width=8
+                    "Disk free and the limit that blocks publishers",
+                    Query(pq.datastore("amazonmq", "RabbitMQDiskFree", mq), "free"),
+                    Query(pq.datastore("amazonmq", "RabbitMQDiskFreeLimit", mq), "limit"),
+                    unit="bytes",
+                    width=8,
+                    description="below the limit RabbitMQ blocks every publisher",
                 ),
                 timeseries_panel(
-                    "Disk free", _series("amazonmq", "RabbitMQDiskFree", mq, broker), unit="bytes", width=8
+                    "Connections",
+                    Query(pq.datastore("amazonmq", "ConnectionCount", mq), "{{dimension_Broker}}"),
+                    width=8,
                 ),
             ),
         ),

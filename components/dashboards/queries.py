@@ -121,6 +121,6 @@ def rollout_phase(namespace: str, name: str) -> q.Expr:
     return agg("max", rollout("rollout_info", namespace, name), ("phase",))
 
 
-def datastore(service: str, metric: str, matcher: q.Matcher, statistic: str = "Average") -> q.Expr:
-    """A datastore's CloudWatch metric as YACE exports it, for the resources ``matcher`` selects."""
-    return q.selector(cloudwatch(service, metric, statistic), matcher)
+def datastore(job: str, metric: str, matcher: q.Matcher) -> q.Expr:
+    """A CloudWatch metric as the CloudWatch exporter exports it, for the resources ``matcher`` selects."""
+    return q.selector(cloudwatch(job, metric), matcher)

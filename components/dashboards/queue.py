@@ -1,6 +1,6 @@
 """The queue: the Celery workers (tasks by state, failures, replicas and CPU against the HPA) and the
-broker, Amazon MQ for RabbitMQ (messages ready and unacknowledged, consumers, publish and ack rates,
-connections) from its CloudWatch metrics as the CloudWatch exporter names them."""
+broker, Amazon MQ for RabbitMQ (each queue's depth and consumers, connections) from its CloudWatch
+metrics as the CloudWatch exporter exports them (5-minute periods)."""
 
 from __future__ import annotations
 
@@ -53,28 +53,35 @@ def queue_board(
         ]
     on_broker = broker_matcher(broker)
 
-    def mq(metric: str, statistic: str = "Average") -> q.Expr:
-        return pq.agg("sum", pq.datastore("amazonmq", metric, on_broker, statistic))
+    def per_queue(metric: str) -> q.Expr:
+        return pq.agg("max", pq.datastore("amazonmq-queues", metric, on_broker), ("dimension_Queue",))
 
+    depth = pq.agg("sum", pq.datastore("amazonmq-queues", "MessageCount", on_broker))
+    idle = q.compare(pq.datastore("amazonmq-queues", "ConsumerCount", on_broker), "==", q.number(0))
     broker_panels = (
-        stat_panel("Messages ready", Query(mq("MessageReadyCount"), "ready"), thresholds=((1000, "orange"),)),
-        stat_panel("Unacknowledged", Query(mq("MessageUnacknowledgedCount"), "unacked")),
-        stat_panel("Consumers", Query(mq("ConsumerCount"), "consumers"), base="red", thresholds=((1, "green"),)),
-        stat_panel("Queues", Query(mq("QueueCount"), "queues")),
-        timeseries_panel(
-            "Messages in the broker",
-            Query(mq("MessageCount"), "total"),
-            Query(mq("MessageReadyCount"), "ready"),
-            Query(mq("MessageUnacknowledgedCount"), "unacknowledged"),
-            description="a ready count that only grows: the workers do not keep up (their HPA is at its maximum?)",
+        stat_panel(
+            "Messages in the queues",
+            Query(depth, "messages"),
+            thresholds=((1000, "orange"),),
+            description="the Celery backlog: every queue's depth, ready and unacknowledged",
+        ),
+        stat_panel(
+            "Queues without a consumer",
+            Query(q.or_zero(pq.agg("count", idle)), "queues"),
+            thresholds=((1, "red"),),
+            description="a queue nothing reads from: its tasks wait until a worker comes back",
+        ),
+        stat_panel(
+            "Broker connections",
+            Query(pq.agg("max", pq.datastore("amazonmq", "ConnectionCount", on_broker)), "connections"),
+            width=12,
         ),
         timeseries_panel(
-            "Publish and ack rates",
-            Query(mq("PublishRate"), "published"),
-            Query(mq("AckRate"), "acknowledged"),
-            unit="ops",
+            "Depth, by queue",
+            Query(per_queue("MessageCount"), "{{dimension_Queue}}"),
+            description="a depth that only grows: the workers do not keep up (is their HPA at its maximum?)",
         ),
-        timeseries_panel("Connections", Query(mq("ConnectionCount"), "connections"), width=24, height=6),
+        timeseries_panel("Consumers, by queue", Query(per_queue("ConsumerCount"), "{{dimension_Queue}}")),
     )
     sections = [Section("Workers", tuple(worker_panels))] if worker_panels else []
     sections.append(Section("Broker (Amazon MQ for RabbitMQ, CloudWatch)", broker_panels))

@@ -204,9 +204,15 @@ def test_cloudwatch_series_are_named_as_the_cloudwatch_exporter_names_them() -> 
         "aws_elasticache_engine_cpuutilization_maximum"
     )
     assert yace_name("AWS/DocDB", "VolumeBytesUsed", "Average") == "aws_docdb_volume_bytes_used_average"
-    assert yace_name("AWS/AmazonMQ", "RabbitMQMemUsed", "Average") == "aws_amazonmq_rabbit_mqmem_used_average"
+    assert yace_name("AWS/AmazonMQ", "RabbitMQDiskFree", "Minimum") == "aws_amazonmq_rabbit_mqdisk_free_minimum"
     assert yace_name("Glue", "glue.driver.aggregate.bytesRead", "Sum") == "aws_glue_driver_aggregate_bytes_read_sum"
-    assert CATALOGUE["aws_rds_cpuutilization_average"].exporter is Exporter.YACE
+    assert CATALOGUE["aws_rds_cpuutilization_average"].exporter is Exporter.CLOUDWATCH
+    assert CATALOGUE["aws_amazonmq_message_count_maximum"].labels == (
+        "name",
+        "dimension_Broker",
+        "dimension_VirtualHost",
+        "dimension_Queue",
+    )
 
 
 def test_the_datastores_board_selects_the_platforms_resources_by_dimension() -> None:
