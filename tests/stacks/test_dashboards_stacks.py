@@ -39,6 +39,9 @@ def test_each_dashboard_is_a_labelled_configmap_in_monitoring(planned: Plan, sta
     label, value = sidecar["dashboards"]["label"], sidecar["dashboards"]["labelValue"]
     found = dashboards(resources)
     assert set(found) == BOARDS | {f"platform-svc-{s}" for s in THREE_SERVICES}
+    for cm in of_type(resources, CONFIGMAP):
+        if cm["urn"].split("::")[-1].startswith("dashboards-"):
+            assert release["urn"] in cm["dependencies"], "made once Grafana's release (and its sidecar) is there"
     for uid, cm in found.items():
         meta = cm["metadata"]
         assert meta["namespace"] == "monitoring"
