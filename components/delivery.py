@@ -179,10 +179,10 @@ class Delivery(pulumi.ComponentResource):
                 f"{name}-{svc}-release",
                 name=release_parameter_name(args.name_prefix, svc),
                 type="String",
-                value=target.initial_reference,
+                insecure_value=target.initial_reference,  # not a secret: an image tag or digest
                 description=f"The image reference (tag or digest) of {svc} that its last release rolled out",
                 # The release writes it; Pulumi reads it back on refresh and never resets it.
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["value"]),
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["insecureValue"]),
             )
             role = aws.iam.Role(
                 f"{name}-{svc}-release",
@@ -221,7 +221,7 @@ class Delivery(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[rbac])),
             )
             self.release_role_arns[svc] = role.arn
-            self.release_references[svc] = record.value
+            self.release_references[svc] = record.insecure_value
 
         self.deploy_role_arn = None
         self.preview_role_arn = None
