@@ -164,17 +164,10 @@ def test_dev_names_no_repository_and_gets_no_roles(planned: Any) -> None:
 def with_billing(tmp_path_factory: pytest.TempPathFactory) -> Resources:
     stack = yaml.safe_load((ROOT / "stacks" / "Pulumi.prod.yaml").read_text(encoding="utf-8"))
     config = stack["config"]
-    config["platform:services"]["deployments"]["billing"] = {
-        "runtime": "python-fastapi",
-        "port": 8003,
-        "command": ["uvicorn"],
-        "args": ["app.main:app", "--host=0.0.0.0", "--port=8003"],
-        "image": {"blue": "0.1.0"},
-    }
-    config["platform:delivery"]["github"]["services"]["billing"] = {
-        "repository": "example-org/billing",
-        "environment": "production",
-    }
+    # The example service's stack lines, as its docs tell a team to add them: no code change.
+    lines = yaml.safe_load((ROOT / "examples" / "billing" / "stack.yaml").read_text(encoding="utf-8"))
+    config["platform:services"]["deployments"].update(lines["platform:services"]["deployments"])
+    config["platform:delivery"]["github"]["services"].update(lines["platform:delivery"]["github"]["services"])
     folder = tmp_path_factory.mktemp("billing")
     stack_file = folder / "Pulumi.prod.yaml"
     stack_file.write_text(yaml.safe_dump(stack, sort_keys=False), encoding="utf-8")
