@@ -245,3 +245,10 @@ def test_actionlint_on_the_example_caller_when_available() -> None:
 def test_the_example_stack_lines_are_a_stack_fragment() -> None:
     lines = yaml.safe_load((EXAMPLE / "stack.yaml").read_text(encoding="utf-8"))
     assert set(lines) == {"platform:services", "platform:delivery"}
+
+
+def test_the_pipeline_reads_the_release_records_back_before_it_plans() -> None:
+    pipeline = load(ROOT / ".github" / "workflows" / "pipeline.yml")
+    for name in ("deploy-staging", "deploy-prod"):
+        steps = [s for s in jobs(pipeline)[name]["steps"] if action(s) == "pulumi/actions"]
+        assert steps and all(s["with"]["refresh"] is True for s in steps), name
