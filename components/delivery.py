@@ -66,9 +66,7 @@ def web_identity_trust(provider_arn: pulumi.Input[str], subject: str) -> pulumi.
                 "Effect": "Allow",
                 "Principal": {"Federated": arn},
                 "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {
-                    "StringEquals": {f"{GITHUB_ISSUER}:sub": subject, f"{GITHUB_ISSUER}:aud": AUDIENCE}
-                },
+                "Condition": {"StringEquals": {f"{GITHUB_ISSUER}:sub": subject, f"{GITHUB_ISSUER}:aud": AUDIENCE}},
             }
         )
     )
@@ -84,7 +82,12 @@ def release_statements(
             {"Sid": "EcrLogin", "Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"}
         ),
         pulumi.Output.from_input(repository_arn).apply(
-            lambda arn: {"Sid": "PushOwnRepository", "Effect": "Allow", "Action": list(ECR_PUSH_ACTIONS), "Resource": arn}
+            lambda arn: {
+                "Sid": "PushOwnRepository",
+                "Effect": "Allow",
+                "Action": list(ECR_PUSH_ACTIONS),
+                "Resource": arn,
+            }
         ),
         pulumi.Output.from_input(parameter_arn).apply(
             lambda arn: {
@@ -104,7 +107,10 @@ def release_rules(rollout: str) -> list[k8s.rbac.v1.PolicyRuleArgs]:
     """Kubernetes rights of a release: its own Rollout (read, set the image, promote), the analyses."""
     return [
         k8s.rbac.v1.PolicyRuleArgs(
-            api_groups=[ROLLOUTS_GROUP], resources=["rollouts"], resource_names=[rollout], verbs=["get", "watch", "patch"]
+            api_groups=[ROLLOUTS_GROUP],
+            resources=["rollouts"],
+            resource_names=[rollout],
+            verbs=["get", "watch", "patch"],
         ),
         k8s.rbac.v1.PolicyRuleArgs(
             api_groups=[ROLLOUTS_GROUP], resources=["rollouts/status"], resource_names=[rollout], verbs=["patch"]
@@ -157,7 +163,11 @@ class Delivery(pulumi.ComponentResource):
             parent=self, provider=args.kubernetes_provider, depends_on=depends_on_of(opts)
         )
         cluster_arn = pulumi.Output.format(
-            "arn:{0}:eks:{1}:{2}:cluster/{3}", args.aws.partition, args.aws.region, args.aws.account_id, args.cluster_name
+            "arn:{0}:eks:{1}:{2}:cluster/{3}",
+            args.aws.partition,
+            args.aws.region,
+            args.aws.account_id,
+            args.cluster_name,
         )
 
         if github.oidc_provider_arn is not None:
@@ -216,7 +226,9 @@ class Delivery(pulumi.ComponentResource):
             k8s.rbac.v1.RoleBinding(
                 f"{name}-{svc}-release",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{svc}-release", namespace=args.namespace),
-                role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=f"{svc}-release"),
+                role_ref=k8s.rbac.v1.RoleRefArgs(
+                    api_group="rbac.authorization.k8s.io", kind="Role", name=f"{svc}-release"
+                ),
                 subjects=[k8s.rbac.v1.SubjectArgs(kind="Group", name=group, api_group="rbac.authorization.k8s.io")],
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[rbac])),
             )
@@ -229,11 +241,15 @@ class Delivery(pulumi.ComponentResource):
         if infrastructure is not None:
             bucket = pulumi.Output.format("arn:{0}:s3:::{1}", args.aws.partition, infrastructure.state_bucket)
             deploy_name = f"{args.name_prefix}-pipeline-deploy"
-            deploy_arn = pulumi.Output.format("arn:{0}:iam::{1}:role/{2}", args.aws.partition, args.aws.account_id, deploy_name)
+            deploy_arn = pulumi.Output.format(
+                "arn:{0}:iam::{1}:role/{2}", args.aws.partition, args.aws.account_id, deploy_name
+            )
             deploy = aws.iam.Role(
                 f"{name}-deploy",
                 name=deploy_name,
-                description=f"pulumi up of {args.name_prefix} from {infrastructure.repository} ({infrastructure.environment})",
+                description=(
+                    f"pulumi up of {args.name_prefix} from {infrastructure.repository} ({infrastructure.environment})"
+                ),
                 assume_role_policy=web_identity_trust(provider_arn, infrastructure.deploy.subject),
                 max_session_duration=args.spec.role_session_seconds,
                 opts=child,
@@ -255,14 +271,17 @@ class Delivery(pulumi.ComponentResource):
                 opts=child,
             )
             for index, policy_arn in enumerate(infrastructure.deploy_policy_arns):
-                aws.iam.RolePolicyAttachment(f"{name}-deploy-{index}", role=deploy.name, policy_arn=policy_arn, opts=child)
+                aws.iam.RolePolicyAttachment(
+                    f"{name}-deploy-{index}", role=deploy.name, policy_arn=policy_arn, opts=child
+                )
             self._cluster_access(f"{name}-deploy", args.cluster_name, deploy.arn, CLUSTER_ADMIN_POLICY)
             self.deploy_role_arn = deploy.arn
             if infrastructure.preview:
                 preview = aws.iam.Role(
                     f"{name}-preview",
                     name=f"{args.name_prefix}-pipeline-preview",
-                    description=f"pulumi preview of {args.name_prefix} for pull requests of {infrastructure.repository}",
+                    description=f"pulumi preview of {args.name_prefix} for pull requests of "
+                    f"{infrastructure.repository}",
                     assume_role_policy=web_identity_trust(provider_arn, infrastructure.preview_subject),
                     max_session_duration=args.spec.role_session_seconds,
                     opts=child,
@@ -276,7 +295,9 @@ class Delivery(pulumi.ComponentResource):
                 aws.iam.RolePolicyAttachment(
                     f"{name}-preview-view",
                     role=preview.name,
-                    policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/job-function/ViewOnlyAccess", args.aws.partition),
+                    policy_arn=pulumi.Output.format(
+                        "arn:{0}:iam::aws:policy/job-function/ViewOnlyAccess", args.aws.partition
+                    ),
                     opts=child,
                 )
                 self._cluster_access(f"{name}-preview", args.cluster_name, preview.arn, CLUSTER_VIEW_POLICY)
@@ -296,7 +317,9 @@ class Delivery(pulumi.ComponentResource):
         self, name: str, cluster_name: pulumi.Input[str], principal: pulumi.Input[str], policy_arn: str
     ) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        entry = aws.eks.AccessEntry(name, cluster_name=cluster_name, principal_arn=principal, type="STANDARD", opts=child)
+        entry = aws.eks.AccessEntry(
+            name, cluster_name=cluster_name, principal_arn=principal, type="STANDARD", opts=child
+        )
         aws.eks.AccessPolicyAssociation(
             name,
             cluster_name=cluster_name,
@@ -313,22 +336,34 @@ def state_statements(
     """The Pulumi state backend: the bucket's objects under ``.pulumi/`` (all of them for a deploy, the
     locks only for a preview), and the secrets provider's key."""
     objects = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"] if write else ["s3:GetObject"]
-    statements = [
-        bucket_arn.apply(lambda arn: {"Sid": "ListState", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn}),
+    statements: list[pulumi.Output[iam.Statement]] = [
         bucket_arn.apply(
-            lambda arn: {"Sid": "ReadWriteState" if write else "ReadState", "Effect": "Allow", "Action": objects,
-                         "Resource": f"{arn}/.pulumi/*"}  # fmt: skip
+            lambda arn: {"Sid": "ListState", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn}
+        ),
+        bucket_arn.apply(
+            lambda arn: {
+                "Sid": "ReadWriteState" if write else "ReadState",
+                "Effect": "Allow",
+                "Action": objects,
+                "Resource": f"{arn}/.pulumi/*",
+            }
         ),
     ]
     if not write:
         statements.append(
             bucket_arn.apply(
-                lambda arn: {"Sid": "TakeTheLock", "Effect": "Allow", "Action": ["s3:PutObject", "s3:DeleteObject"],
-                             "Resource": f"{arn}/.pulumi/locks/*"}  # fmt: skip
+                lambda arn: {
+                    "Sid": "TakeTheLock",
+                    "Effect": "Allow",
+                    "Action": ["s3:PutObject", "s3:DeleteObject"],
+                    "Resource": f"{arn}/.pulumi/locks/*",
+                }
             )
         )
     actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"]
     statements.append(
-        pulumi.Output.from_input({"Sid": "StackSecrets", "Effect": "Allow", "Action": actions, "Resource": secrets_key_arn})
+        pulumi.Output.from_input(
+            {"Sid": "StackSecrets", "Effect": "Allow", "Action": actions, "Resource": secrets_key_arn}
+        )
     )
     return statements

@@ -175,9 +175,8 @@ class GithubConfig(_Model):
     @classmethod
     def _provider(cls, value: str | None) -> str | None:
         if value is not None and not _PROVIDER_ARN.match(value):
-            raise ValueError(
-                f"{value!r} is not an IAM OIDC provider ARN like arn:aws:iam::123456789012:oidc-provider/{GITHUB_ISSUER}"
-            )
+            example = f"arn:aws:iam::123456789012:oidc-provider/{GITHUB_ISSUER}"
+            raise ValueError(f"{value!r} is not an IAM OIDC provider ARN like {example}")
         return value
 
 

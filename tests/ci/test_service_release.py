@@ -68,7 +68,9 @@ def test_the_stages_come_in_the_required_order(release: dict[str, Any]) -> None:
         # Every earlier stage but the ones that run side by side (scan and unit tests) is upstream.
         earlier = {j for j, _ in STAGES[:index]}
         parallel = {"scan", "unit-tests"} - {job} if job in ("scan", "unit-tests") else set()
-        assert earlier - parallel <= upstream(release, job), f"{job} starts before {sorted(earlier - upstream(release, job))}"
+        assert earlier - parallel <= upstream(release, job), (
+            f"{job} starts before {sorted(earlier - upstream(release, job))}"
+        )
 
 
 def test_production_waits_for_approval_in_the_protected_environment(release: dict[str, Any]) -> None:
@@ -159,7 +161,7 @@ def test_production_promotes_after_the_analysis_and_reports_a_rollback(release: 
     assert script["env"]["PROMOTE"] == "true" and jobs(release)["staging"]["steps"][-1]["env"]["PROMOTE"] == "false"
     run = script["run"]
     assert "wait_for Paused || rolled_back" in run and "wait_for Healthy || rolled_back" in run
-    assert '--subresource status --type merge' in run and "pauseConditions" in run
+    assert "--subresource status --type merge" in run and "pauseConditions" in run
     assert "{.status.abort}" in run and "Degraded" in run
     assert "rolled back by the Rollout's analysis" in run and "GITHUB_STEP_SUMMARY" in run
     copy = next(s for s in steps if "same digest" in s["name"])["run"]

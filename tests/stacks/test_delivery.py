@@ -98,7 +98,9 @@ def prod(planned: Any) -> Resources:
 
 
 def test_prod_trusts_github_actions_as_an_identity_provider(prod: Resources) -> None:
-    github = [p for p in of_type(prod, "aws:iam/openIdConnectProvider:OpenIdConnectProvider") if ISSUER in p["inputs"]["url"]]
+    github = [
+        p for p in of_type(prod, "aws:iam/openIdConnectProvider:OpenIdConnectProvider") if ISSUER in p["inputs"]["url"]
+    ]
     assert len(github) == 1
     assert github[0]["inputs"]["url"] == f"https://{ISSUER}"
     assert github[0]["inputs"]["clientIdLists"] == ["sts.amazonaws.com"]
@@ -179,4 +181,6 @@ def test_a_fourth_service_in_a_stack_file_gets_its_repository_role_and_rollout(w
     assert_release_role(with_billing, "platform-prod", "billing", "repo:example-org/billing:environment:production")
     assert rollout_reads_its_release_record(with_billing, "billing")
     for service in SERVICES:  # and the others keep theirs
-        assert_release_role(with_billing, "platform-prod", service, f"repo:example-org/{service}:environment:production")
+        assert_release_role(
+            with_billing, "platform-prod", service, f"repo:example-org/{service}:environment:production"
+        )
