@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from policies.rules import access, backups, edge, encryption, exposure, iam, kubernetes, protection, s3, stack
+from policies.rules import (
+    access,
+    backups,
+    delivery,
+    edge,
+    encryption,
+    exposure,
+    iam,
+    kubernetes,
+    protection,
+    s3,
+    stack,
+)
 
 # isort: split
 from policies.rules import readiness
@@ -22,4 +34,5 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *stack.POLICIES,
     *backups.POLICIES,
     *readiness.POLICIES,
+    *delivery.POLICIES,
 )
