@@ -47,6 +47,7 @@ PIN = ChartPin(
             "prometheusOperator.admissionWebhooks.patch.resources",
             "kube-state-metrics.resources",
             "prometheus-node-exporter.resources",
+            "prometheus-node-exporter.containerSecurityContext",
             "grafana.resources",
             "grafana.initChownData.resources",
             "grafana.sidecar.resources",
@@ -82,6 +83,7 @@ PIN = ChartPin(
             "prometheusOperator.admissionWebhooks.patch.resources",
             "kube-state-metrics.resources",
             "prometheus-node-exporter.resources",
+            "prometheus-node-exporter.containerSecurityContext",
             "grafana.resources",
             "grafana.initChownData.resources",
             "grafana.sidecar.resources",
@@ -171,7 +173,16 @@ class KubePrometheusStackSettings:
                 "admissionWebhooks": {"patch": {"resources": JOB}},
             },
             "kube-state-metrics": {"resources": resources("50m", "128Mi", "500m", "512Mi")},
-            "prometheus-node-exporter": {"resources": resources("20m", "32Mi", "250m", "128Mi")},
+            "prometheus-node-exporter": {
+                "resources": resources("20m", "32Mi", "250m", "128Mi"),
+                # The host's namespaces it needs (excepted in tools/render/exceptions.py); nothing more.
+                "containerSecurityContext": {
+                    "readOnlyRootFilesystem": True,
+                    "allowPrivilegeEscalation": False,
+                    "capabilities": {"drop": ["ALL"]},
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+            },
             "grafana": {
                 "enabled": True,
                 "resources": resources("100m", "256Mi", "1000m", "1Gi"),

@@ -68,15 +68,6 @@ EXCEPTIONS: tuple[RuleException, ...] = (
     RuleException(
         "kube-prometheus-stack",
         "hardened-security-context",
-        "DaemonSet",
-        "*-prometheus-node-exporter",
-        "container node-exporter *",
-        "node-exporter reads host metrics through the host's namespaces; the chart's container security context "
-        "is left at its defaults (to be tightened through prometheus-node-exporter.containerSecurityContext)",
-    ),
-    RuleException(
-        "kube-prometheus-stack",
-        "hardened-security-context",
         "Deployment",
         "*-grafana",
         "container * has a writable root filesystem*",
