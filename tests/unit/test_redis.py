@@ -9,9 +9,10 @@ import pytest
 
 from components.datastores.redis import Redis, RedisArgs
 from infra.config import RedisConfig
-from tests.support import build, one
+from tests.support import build, of_type, one
 from tests.unit.datastores import (
     KEY_ARN,
+    LOGS,
     PLACEMENT,
     PROTECTED,
     SECRET,
@@ -40,6 +41,7 @@ ARGS = RedisArgs(
     kms_key_arn=KEY_ARN,
     secret=SECRET,
     protection=PROTECTED,
+    logs=LOGS,
 )
 
 
@@ -121,3 +123,17 @@ def test_dev_shape_single_node_unprotected() -> None:
 def test_redis_6_has_tls_without_a_mode() -> None:
     group = one(redis({"engine_version": "6.2"}), "aws:elasticache/replicationGroup:ReplicationGroup")["inputs"]
     assert group["transitEncryptionEnabled"] is True and "transitEncryptionMode" not in group
+
+
+def test_slow_and_engine_logs_go_to_encrypted_groups(resources: list[dict[str, Any]]) -> None:
+    group = one(resources, "aws:elasticache/replicationGroup:ReplicationGroup")
+    deliveries = {d["logType"]: d for d in group["inputs"]["logDeliveryConfigurations"]}
+    assert set(deliveries) == {"slow-log", "engine-log"}
+    logs = {g["inputs"]["name"]: g for g in of_type(resources, "aws:cloudwatch/logGroup:LogGroup")}
+    key = one(resources, "aws:kms/key:Key")
+    for log_type, stream in (("slow-log", "slow"), ("engine-log", "engine")):
+        delivery = deliveries[log_type]
+        assert delivery["destinationType"] == "cloudwatch-logs" and delivery["logFormat"] == "json"
+        target = logs[delivery["destination"]]
+        assert target["inputs"]["name"] == f"/aws/elasticache/platform-test-redis/{stream}"
+        assert target["inputs"]["kmsKeyId"] == key["outputs"]["arn"] and target["inputs"]["retentionInDays"] == 365
