@@ -185,8 +185,28 @@ def plain_text_hits(out: Path, values: Iterable[str]) -> list[str]:
 def test_no_generated_password_in_plain_text_anywhere(planned: Plan, stack: str) -> None:
     out, resources = planned(stack)
     passwords = generated_passwords(resources)
-    assert len(passwords) == 4
+    assert len(passwords) == 2  # Redis's AUTH token and RabbitMQ's password; RDS and DocumentDB manage theirs
     assert plain_text_hits(out, passwords.values()) == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rds_and_documentdb_passwords_are_never_pulumi_inputs(planned: Plan, stack: str) -> None:
+    _, resources = planned(stack)
+    db = one(resources, "aws:rds/instance:Instance")["inputs"]
+    cluster = one(resources, "aws:docdb/cluster:Cluster")["inputs"]
+    assert db["manageMasterUserPassword"] is True and cluster["manageMasterUserPassword"] is True
+    assert not {"password", "passwordWo"} & set(db) and not {"masterPassword", "masterPasswordWo"} & set(cluster)
+    # The services still find a ready URL under the same key, built from the managed secret.
+    externals = {e["inputs"]["metadata"]["name"]: e["inputs"]["spec"] for e in
+                 of_type(resources, "kubernetes:external-secrets.io/v1:ExternalSecret")}  # fmt: skip
+    for store, instance in (("postgres", db), ("documentdb", cluster)):
+        spec = externals[f"{store}-credentials"]
+        assert "url" in spec["target"]["template"]["data"] and spec["target"]["template"]["mergePolicy"] == "Merge"
+        assert {d["remoteRef"]["key"] for d in spec["data"]} == {
+            c["outputs"]["credentials_secret_arn"]
+            for c in resources
+            if not c["custom"] and c["type"] == f"platform:datastores:{'Postgres' if store == 'postgres' else 'DocumentDb'}"
+        }
 
 
 def test_the_plain_text_scan_finds_a_planted_password(planned: Plan, tmp_path: Path) -> None:
@@ -217,7 +237,15 @@ def test_secrets_are_encrypted_with_their_domain_key_and_delivered(planned: Plan
         if p["urn"].endswith("::external-secrets-operator")
     )
     statements = {s["Sid"]: s for s in policy(role_policy, "policy")["Statement"]}
-    assert statements["ReadTheDatastoreSecrets"]["Resource"] == sorted(s["outputs"]["arn"] for s in secrets)
+    managed = [
+        c["outputs"]["credentials_secret_arn"]
+        for c in resources
+        if not c["custom"] and c["type"] in ("platform:datastores:Postgres", "platform:datastores:DocumentDb")
+    ]
+    assert len(managed) == 2 and all(":secret:rds!" in arn for arn in managed)
+    assert sorted(statements["ReadTheDatastoreSecrets"]["Resource"]) == sorted(
+        [s["outputs"]["arn"] for s in secrets] + managed
+    )
     assert sorted(statements["DecryptThemThroughSecretsManager"]["Resource"]) == sorted(
         keys[d] for d in set(domain.values())
     )
