@@ -29,10 +29,10 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.addons import cert_manager
-from components.alb_logs import PREFIX as ACCESS_LOG_PREFIX
-from components.alb_logs import access_log_bucket
 from components.addons.nginx_ingress import RELEASE as NGINX_RELEASE
 from components.addons.nginx_ingress import NginxIngress, NginxIngressArgs, NginxIngressSettings
+from components.alb_logs import PREFIX as ACCESS_LOG_PREFIX
+from components.alb_logs import access_log_bucket
 from components.parts import depends_on_of, namespace
 from components.waf import web_acl
 from infra.aws_context import AwsContext

@@ -64,7 +64,7 @@ URL_TEMPLATE = (
 
 def tls_minimum(engine_version: str) -> str:
     """The highest ``ssl_min_protocol_version`` RDS accepts for the major: TLS 1.3 from 16 on."""
-    return "TLSv1.3" if int(engine_version.split(".")[0]) >= 16 else "TLSv1.2"
+    return "TLSv1.3" if int(engine_version.split(".", maxsplit=1)[0]) >= 16 else "TLSv1.2"
 
 
 def parameter_values(engine_version: str) -> dict[str, str]:
@@ -228,7 +228,9 @@ class Postgres(Datastore):
         attachment = aws.iam.RolePolicyAttachment(
             f"{name}-monitoring",
             role=role.name,
-            policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", args.logs.aws.partition, ENHANCED_MONITORING_POLICY),
+            policy_arn=pulumi.Output.format(
+                "arn:{0}:iam::aws:policy/{1}", args.logs.aws.partition, ENHANCED_MONITORING_POLICY
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         return role, attachment
@@ -268,4 +270,3 @@ class Postgres(Datastore):
             ),
         )
         return {"snapshot_identifier": copy.target_db_snapshot_identifier, "kms_key_id": args.kms_key_arn}, once
-

@@ -93,7 +93,8 @@ class IngressConfig(_Model):
     def _count_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for group in value:
             if group not in WAF_MANAGED_RULE_GROUPS:
-                raise ValueError(f"{group!r} is not one of the WAF's rule groups ({', '.join(WAF_MANAGED_RULE_GROUPS)})")
+                allowed = ", ".join(WAF_MANAGED_RULE_GROUPS)
+                raise ValueError(f"{group!r} is not one of the WAF's rule groups ({allowed})")
         return value
 
     @model_validator(mode="after")

@@ -199,14 +199,15 @@ def test_rds_and_documentdb_passwords_are_never_pulumi_inputs(planned: Plan, sta
     # The services still find a ready URL under the same key, built from the managed secret.
     externals = {e["inputs"]["metadata"]["name"]: e["inputs"]["spec"] for e in
                  of_type(resources, "kubernetes:external-secrets.io/v1:ExternalSecret")}  # fmt: skip
-    for store, instance in (("postgres", db), ("documentdb", cluster)):
+    for store, component in (("postgres", "Postgres"), ("documentdb", "DocumentDb")):
         spec = externals[f"{store}-credentials"]
         assert "url" in spec["target"]["template"]["data"] and spec["target"]["template"]["mergePolicy"] == "Merge"
-        assert {d["remoteRef"]["key"] for d in spec["data"]} == {
+        (managed,) = [
             c["outputs"]["credentials_secret_arn"]
             for c in resources
-            if not c["custom"] and c["type"] == f"platform:datastores:{'Postgres' if store == 'postgres' else 'DocumentDb'}"
-        }
+            if not c["custom"] and c["type"] == f"platform:datastores:{component}"
+        ]
+        assert {d["remoteRef"]["key"] for d in spec["data"]} == {managed}
 
 
 def test_the_plain_text_scan_finds_a_planted_password(planned: Plan, tmp_path: Path) -> None:

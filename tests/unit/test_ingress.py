@@ -306,7 +306,9 @@ def test_waf_blocks_with_five_groups_sql_injection_and_anonymous_ips_included(re
 
 
 def test_a_group_named_in_config_only_counts() -> None:
-    spec = IngressConfig.model_validate({**SPEC.model_dump(by_alias=True), "wafCountOnly": ["AWSManagedRulesAnonymousIpList"]})
+    spec = IngressConfig.model_validate(
+        {**SPEC.model_dump(by_alias=True), "wafCountOnly": ["AWSManagedRulesAnonymousIpList"]}
+    )
     rules = one(ingress(spec), "aws:wafv2/webAcl:WebAcl")["inputs"]["rules"]
     modes = {r["name"]: set(r["overrideAction"]) for r in rules if "managedRuleGroupStatement" in r["statement"]}
     assert modes["AWSManagedRulesAnonymousIpList"] == {"count"}
@@ -314,7 +316,7 @@ def test_a_group_named_in_config_only_counts() -> None:
 
 
 def test_the_config_refuses_an_unknown_count_only_group() -> None:
-    with pytest.raises(ValueError, match="wafCountOnly|is not one of the WAF's rule groups"):
+    with pytest.raises(ValueError, match=r"is not one of the WAF.s rule groups"):
         IngressConfig.model_validate({**SPEC.model_dump(by_alias=True), "wafCountOnly": ["AWSManagedRulesNope"]})
 
 
@@ -337,7 +339,9 @@ def test_alb_access_logs_go_to_a_private_tls_only_bucket_elb_may_write(resources
     sse = one(resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
     assert sse["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
     block = one(resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")["inputs"]
-    assert all(block[f] is True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"))
+    assert all(
+        block[f] is True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
     versioning = one(resources, "aws:s3/bucketVersioning:BucketVersioning")["inputs"]
     assert versioning["versioningConfiguration"]["status"] == "Enabled"
     (rule,) = one(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["inputs"]["rules"]
