@@ -28,6 +28,7 @@ from components.datastores.keys import DataKeys, DataKeysArgs
 from components.datastores.postgres import Postgres, PostgresArgs
 from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
 from components.datastores.redis import Redis, RedisArgs
+from components.datastores.rotation import CredentialRotation
 from components.gateway import Gateway
 from components.ingress import Ingress
 from components.monitoring import NAMESPACE as MONITORING_NAMESPACE
@@ -208,6 +209,9 @@ def build_datastores(
     placement = Placement(network.vpc_id, network.data_subnet_ids, [cluster.cluster_security_group_id])
     on_region = pulumi.InvokeOutputOptions(provider=primary)
     logs = DatastoreLogs(context, ds.log_retention_days)  # platform:datastores.logRetentionDays
+    rotation = CredentialRotation(
+        context, ds.credential_rotation_days, ds.log_retention_days, network.private_subnet_ids
+    )
 
     def wiring(store: str) -> dict:
         return {
@@ -224,9 +228,13 @@ def build_datastores(
             PostgresArgs(ds.postgres, f"{prefix}-postgres", **wiring("postgres"), logs=logs, tags=backup_tags(cfg)),
             opts=opts,
         ),
-        "redis": Redis("redis", RedisArgs(ds.redis, f"{prefix}-redis", **wiring("redis"), logs=logs), opts=opts),
+        "redis": Redis(
+            "redis", RedisArgs(ds.redis, f"{prefix}-redis", **wiring("redis"), logs=logs, rotation=rotation), opts=opts
+        ),
         "rabbitmq": RabbitMq(
-            "rabbitmq", RabbitMqArgs(ds.rabbitmq, f"{prefix}-rabbitmq", **wiring("rabbitmq")), opts=opts
+            "rabbitmq",
+            RabbitMqArgs(ds.rabbitmq, f"{prefix}-rabbitmq", **wiring("rabbitmq"), rotation=rotation),
+            opts=opts,
         ),
         "documentdb": DocumentDb(
             "documentdb",

@@ -174,11 +174,14 @@ def stored_secret(
     description: str,
     content: Mapping[str, pulumi.Input[Any]],
     protect: bool,
+    rotated: bool = False,
 ) -> aws.secretsmanager.Secret:
     """A Secrets Manager secret encrypted with the domain's key, holding ``content`` as JSON.
 
     The version's ``secret_string`` is built from the password's secret output and marked secret
-    again explicitly, so it is hidden in state and plan whatever else it contains.
+    again explicitly, so it is hidden in state and plan whatever else it contains. A ``rotated``
+    secret's first version is the program's only: later versions are the rotation function's, and the
+    program never writes its generated value over them.
     """
     secret = aws.secretsmanager.Secret(
         name,
@@ -193,7 +196,7 @@ def stored_secret(
         name,
         secret_id=secret.id,
         secret_string=pulumi.Output.secret(document),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["secretString"] if rotated else None),
     )
     return secret
 

@@ -3,7 +3,8 @@
 Encrypted at rest with the domain's KMS key and in transit (TLS required: ``transit_encryption_mode``
 ``required`` on Redis 7, the only mode on 6; the service's minimum is TLS 1.2 and has no setting),
 slow and engine logs in JSON to KMS-encrypted log groups with the configured retention, an AUTH token generated
-and kept in Secrets Manager, automatic failover and Multi-AZ from config, daily snapshots in a
+and kept in Secrets Manager and rotated on a schedule by a rotation function (ElastiCache's ``ROTATE``
+strategy keeps the previous token valid beside the new one, so no client is cut off), automatic failover and Multi-AZ from config, daily snapshots in a
 window from config (the system's 02:00 UTC) kept for the configured days, and a final snapshot when
 the group is deleted. ElastiCache has no deletion-protection flag; ``protect`` guards it instead.
 
@@ -29,6 +30,7 @@ from components.datastores.common import (
     security_group,
     stored_secret,
 )
+from components.datastores.rotation import CredentialRotation, rotate
 from infra.config.backups import DatabaseRestore
 from infra.config.datastores import RedisConfig
 from infra.config.workloads import ProtectionConfig
@@ -47,6 +49,7 @@ class RedisArgs:
     secret: SecretSpec
     protection: ProtectionConfig
     logs: DatastoreLogs
+    rotation: CredentialRotation
     restore: DatabaseRestore | None = None  # platform:restore.redis: a named snapshot (config refuses "latest")
 
 
@@ -117,7 +120,8 @@ class Redis(Datastore):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.protection.protect,
-                ignore_changes=["snapshotName"] if args.restore is not None else None,
+                # The rotation function owns the token after creation (ElastiCache's ROTATE strategy).
+                ignore_changes=["authToken", *(["snapshotName"] if args.restore is not None else [])],
             ),
         )
         port = group.port.apply(lambda p: int(p or PORT))
@@ -137,6 +141,29 @@ class Redis(Datastore):
                 "url": pulumi.Output.format("rediss://:{0}@{1}:{2}/0", token, group.primary_endpoint_address, port),
             },
             protect=args.protection.protect,
+            rotated=True,
+        )
+        rotate(
+            self,
+            name,
+            f"{args.replication_group_id}-rotation",
+            "redis",
+            secret,
+            args.kms_key_arn,
+            args.rotation,
+            args.protection.protect,
+            environment={"REPLICATION_GROUP_ID": group.replication_group_id},
+            statements=[
+                group.arn.apply(
+                    lambda arn: {
+                        "Sid": "SetThisGroupsToken",
+                        "Effect": "Allow",
+                        "Action": ["elasticache:DescribeReplicationGroups", "elasticache:ModifyReplicationGroup"],
+                        "Resource": arn,
+                    }
+                )
+            ],
+            timeout=900,  # ROTATE applies in minutes; the test step waits for it
         )
 
         self.reader_host = group.reader_endpoint_address

@@ -32,7 +32,7 @@ ALT_SUFFIX = "-alt"
 LENGTH = {"redis": 64, "rabbitmq": 40}
 
 
-class NotReady(RuntimeError):
+class NotReady(RuntimeError):  # noqa: N818 (a signal to retry, not an error of the function)
     """The datastore is busy (an earlier change is still applying); Secrets Manager retries the step."""
 
 

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import pydantic
 
 from components.datastores.common import DatastoreLogs, Placement, SecretSpec
+from components.datastores.rotation import CredentialRotation
 from infra.aws_context import AwsContext
 from infra.config import ProtectionConfig
 from tests.support import of_type, one
@@ -22,6 +23,7 @@ PLACEMENT = Placement(
     allowed_security_group_ids=[CLUSTER_SG],
 )
 LOGS = DatastoreLogs(AwsContext("123456789012", "aws", "us-east-1", "amazonaws.com"), retention_days=365)
+ROTATION = CredentialRotation(LOGS.aws, every_days=30, log_retention_days=365, subnet_ids=["subnet-0p", "subnet-1p"])
 SECRET = SecretSpec(name="platform-test/datastores/x", recovery_window_days=30)
 # What prod has, and what dev may relax to (a final snapshot and encryption stay on either way).
 PROTECTED = ProtectionConfig(protect=True, deletion_protection=True)

@@ -63,7 +63,7 @@ def test_a_redis_rotation_adds_the_new_token_beside_the_old_and_makes_it_current
                 "AuthToken": pending["password"],
                 "AuthTokenUpdateStrategy": "ROTATE",
                 "ApplyImmediately": True,
-            },  # fmt: skip
+            },
         )
         rotation.rotate(_event(secret, token, "setSecret"), secrets, "redis", elasticache, GROUP)
         stub.add_response("describe_replication_groups", _group("available"), {"ReplicationGroupId": GROUP})
