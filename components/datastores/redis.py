@@ -2,11 +2,12 @@
 
 Encrypted at rest with the domain's KMS key and in transit (TLS required: ``transit_encryption_mode``
 ``required`` on Redis 7, the only mode on 6; the service's minimum is TLS 1.2 and has no setting),
-slow and engine logs in JSON to KMS-encrypted log groups with the configured retention, an AUTH token generated
-and kept in Secrets Manager and rotated on a schedule by a rotation function (ElastiCache's ``ROTATE``
-strategy keeps the previous token valid beside the new one, so no client is cut off), automatic failover and Multi-AZ from config, daily snapshots in a
-window from config (the system's 02:00 UTC) kept for the configured days, and a final snapshot when
-the group is deleted. ElastiCache has no deletion-protection flag; ``protect`` guards it instead.
+slow and engine logs in JSON to KMS-encrypted log groups with the configured retention, an AUTH
+token generated and kept in Secrets Manager and rotated on a schedule by a rotation function
+(ElastiCache's ``ROTATE`` strategy keeps the previous token valid beside the new one, so no client is
+cut off), automatic failover and Multi-AZ from config, daily snapshots in a window from config (the
+system's 02:00 UTC) kept for the configured days, and a final snapshot when the group is deleted.
+ElastiCache has no deletion-protection flag; ``protect`` guards it instead.
 
 Restored instead of created empty when ``restore`` is set (``platform:restore.redis``): the group
 starts from a named ElastiCache snapshot in this region, encrypted with this stack's key; the snapshot
