@@ -172,9 +172,7 @@ def _rotation(args: StackValidationArgs) -> Iterable[tuple[str, str | None]]:
             get(store.props, "authToken", hidden_ok=True) or get(store.props, "authTokenWo", hidden_ok=True)
         ):
             continue
-        siblings = [
-            s for s in secrets if store.parent is not None and s.parent is not None and s.parent.urn == store.parent.urn
-        ]
+        siblings = [s for s in secrets if _parent(s) is not None and _parent(s) == _parent(store)]
         rotated = [
             r
             for r in rotations
@@ -188,6 +186,14 @@ def _rotation(args: StackValidationArgs) -> Iterable[tuple[str, str | None]]:
             days = get(rotation.props, "rotationRules", "automaticallyAfterDays")
             if days is not None and int(days) > maximum:
                 yield f"the credential rotates every {days} days; at most {maximum}", store.urn
+
+
+def _parent(resource: PolicyResource) -> str | None:
+    """The URN of the resource's parent (the component it belongs to)."""
+    if resource.parent is not None:
+        return str(resource.parent.urn)
+    parent = getattr(resource.opts, "parent", None)
+    return str(parent) if parent else None
 
 
 def _waf(args: ResourceValidationArgs, props: Props) -> Iterable[str]:

@@ -128,7 +128,7 @@ def _sse_s3_rules(rules: Any) -> bool:
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 
 
-def _access_log_buckets(args: StackValidationArgs) -> tuple[set[str], set[str]]:
+def access_log_buckets(args: StackValidationArgs) -> tuple[set[str], set[str]]:
     """The names and URNs of the buckets load balancers write access logs into."""
     names: set[str] = set()
     urns: set[str] = set()
@@ -162,7 +162,7 @@ def _buckets(args: StackValidationArgs) -> Iterable[tuple[str, str | None]]:
     encryptions = list(_of(args, *ENCRYPTION))
     policies = list(_of(args, *POLICY))
     websites = list(_of(args, *WEBSITES))
-    log_names, log_urns = _access_log_buckets(args)
+    log_names, log_urns = access_log_buckets(args)
     for bucket in _of(args, *BUCKETS):
         access_logs = bucket.urn in log_urns or get(bucket.props, "bucket") in log_names
         mine = [b for b in blocks if belongs(b, bucket)]

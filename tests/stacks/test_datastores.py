@@ -143,6 +143,14 @@ def test_each_datastore_admits_only_the_cluster_security_group_on_its_port(plann
         sg = one(resources, "aws:ec2/securityGroup:SecurityGroup", f"{store}-sg")
         assert sg["inputs"]["egress"] == [] and not sg["inputs"].get("ingress")
         mine = [r for r in rules if r["inputs"]["securityGroupId"] == sg["id"]]
+        if store == "rabbitmq":  # the management API, to the rotation function alone
+            (management,) = [r for r in mine if r["urn"].endswith("::rabbitmq-from-rotation")]
+            function_sg = one(resources, "aws:ec2/securityGroup:SecurityGroup", "rabbitmq-rotation")
+            assert (management["inputs"]["fromPort"], management["inputs"]["referencedSecurityGroupId"]) == (
+                443,
+                function_sg["id"],
+            )
+            mine.remove(management)
         assert [
             (r["inputs"]["fromPort"], r["inputs"]["toPort"], r["inputs"]["referencedSecurityGroupId"]) for r in mine
         ] == [(port, port, cluster_sg)], store
