@@ -82,7 +82,7 @@ def rotate(
         assume_role_policy=iam.service_assume_role(ctx, "lambda"),
         opts=child,
     )
-    grants = [
+    grants: list[pulumi.Output[Any]] = [
         pulumi.Output.all(secret.arn, kms_key_arn, logs.arn).apply(
             lambda v: _base_statements(v[0], v[1], v[2], ctx.region, ctx.dns_suffix)
         )
@@ -130,7 +130,7 @@ def rotate(
             )
         )
         vpc_config = aws.lambda_.FunctionVpcConfigArgs(subnet_ids=rotation.subnet_ids, security_group_ids=[group.id])
-        grants.append(pulumi.Output.from_input(_network_interfaces()))
+        grants.append(pulumi.Output.from_input([_network_interfaces()]))
     grants += [pulumi.Output.from_input(s) for s in statements]
     policy = aws.iam.RolePolicy(
         f"{name}-rotation",

@@ -197,7 +197,7 @@ def rotate(
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
-    import boto3
+    import boto3  # type: ignore[import-untyped]
 
     engine = os.environ["ENGINE"]
     elasticache = boto3.client("elasticache") if engine == "redis" else None
