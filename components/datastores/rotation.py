@@ -156,6 +156,7 @@ def rotate(
         environment=aws.lambda_.FunctionEnvironmentArgs(variables={"ENGINE": engine, **(environment or {})}),
         vpc_config=vpc_config,
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=logs.name),
+        tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[*waits, policy]),
     )
     permission = aws.lambda_.Permission(
@@ -203,6 +204,12 @@ def _base_statements(
             "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
             "Resource": key_arn,
             "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.{suffix}"}},
+        },
+        {
+            "Sid": "TraceItsCalls",
+            "Effect": "Allow",
+            "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+            "Resource": "*",  # X-Ray's write actions take no resource
         },
         {
             "Sid": "WriteItsLogs",

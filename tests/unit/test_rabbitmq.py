@@ -133,3 +133,19 @@ def test_host_comes_from_the_amqps_endpoint(resources: list[dict[str, Any]]) -> 
     endpoint = broker["outputs"]["instances"][0]["endpoints"][0]
     assert endpoint == f"amqps://{outputs['host']}:5671"
     assert outputs["port"] == 5671 and outputs["secret_name"] == SECRET.name
+
+
+def test_the_rotation_function_is_traced_and_its_role_reaches_only_this_secret(resources: list[dict[str, Any]]) -> None:
+    import json
+
+    function = one(resources, "aws:lambda/function:Function")["inputs"]
+    assert function["tracingConfig"] == {"mode": "Active"} and function["reservedConcurrentExecutions"] == 1
+    policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy")["inputs"]["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    secret = one(resources, "aws:secretsmanager/secret:Secret")
+    assert statements["RotateThisSecret"]["Resource"] == secret["outputs"]["arn"]
+    assert statements["UseTheKeyThroughSecretsManager"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
+    }
+    wildcard = {sid for sid, s in statements.items() if s["Resource"] == "*"}
+    assert wildcard == {"GeneratePasswords", "TraceItsCalls", "AttachToTheVpc"}, "only actions that take no resource"
