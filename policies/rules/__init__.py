@@ -9,6 +9,7 @@ from policies.rules import (
     access,
     backups,
     datastores,
+    delivery,
     edge,
     encryption,
     exposure,
@@ -31,4 +32,5 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *stack.POLICIES,
     *backups.POLICIES,
     *datastores.POLICIES,
+    *delivery.POLICIES,
 )
