@@ -22,13 +22,14 @@ from components.addons.metrics_server import MetricsServer, MetricsServerArgs
 from components.alerts.component import Alerts, AlertsArgs
 from components.cluster import Cluster, ClusterArgs
 from components.contracts import DatastoreEndpoint, PeerPods
-from components.datastores.common import Datastore, Placement, SecretSpec
+from components.datastores.common import Datastore, DatastoreLogs, Placement, SecretSpec
 from components.datastores.documentdb import DocumentDb, DocumentDbArgs
 from components.datastores.external_secrets import DeliveredSecret, ExternalSecrets, ExternalSecretsArgs
 from components.datastores.keys import DataKeys, DataKeysArgs
 from components.datastores.postgres import Postgres, PostgresArgs
 from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
 from components.datastores.redis import Redis, RedisArgs
+from components.datastores.rotation import CredentialRotation
 from components.gateway import Gateway
 from components.ingress import Ingress
 from components.monitoring import NAMESPACE as MONITORING_NAMESPACE
@@ -215,6 +216,10 @@ def build_datastores(
     key_of = {store: keys.key_arns[domain] for domain, stores in DATA_DOMAINS.items() for store in stores}
     placement = Placement(network.vpc_id, network.data_subnet_ids, [cluster.cluster_security_group_id])
     on_region = pulumi.InvokeOutputOptions(provider=primary)
+    logs = DatastoreLogs(context, ds.log_retention_days)  # platform:datastores.logRetentionDays
+    rotation = CredentialRotation(
+        context, ds.credential_rotation_days, ds.log_retention_days, network.private_subnet_ids
+    )
 
     def wiring(store: str) -> dict:
         return {
@@ -228,16 +233,22 @@ def build_datastores(
     stores: dict[str, Datastore] = {
         "postgres": Postgres(
             "postgres",
-            PostgresArgs(ds.postgres, f"{prefix}-postgres", **wiring("postgres"), tags=backup_tags(cfg)),
+            PostgresArgs(ds.postgres, f"{prefix}-postgres", **wiring("postgres"), logs=logs, tags=backup_tags(cfg)),
             opts=opts,
         ),
-        "redis": Redis("redis", RedisArgs(ds.redis, f"{prefix}-redis", **wiring("redis")), opts=opts),
+        "redis": Redis(
+            "redis", RedisArgs(ds.redis, f"{prefix}-redis", **wiring("redis"), logs=logs, rotation=rotation), opts=opts
+        ),
         "rabbitmq": RabbitMq(
-            "rabbitmq", RabbitMqArgs(ds.rabbitmq, f"{prefix}-rabbitmq", **wiring("rabbitmq")), opts=opts
+            "rabbitmq",
+            RabbitMqArgs(ds.rabbitmq, f"{prefix}-rabbitmq", **wiring("rabbitmq"), rotation=rotation),
+            opts=opts,
         ),
         "documentdb": DocumentDb(
             "documentdb",
-            DocumentDbArgs(ds.documentdb, f"{prefix}-documentdb", **wiring("documentdb"), tags=backup_tags(cfg)),
+            DocumentDbArgs(
+                ds.documentdb, f"{prefix}-documentdb", **wiring("documentdb"), logs=logs, tags=backup_tags(cfg)
+            ),
             opts=opts,
         ),
     }
@@ -249,7 +260,7 @@ def build_datastores(
             identity=cluster.identity,
             region=context.region,
             dns_suffix=context.dns_suffix,
-            secret_arns=[s.secret_arn for s in stores.values()],
+            secret_arns=[arn for s in stores.values() for arn in s.readable_secret_arns],
             # Alertmanager's receivers: secrets the operators make, readable by name.
             operator_secret_arns=[
                 context.secret_arn_pattern(r.secret_name) for _, r in sorted(cfg.monitoring.alerting.receivers.items())
@@ -269,7 +280,10 @@ def build_datastores(
             namespace=apps.name,
             operator_namespace=operator.namespace,
             operator_service_account=operator.service_account,
-            secrets=[DeliveredSecret(f"{store}-credentials", s.secret_name) for store, s in stores.items()],
+            secrets=[
+                DeliveredSecret(f"{store}-credentials", s.secret_name, s.credentials_secret_arn, s.templates)
+                for store, s in stores.items()
+            ],
             other_namespaces=[MONITORING_NAMESPACE, *login_namespaces(cfg)],  # receivers, UIs' login
         ),
         opts=pulumi.ResourceOptions(depends_on=[operator.release]),  # the store's CRD

@@ -96,7 +96,7 @@ def test_the_export_runs_after_the_snapshot_window(window: str, schedule: str) -
 
 def test_prod_exports_redis_daily_into_the_replicated_bucket(planned: Any) -> None:
     _, resources = planned("prod")
-    function = one(resources, "aws:lambda/function:Function")
+    function = one(resources, "aws:lambda/function:Function", "cache-export-function")
     assert function["inputs"]["environment"]["variables"] == {
         "REPLICATION_GROUP_ID": "platform-prod-redis",
         "BUCKET": "platform-prod-backups-us-east-1-123456789012",
