@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from components.addons import cloudwatch_exporter
+
 
 class Exporter(Enum):
     """Who produces a series (and through which ServiceMonitor Prometheus scrapes it)."""
@@ -23,6 +25,7 @@ class Exporter(Enum):
     NGINX = "NGINX Inc's nginx-ingress controller (prometheus.create)"
     CERT_MANAGER = "cert-manager's controller (prometheus.enabled)"
     PROMETHEUS = "Prometheus itself (functions of the query engine, no scrape)"
+    CLOUDWATCH = "the CloudWatch exporter (YACE): AWS/RDS, AWS/DocDB, AWS/ElastiCache, AWS/AmazonMQ, Platform/Backups"
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,23 @@ _METRICS = (
     Metric("certmanager_certificate_ready_status", Exporter.CERT_MANAGER, ("name", "namespace", "condition")),
 )
 
-CATALOGUE: dict[str, Metric] = {m.name: m for m in _METRICS}
+# The CloudWatch exporter's series, from its own configuration (YACE's naming rule), so they cannot drift
+# apart: every series carries ``name`` (the resource's ARN) and its ``dimension_<Name>`` labels.
+_CLOUDWATCH = tuple(
+    Metric(series, Exporter.CLOUDWATCH, ("name", *labels), f"CloudWatch {namespace}")
+    for series, (namespace, labels) in sorted(cloudwatch_exporter.exported_series().items())
+)
+_NGINX_LATENCY = (
+    # NGINX Inc's controller with controller.enableLatencyMetrics: each upstream response, by its status code.
+    Metric(
+        "nginx_ingress_controller_upstream_server_response_latency_ms_count",
+        Exporter.NGINX,
+        ("upstream", "server", "code"),
+        "upstream responses timed, by status code",
+    ),
+)
+
+CATALOGUE: dict[str, Metric] = {m.name: m for m in (*_METRICS, *_CLOUDWATCH, *_NGINX_LATENCY)}
 
 
 def exported(name: str) -> bool:

@@ -28,10 +28,18 @@ def monitoring(spec: MonitoringConfig = SPEC) -> list[Resource]:
         provider = k8s.Provider("k8s", kubeconfig="{}")
         # What the caller makes it wait for: the External Secrets Operator (the Password generator's CRD).
         crds = k8s.core.v1.ConfigMap("crds-stand-in", opts=pulumi.ResourceOptions(provider=provider))
+        # The Prometheus Operator's CRDs, a release of their own that the stack waits for.
+        operator_crds = k8s.helm.v3.Release(
+            "operator-crds", chart="prometheus-operator-crds", opts=pulumi.ResourceOptions(provider=provider)
+        )
         built = Monitoring(
             "monitoring",
             MonitoringArgs(
-                spec=spec, kubernetes_provider=provider, storage_class="gp3-encrypted", secret_store="store"
+                spec=spec,
+                kubernetes_provider=provider,
+                storage_class="gp3-encrypted",
+                secret_store="store",
+                operator_crds=operator_crds,
             ),
             opts=pulumi.ResourceOptions(depends_on=[crds]),
         )
@@ -48,7 +56,7 @@ def resources() -> list[Resource]:
 
 
 def release(resources: list[Resource]) -> Resource:
-    return one(resources, RELEASE)
+    return one(resources, RELEASE, "monitoring-kube-prometheus-stack")
 
 
 def test_chart_is_pinned_atomic_and_sets_only_known_keys(resources: list[Resource]) -> None:
@@ -58,11 +66,14 @@ def test_chart_is_pinned_atomic_and_sets_only_known_keys(resources: list[Resourc
     assert inputs["repositoryOpts"]["repo"] == KUBE_PROMETHEUS_STACK.repository
     assert inputs["atomic"] is True and inputs["cleanupOnFail"] is True
     assert unknown_keys(KUBE_PROMETHEUS_STACK, inputs["values"]) == []
-    assert inputs["values"]["crds"] == {"enabled": True}
+    # The CRDs come from their own release, installed first: the stack leaves them alone and waits.
+    assert inputs["values"]["crds"] == {"enabled": False}
+    assert one(resources, RELEASE, "operator-crds")["urn"] in release(resources)["dependencies"]
 
 
 def test_only_kube_prometheus_stack_is_installed_here(resources: list[Resource]) -> None:
-    assert [r["inputs"]["chart"] for r in of_type(resources, RELEASE)] == ["kube-prometheus-stack"]
+    charts = [r["inputs"]["chart"] for r in of_type(resources, RELEASE)]
+    assert sorted(charts) == ["kube-prometheus-stack", "prometheus-operator-crds"]  # the latter: the test's
 
 
 def test_prometheus_keeps_its_data_and_selects_every_service_monitor(resources: list[Resource]) -> None:
