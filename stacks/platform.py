@@ -161,7 +161,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             edge=gateway is not None,
             managed=managed,
         ),
-        opts=pulumi.ResourceOptions(depends_on=[crds.release]),  # the PrometheusRule CRD
+        opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # the PrometheusRule CRD
     )
 
     pulumi.export("environment", cfg.environment.value)

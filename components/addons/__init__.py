@@ -12,6 +12,7 @@ from components.addons import (
     nginx_ingress,
     oauth2_proxy,
 )
+from components.addons import cloudwatch_exporter, prometheus_operator_crds
 from components.addons.base import ChartPin
 
 # Every chart the platform installs, pinned in its add-on's module.
@@ -25,4 +26,6 @@ PINS: tuple[ChartPin, ...] = (
     nginx_ingress.PIN,
     kong.PIN,
     oauth2_proxy.PIN,
+    prometheus_operator_crds.PIN,
+    cloudwatch_exporter.PIN,
 )
