@@ -113,14 +113,14 @@ class MonitoringArgs:
     storage_class: pulumi.Input[str]
     secret_store: pulumi.Input[str]  # the ClusterSecretStore (Secrets Manager) that admits this namespace
     # The Prometheus Operator's CRDs (their own release, installed before anything that uses them).
-    operator_crds: k8s.helm.v3.Release
+    operator_crds: pulumi.Resource
 
 
 class Monitoring(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
     prometheus_address: pulumi.Output[str]
     prometheus_release: k8s.helm.v3.Release
-    crds_release: k8s.helm.v3.Release  # what a ServiceMonitor or PrometheusRule waits for
+    crds_release: pulumi.Resource  # what a ServiceMonitor or PrometheusRule waits for
     scrapers: PeerPods
     consoles: tuple[WebConsole, ...]  # Grafana, Prometheus, Alertmanager
 
