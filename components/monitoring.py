@@ -189,9 +189,7 @@ class Monitoring(pulumi.ComponentResource):
                 # The release was this component's own child before the add-on had a component.
                 moved={f"{name}-kube-prometheus-stack": pulumi.Alias(parent=self)},
             ),
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[admin, args.operator_crds]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[admin, args.operator_crds]),
         )
 
         if spec.alerting.receivers:

@@ -4,6 +4,7 @@ the values keys read in the chart, and a component built on :class:`components.a
 from components.addons import (
     argo_rollouts,
     cert_manager,
+    cloudwatch_exporter,
     cluster_autoscaler,
     external_secrets,
     kong,
@@ -11,8 +12,8 @@ from components.addons import (
     metrics_server,
     nginx_ingress,
     oauth2_proxy,
+    prometheus_operator_crds,
 )
-from components.addons import cloudwatch_exporter, prometheus_operator_crds
 from components.addons.base import ChartPin
 
 # Every chart the platform installs, pinned in its add-on's module.

@@ -13,19 +13,19 @@ from dataclasses import dataclass
 
 from components.alerts import promql as q
 from components.alerts.rules import RUNBOOK, AlertRule, RuleGroup, Severity
-from infra.config.alerts import AlertsConfig
+from infra.config.alerts import AlertsConfig, Engine
 from infra.config.backups import BackupsConfig
 
 GIB = 1024**3
 AGE = "aws_platform_backups_recovery_point_age_seconds_maximum"
 # CPU per engine: the series and what the engine calls it (Redis: the engine's one thread).
-CPU = {
+CPU: dict[Engine, str] = {
     "postgres": "aws_rds_cpuutilization_average",
     "documentdb": "aws_docdb_cpuutilization_average",
     "redis": "aws_elasticache_engine_cpuutilization_average",
     "rabbitmq": "aws_amazonmq_system_cpu_utilization_average",
 }
-CONNECTIONS = {
+CONNECTIONS: dict[Engine, str] = {
     "postgres": "aws_rds_database_connections_maximum",
     "documentdb": "aws_docdb_database_connections_maximum",
     "redis": "aws_elasticache_curr_connections_maximum",
@@ -66,7 +66,9 @@ def managed_groups(spec: AlertsConfig, managed: ManagedServices) -> tuple[RuleGr
     return (datastore_group(spec, managed.postgres_storage_gib), queue_group(spec), backup_group(managed.backups))
 
 
-def _alert(name: str, expr: q.Expr, severity: Severity, summary: str, anchor: str, hint: str, for_: str, **labels: str) -> AlertRule:
+def _alert(
+    name: str, expr: q.Expr, severity: Severity, summary: str, anchor: str, hint: str, for_: str, **labels: str
+) -> AlertRule:
     return AlertRule(name, expr, severity, summary, f"{RUNBOOK}#{anchor}: {hint}", for_, dict(labels))
 
 
@@ -201,8 +203,8 @@ def backup_group(windows: BackupWindows) -> RuleGroup:
                 "BackupOlderThanRpo",
                 q.compare(age(q.eq("dimension_Location", "primary"), hourly), ">", q.number(windows.rpo_seconds)),
                 "page",
-                "the newest {{ $labels.dimension_ResourceType }} recovery point in {{ $labels.dimension_BackupVaultName }} "
-                f"is older than the RPO ({rpo_minutes} minutes)",
+                "the newest {{ $labels.dimension_ResourceType }} recovery point in "
+                f"{{{{ $labels.dimension_BackupVaultName }}}} is older than the RPO ({rpo_minutes} minutes)",
                 "backups-older-than-the-rpo",
                 "AWS Backup's jobs of the hourly plan (failed, expired start window); the datastore's state",
                 "15m",
@@ -243,4 +245,3 @@ def backup_group(windows: BackupWindows) -> RuleGroup:
         ),
         interval="60s",
     )
-

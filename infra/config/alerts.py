@@ -19,7 +19,7 @@ Engine = Literal["postgres", "documentdb", "redis", "rabbitmq"]
 # (its memory / 9531392: 1802), DocumentDB's 1700 on db.r6g.large, Redis's maxclients (65000), and
 # Amazon MQ's 5000 connections per RabbitMQ node on mq.m5.large. The tiers below lower them for their
 # smaller classes (db.t4g.medium: 450 and 500; db.t4g.large: 901; mq.t3.micro: 100).
-DEFAULT_CONNECTIONS: dict[str, int] = {"postgres": 1400, "documentdb": 1360, "redis": 50000, "rabbitmq": 4000}
+DEFAULT_CONNECTIONS: dict[Engine, int] = {"postgres": 1400, "documentdb": 1360, "redis": 50000, "rabbitmq": 4000}
 
 # The default buckets of the Prometheus client libraries (Python and JavaScript alike).
 HISTOGRAM_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
@@ -67,7 +67,7 @@ class AlertsConfig(_Model):
 
     @field_validator("connections")
     @classmethod
-    def _connections(cls, value: dict[str, int]) -> dict[str, int]:
+    def _connections(cls, value: dict[Engine, int]) -> dict[Engine, int]:
         for engine, limit in value.items():
             if limit < 1:
                 raise ValueError(f"connections.{engine} must be at least 1")

@@ -101,7 +101,9 @@ def test_the_cloudwatch_exporter_reads_this_stack_in_its_region(planned: Plan, s
         assert job["regions"] == [cfg.region]
         assert {"key": "Stack", "value": f"^{stack}$"} in job["searchTags"]
     role_policy = next(
-        r for r in resources if r["type"] == "aws:iam/rolePolicy:RolePolicy" and name_of(r) == "cloudwatch-exporter-role"
+        r
+        for r in resources
+        if r["type"] == "aws:iam/rolePolicy:RolePolicy" and name_of(r) == "cloudwatch-exporter-role"
     )
     for statement in policy(role_policy, "policy")["Statement"]:
         assert statement["Condition"] == {"StringEquals": {"aws:RequestedRegion": cfg.region}}

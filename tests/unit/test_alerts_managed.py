@@ -39,8 +39,14 @@ def test_yace_names_series_as_its_own_tests_say() -> None:
         metric_name("/aws/sagemaker/TrainingJobs", "CPUUtilization", "Average")
         == "aws_sagemaker_trainingjobs_cpuutilization_average"
     )
-    assert metric_name("Glue", "glue.driver.aggregate.bytesRead", "Average") == "aws_glue_driver_aggregate_bytes_read_average"
-    assert metric_name("Glue", "aggregate.glue.jobs.bytesRead", "Average") == "aws_glue_aggregate_glue_jobs_bytes_read_average"
+    assert (
+        metric_name("Glue", "glue.driver.aggregate.bytesRead", "Average")
+        == "aws_glue_driver_aggregate_bytes_read_average"
+    )
+    assert (
+        metric_name("Glue", "aggregate.glue.jobs.bytesRead", "Average")
+        == "aws_glue_aggregate_glue_jobs_bytes_read_average"
+    )
     # And the platform's own namespace, which has no aws prefix of its own.
     assert metric_name("Platform/Backups", "RecoveryPointAgeSeconds", "Maximum") == AGE
 

@@ -77,7 +77,11 @@ def test_the_newest_completed_snapshot_of_each_type_is_published(cloudwatch: Any
     listed = cloudwatch.list_metrics(Namespace="Platform/Backups")["Metrics"]
     dimensions = sorted(tuple(sorted((d["Name"], d["Value"]) for d in m["Dimensions"])) for m in listed)
     assert dimensions == [
-        (("BackupVaultName", "platform-prod-replica-vault"), ("Location", "backup-region"), ("ResourceType", "DocumentDB")),
+        (
+            ("BackupVaultName", "platform-prod-replica-vault"),
+            ("Location", "backup-region"),
+            ("ResourceType", "DocumentDB"),
+        ),
         (("BackupVaultName", "platform-prod-vault"), ("Location", "primary"), ("ResourceType", "DocumentDB")),
         (("BackupVaultName", "platform-prod-vault"), ("Location", "primary"), ("ResourceType", "RDS")),
     ]
@@ -129,7 +133,9 @@ def resources() -> list[Resource]:
 
 
 def test_the_function_may_list_two_vaults_and_publish_into_its_namespace_only(resources: list[Resource]) -> None:
-    policies = {p["urn"].rsplit("::", 1)[1]: policy(p, "policy") for p in of_type(resources, "aws:iam/rolePolicy:RolePolicy")}
+    policies = {
+        p["urn"].rsplit("::", 1)[1]: policy(p, "policy") for p in of_type(resources, "aws:iam/rolePolicy:RolePolicy")
+    }
     statements = {s["Sid"]: s for s in policies["backup-freshness-function"]["Statement"]}
     assert statements["ListTheVaultsRecoveryPoints"]["Resource"] == sorted([PRIMARY, REPLICA])
     assert statements["ListTheVaultsRecoveryPoints"]["Action"] == "backup:ListRecoveryPointsByBackupVault"
