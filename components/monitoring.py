@@ -35,7 +35,7 @@ from components.addons.kube_prometheus_stack import (
     KubePrometheusStackArgs,
     KubePrometheusStackSettings,
 )
-from components.contracts import PeerPods, WebConsole
+from components.contracts import DashboardSink, PeerPods, WebConsole
 from components.parts import depends_on_of, namespace
 from infra.config.monitoring import AlertingConfig, MonitoringConfig, ReceiverConfig
 
@@ -123,6 +123,7 @@ class Monitoring(pulumi.ComponentResource):
     crds_release: pulumi.Resource  # what a ServiceMonitor or PrometheusRule waits for
     scrapers: PeerPods
     consoles: tuple[WebConsole, ...]  # Grafana, Prometheus, Alertmanager
+    dashboards: DashboardSink  # where Grafana's sidecar picks dashboards up
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:monitoring:Monitoring", name, None, opts)
@@ -228,4 +229,5 @@ class Monitoring(pulumi.ComponentResource):
         self.crds_release = args.operator_crds
         self.scrapers = stack.scrapers
         self.consoles = stack.consoles
+        self.dashboards = stack.dashboards
         self.register_outputs({"namespace": self.namespace, "prometheus_address": self.prometheus_address})

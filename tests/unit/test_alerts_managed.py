@@ -146,3 +146,15 @@ def test_without_the_exporter_there_are_no_managed_groups() -> None:
 def test_bad_thresholds_are_refused_naming_the_key(alerts_section: dict[str, object], key: str) -> None:
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         build_config({"environment": "prod", "alerts": alerts_section})
+
+
+def test_the_dashboards_cloudwatch_series_are_ones_the_exporter_makes() -> None:
+    # The dashboards name CloudWatch series through their own table (components/alerts/metrics.py);
+    # each must be one the exporter's configuration asks for, named by the same rule.
+    from components.alerts.metrics import CLOUDWATCH_JOBS, yace_name
+
+    made = exported_series()
+    for namespace, _, metrics in CLOUDWATCH_JOBS.values():
+        for metric, statistic in metrics:
+            assert yace_name(namespace, metric, statistic) == metric_name(namespace, metric, statistic)
+            assert metric_name(namespace, metric, statistic) in made, f"{namespace} {metric} ({statistic})"
