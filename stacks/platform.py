@@ -109,6 +109,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         opts=with_primary,
     )
     k8s_provider = cluster.provider
+    crds = operator_crds(k8s_provider)  # before anything that renders a ServiceMonitor or a rule
     ClusterAutoscaler(
         "cluster-autoscaler",
         ClusterAutoscalerArgs(
@@ -119,7 +120,8 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             kubernetes_version=cfg.cluster.kubernetes_version,
             moved=moved.cluster_autoscaler(),
         ),
-        opts=with_primary,
+        # Its ServiceMonitor's CRD.
+        opts=pulumi.ResourceOptions.merge(with_primary, pulumi.ResourceOptions(depends_on=[crds.release])),
     )
     apps = WorkloadNamespace(
         "apps",
@@ -127,7 +129,6 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             k8s_provider, cfg.datastores.namespace, cfg.workloads.resources, moved=moved.services_namespace()
         ),
     )
-    crds = operator_crds(k8s_provider)  # before anything that renders a ServiceMonitor or a rule
     datastores = build_datastores(cfg, network, cluster, apps, context, primary, crds.release)
     postgres, documentdb = datastores.stores["postgres"], datastores.stores["documentdb"]
     assert isinstance(postgres, Postgres) and isinstance(documentdb, DocumentDb)

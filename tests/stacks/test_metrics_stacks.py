@@ -33,9 +33,9 @@ SERVICE_MONITOR_SWITCH = {
     "ingress-nginx": "prometheus.serviceMonitor.create",
     "cloudwatch-exporter": "serviceMonitor.enabled",
     "consoles-oauth2-proxy": "metrics.serviceMonitor.enabled",
+    "cluster-autoscaler": "serviceMonitor.enabled",
 }
-# Installed before the CRDs exist, and rendering no monitoring.coreos.com object.
-NOT_SCRAPED = {"cluster-autoscaler", "prometheus-operator-crds"}
+NOT_SCRAPED = {"prometheus-operator-crds"}  # CRDs only
 
 
 def name_of(resource: Resource) -> str:
