@@ -49,6 +49,7 @@ from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
 from stacks.dashboards import build_dashboards
 from stacks.delivery import build_delivery
 from stacks.edge import build_edge
+from stacks.observability import build_observability, operator_crds
 from stacks.restore import restore_wiring
 
 # Data domains and the datastores that keep their data under the domain's KMS key.
@@ -111,6 +112,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         opts=with_primary,
     )
     k8s_provider = cluster.provider
+    crds = operator_crds(k8s_provider)  # before anything that renders a ServiceMonitor or a rule
     ClusterAutoscaler(
         "cluster-autoscaler",
         ClusterAutoscalerArgs(
@@ -121,7 +123,8 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             kubernetes_version=cfg.cluster.kubernetes_version,
             moved=moved.cluster_autoscaler(),
         ),
-        opts=with_primary,
+        # Its ServiceMonitor's CRD.
+        opts=pulumi.ResourceOptions.merge(with_primary, pulumi.ResourceOptions(depends_on=[crds.release])),
     )
     apps = WorkloadNamespace(
         "apps",
@@ -129,22 +132,24 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             k8s_provider, cfg.datastores.namespace, cfg.workloads.resources, moved=moved.services_namespace()
         ),
     )
-    datastores = build_datastores(cfg, network, cluster, apps, context, primary)
+    datastores = build_datastores(cfg, network, cluster, apps, context, primary, crds.release)
     postgres, documentdb = datastores.stores["postgres"], datastores.stores["documentdb"]
     assert isinstance(postgres, Postgres) and isinstance(documentdb, DocumentDb)
     redis = datastores.stores["redis"]
     assert isinstance(redis, Redis)
-    build_backups(cfg, context, replica, network, postgres, documentdb, redis, primary)
+    _, backup_plan = build_backups(cfg, context, replica, network, postgres, documentdb, redis, primary)
     monitoring = Monitoring(
         "monitoring",
-        MonitoringArgs(cfg.monitoring, k8s_provider, cluster.storage_class_name, datastores.secrets.store_name),
+        MonitoringArgs(
+            cfg.monitoring, k8s_provider, cluster.storage_class_name, datastores.secrets.store_name, crds.release
+        ),
         # The password generator's CRD; the store that delivers the receivers' secrets.
         opts=pulumi.ResourceOptions(depends_on=[datastores.operator.release, datastores.secrets]),
     )
     MetricsServer(
         "metrics-server",
         MetricsServerArgs(k8s_provider, cfg.monitoring.metrics_server_replicas, moved=moved.metrics_server()),
-        opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
+        opts=pulumi.ResourceOptions(depends_on=[crds.release]),  # its ServiceMonitor's CRD
     )
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
     build_consoles(cfg, k8s_provider, monitoring, ingress, datastores.secrets, datastores.secrets.store_name)
@@ -153,6 +158,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     services = build_services(
         cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary, releases=releases
     )
+    managed = build_observability(cfg, stack, context, cluster, monitoring, backup_plan, primary)
     Alerts(
         "alerts",
         AlertsArgs(
@@ -162,6 +168,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             rules_namespace=monitoring.namespace,
             kubernetes_provider=k8s_provider,
             edge=gateway is not None,
+            managed=managed,
         ),
         opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # the PrometheusRule CRD
     )
@@ -206,6 +213,7 @@ def build_datastores(
     apps: WorkloadNamespace,
     context: AwsContext,
     primary: aws.Provider,
+    crds: pulumi.Resource,  # the Prometheus Operator's CRDs (the operator's ServiceMonitors)
 ) -> Datastores:
     """The datastores in the data subnets, each admitting only the cluster's security group (nodes and
     pods), their domain keys, and the delivery of their credentials into the services' namespace."""
@@ -269,7 +277,7 @@ def build_datastores(
             kms_key_arns=[keys.key_arns[domain] for domain in DATA_DOMAINS],
             moved=moved.external_secrets_operator(),
         ),
-        opts=with_primary,
+        opts=pulumi.ResourceOptions.merge(with_primary, pulumi.ResourceOptions(depends_on=[crds])),
     )
     assert operator.service_account is not None
     secrets = ExternalSecrets(

@@ -40,6 +40,8 @@ PINNED = (
     "platform:backups:BackupPlan$aws:backup/vault:Vault::backup-plan-vault",
     "platform:backups:CacheExport$aws:cloudwatch/logGroup:LogGroup::cache-export-logs",
     "platform:backups:CacheExport$aws:kms/key:Key::cache-export-logs",
+    "platform:backups:BackupFreshness$aws:cloudwatch/logGroup:LogGroup::backup-freshness-logs",
+    "platform:backups:BackupFreshness$aws:kms/key:Key::backup-freshness-logs",
     "platform:cluster:Cluster$aws:cloudwatch/logGroup:LogGroup::cluster-control-plane",
     "platform:cluster:Cluster$aws:eks/cluster:Cluster::cluster-eks",
     "platform:cluster:Cluster$aws:kms/key:Key::cluster-logs",

@@ -103,7 +103,7 @@ def test_prod_exports_redis_daily_into_the_replicated_bucket(planned: Any) -> No
     }
     code = function["inputs"]["code"]["assets"]["cache_export_handler.py"]["text"]
     assert "def handler(" in code and "copy_snapshot" in code, "the function ships the handler module"
-    schedule = one(resources, "aws:scheduler/schedule:Schedule")
+    schedule = one(resources, "aws:scheduler/schedule:Schedule", "cache-export-daily")
     assert schedule["inputs"]["scheduleExpression"] == "cron(30 3 * * ? *)"
     assert schedule["inputs"]["target"]["arn"] == function["outputs"]["arn"]
     role_policy = one(resources, "aws:iam/rolePolicy:RolePolicy", "cache-export-function")
