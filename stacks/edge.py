@@ -42,9 +42,7 @@ def build_edge(
             moved=moved.cert_manager(),
         ),
         # Its ServiceMonitor needs the Prometheus Operator's CRDs.
-        opts=pulumi.ResourceOptions.merge(
-            with_primary, pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release])
-        ),
+        opts=pulumi.ResourceOptions.merge(with_primary, pulumi.ResourceOptions(depends_on=[monitoring.crds_release])),
     )
     ingress = Ingress(
         "ingress",

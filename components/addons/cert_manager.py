@@ -83,7 +83,8 @@ class CertManagerSettings:
             },
             "cainjector": {"replicaCount": self.replicas, "resources": SMALL},
             "startupapicheck": {"resources": JOB},
-            # Metrics scraped through the chart's ServiceMonitor (the caller orders it after the operator).
+            # The controller's metrics, scraped through the chart's ServiceMonitor (the Prometheus
+            # Operator's CRDs exist first: the caller's depends_on).
             "prometheus": {"enabled": True, "servicemonitor": {"enabled": True}},
             # DNS-01 self-checks ask public resolvers, not the VPC resolver (which may see a private zone).
             "dns01RecursiveNameserversOnly": True,

@@ -39,6 +39,8 @@ PIN = ChartPin(
             "readinessProbe.enabled",
             "webhook.resources",
             "certController.resources",
+            "serviceMonitor.enabled",
+            "serviceMonitor.renderMode",
         }
     ),
     free_form=frozenset({"serviceAccount.annotations", "webhook.resources", "certController.resources"}),
@@ -54,6 +56,9 @@ class ExternalSecretsSettings:
     service_account: str
     role_arn: pulumi.Input[str]
     replicas: int = 1  # one active controller; Kubernetes restarts it, secrets already synced stay
+    # The controller's, the webhook's and the cert controller's ServiceMonitors: the Prometheus
+    # Operator's CRDs exist first (give their release in opts.depends_on).
+    service_monitor: bool = True
 
     def values(self) -> dict[str, Any]:
         return {
@@ -73,6 +78,9 @@ class ExternalSecretsSettings:
             "readinessProbe": {"enabled": True},
             "webhook": {"create": True, "replicaCount": 1, "resources": SMALL},
             "certController": {"create": True, "replicaCount": 1, "resources": SMALL},
+            # failIfMissing: a missing ServiceMonitor CRD fails the install instead of skipping the
+            # ServiceMonitors without a word (the chart's default, skipIfMissing).
+            "serviceMonitor": {"enabled": self.service_monitor, "renderMode": "failIfMissing"},
         }
 
 

@@ -8,6 +8,7 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 from policies.rules import (
     access,
     backups,
+    datastores,
     delivery,
     edge,
     encryption,
@@ -34,5 +35,6 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *stack.POLICIES,
     *backups.POLICIES,
     *readiness.POLICIES,
+    *datastores.POLICIES,
     *delivery.POLICIES,
 )

@@ -37,11 +37,14 @@ class Controller:
     charts: frozenset[str] = frozenset()
     addons: frozenset[str] = frozenset()
     addon_settings: tuple[tuple[str, str], ...] = ()
+    crd_charts: frozenset[str] = frozenset()  # charts that install the CRDs apart from the controller
 
 
 def _row(what: str, *, kinds: Iterable[str] = (), groups: Iterable[str] = (), charts: Iterable[str] = (),
-         addons: Iterable[str] = (), settings: Iterable[tuple[str, str]] = ()) -> Controller:  # fmt: skip
-    return Controller(what, frozenset(kinds), frozenset(groups), frozenset(charts), frozenset(addons), tuple(settings))
+         addons: Iterable[str] = (), settings: Iterable[tuple[str, str]] = (),
+         crd_charts: Iterable[str] = ()) -> Controller:  # fmt: skip
+    return Controller(what, frozenset(kinds), frozenset(groups), frozenset(charts), frozenset(addons), tuple(settings),
+                      frozenset(crd_charts))  # fmt: skip
 
 
 CONTROLLERS: tuple[Controller, ...] = (
@@ -54,7 +57,7 @@ CONTROLLERS: tuple[Controller, ...] = (
     _row("External Secrets", groups=["external-secrets.io", "generators.external-secrets.io"],
          charts=["external-secrets"], addons=["external-secrets"]),
     _row("the Prometheus operator", groups=["monitoring.coreos.com"],
-         charts=["kube-prometheus-stack", "prometheus-operator"]),
+         charts=["kube-prometheus-stack", "prometheus-operator"], crd_charts=["prometheus-operator-crds"]),
     _row("Argo Rollouts", groups=["argoproj.io"], charts=["argo-rollouts"]),
     _row("Kong's ingress controller", groups=["configuration.konghq.com"], charts=["kong", "ingress"]),
     _row("the ECK operator", groups=["elasticsearch.k8s.elastic.co", "kibana.k8s.elastic.co",
@@ -218,6 +221,7 @@ def _gaps(args: StackValidationArgs) -> Found:
             if not providers:
                 yield f"{_label(resource)} needs {row.what}, which the plan does not install", resource.urn
                 continue
+            providers = providers + cluster.providers(row.crd_charts)
         elif group and "." in group and not group.endswith(".k8s.io") and kind != CRD:
             providers = cluster.crd_groups.get(group, [])
             if not providers:

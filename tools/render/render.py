@@ -307,7 +307,7 @@ def render(
     api_versions: list[str] = []
     for attempt in range(2):  # once to find the CRDs the releases install, once with them served
         for result in results:
-            if result.release.urn not in located or (attempt and result.status == "error"):
+            if result.release.urn not in located:
                 continue
             path, chart = located[result.release.urn]
             if attempt and not asks_capabilities(chart):
