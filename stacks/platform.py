@@ -45,6 +45,7 @@ from stacks import moved
 from stacks.backups import backup_tags, build_backups
 from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
 from stacks.edge import build_edge
+from stacks.logging import build_logging
 from stacks.restore import restore_wiring
 
 # Data domains and the datastores that keep their data under the domain's KMS key.
@@ -130,7 +131,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     assert isinstance(postgres, Postgres) and isinstance(documentdb, DocumentDb)
     redis = datastores.stores["redis"]
     assert isinstance(redis, Redis)
-    build_backups(cfg, context, replica, network, postgres, documentdb, redis, primary)
+    buckets, _ = build_backups(cfg, context, replica, network, postgres, documentdb, redis, primary)
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(cfg.monitoring, k8s_provider, cluster.storage_class_name, datastores.secrets.store_name),
@@ -142,8 +143,11 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         MetricsServerArgs(k8s_provider, cfg.monitoring.metrics_server_replicas, moved=moved.metrics_server()),
         opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
     )
+    logging = build_logging(cfg, context, cluster, monitoring, datastores.operator, buckets, primary)
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
-    build_consoles(cfg, k8s_provider, monitoring, ingress, datastores.secrets, datastores.secrets.store_name)
+    build_consoles(
+        cfg, k8s_provider, monitoring, ingress, datastores.secrets, datastores.secrets.store_name, [logging.console]
+    )
     services = build_services(cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary)
     Alerts(
         "alerts",

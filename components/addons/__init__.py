@@ -5,7 +5,9 @@ from components.addons import (
     argo_rollouts,
     cert_manager,
     cluster_autoscaler,
+    eck_operator,
     external_secrets,
+    fluent_bit,
     kong,
     kube_prometheus_stack,
     metrics_server,
@@ -25,4 +27,6 @@ PINS: tuple[ChartPin, ...] = (
     nginx_ingress.PIN,
     kong.PIN,
     oauth2_proxy.PIN,
+    eck_operator.PIN,
+    fluent_bit.PIN,
 )

@@ -1,0 +1,57 @@
+"""The composition of the logs: Elastic's operator, then the ELK stack on it, with its snapshots in the
+backup bucket and its datasource in Grafana."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.addons.eck_operator import EckOperator, EckOperatorArgs
+from components.addons.external_secrets import ExternalSecretsOperator
+from components.backups.buckets import BackupBuckets
+from components.cluster import Cluster
+from components.ingress import NGINX_NAMESPACE
+from components.addons.kong import NAMESPACE as KONG_NAMESPACE
+from components.logging import NAMESPACE, Logging, LoggingArgs, SnapshotBucket
+from components.monitoring import Monitoring
+from infra.aws_context import AwsContext
+from infra.config import PlatformConfig
+
+
+def build_logging(
+    cfg: PlatformConfig,
+    context: AwsContext,
+    cluster: Cluster,
+    monitoring: Monitoring,
+    secrets_operator: ExternalSecretsOperator,
+    buckets: BackupBuckets,
+    primary: aws.Provider,
+) -> Logging:
+    operator = EckOperator(
+        "eck-operator", EckOperatorArgs(kubernetes_provider=cluster.provider, managed_namespaces=[NAMESPACE])
+    )
+    logging = Logging(
+        "logging",
+        LoggingArgs(
+            spec=cfg.logging,
+            kubernetes_provider=cluster.provider,
+            storage_class=cluster.storage_class_name,
+            identity=cluster.identity,
+            region=context.region,
+            dns_suffix=context.dns_suffix,
+            snapshots=SnapshotBucket(name=buckets.primary_bucket, arn=buckets.primary_arn, key_arn=buckets.key_arn),
+            role_name_prefix=cfg.name_prefix,
+            protection=cfg.protection,
+            access_log_namespaces={"nginx": NGINX_NAMESPACE, "kong": KONG_NAMESPACE},
+            grafana_namespace=monitoring.namespace,
+            after_crds=[operator.release],  # the Elasticsearch, Kibana and Logstash CRDs
+        ),
+        # The password generator's CRD; Fluent Bit's ServiceMonitor's (the Prometheus Operator's).
+        opts=pulumi.ResourceOptions(
+            providers={"aws": primary},
+            depends_on=[secrets_operator.release, monitoring.prometheus_release],
+        ),
+    )
+    pulumi.export("elasticsearchUrl", logging.elasticsearch_url)
+    pulumi.export("elasticUserSecret", logging.elastic_user_secret)
+    return logging
