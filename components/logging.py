@@ -35,15 +35,15 @@ own data stream (``logs-platform.<kind>-default``) in **Elasticsearch** (``Elast
   Kubernetes-provider store that may read those two Secrets only: the password is never in the plan
   and never in the chart's values (``grafana.additionalDataSources`` would need it there).
 
-The custom resources need ECK's CRDs, and the generated password the External Secrets Operator's:
-give their releases in ``opts.depends_on``. Give the AWS provider through ``opts.providers``.
+The custom resources need ECK's CRDs, the generated password the External Secrets Operator's, Fluent
+Bit's ServiceMonitor the Prometheus Operator's: give their releases in ``opts.depends_on``. Give the AWS provider through ``opts.providers``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -334,8 +334,7 @@ class LoggingArgs:
     role_name_prefix: str
     protection: ProtectionConfig
     access_log_namespaces: Mapping[str, str]  # "nginx" / "kong" -> the namespace of its pods
-    grafana_namespace: pulumi.Input[str]  # where Grafana reads its reader's password
-    after_crds: Sequence[pulumi.Resource] = ()  # ECK's release (the CRDs): only the custom resources wait
+    grafana_namespace: pulumi.Input[str]  # where Grafana's datasource sidecar looks
 
 
 class Logging(pulumi.ComponentResource):
@@ -373,7 +372,7 @@ class Logging(pulumi.ComponentResource):
         )
         reader = self._grafana_reader(name, ns, on_cluster(*after))
 
-        crds = list(args.after_crds)
+        crds = after  # ECK's CRDs, the generator's, the ServiceMonitor's
         elasticsearch = k8s.apiextensions.CustomResource(
             f"{name}-elasticsearch",
             api_version=ES_API,

@@ -44,12 +44,12 @@ def build_logging(
             protection=cfg.protection,
             access_log_namespaces={"nginx": NGINX_NAMESPACE, "kong": KONG_NAMESPACE},
             grafana_namespace=monitoring.namespace,
-            after_crds=[operator.release],  # the Elasticsearch, Kibana and Logstash CRDs
         ),
-        # The password generator's CRD; Fluent Bit's ServiceMonitor's (the Prometheus Operator's).
+        # The CRDs: Elasticsearch, Kibana, Logstash (ECK); the password generator and the stores (the
+        # External Secrets Operator); Fluent Bit's ServiceMonitor (the Prometheus Operator).
         opts=pulumi.ResourceOptions(
             providers={"aws": primary},
-            depends_on=[secrets_operator.release, monitoring.prometheus_release],
+            depends_on=[operator.release, secrets_operator.release, monitoring.prometheus_release],
         ),
     )
     pulumi.export("elasticsearchUrl", logging.elasticsearch_url)
