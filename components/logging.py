@@ -54,6 +54,7 @@ import pulumi_kubernetes as k8s
 from components.addons.eck_operator import STACK_VERSION
 from components.addons.fluent_bit import FluentBit, FluentBitArgs, FluentBitSettings
 from components.contracts import ClusterIdentity, WebConsole
+from components.logging_network import SETUP_PODS, Neighbours, network_policies
 from components.parts import depends_on_of, namespace
 from infra import iam
 from infra.config.logging import LoggingConfig
@@ -173,13 +174,14 @@ def slm_policy(schedule: str, retention_days: int) -> dict[str, Any]:
 
 SETUP_SCRIPT = f"""set -eu
 ES="$ES_URL"
-auth() {{ printf 'user = "elastic:%s"\\n' "$ELASTIC_PASSWORD"; }}
-until auth | curl -sS --fail -K - --cacert /ca/ca.crt "$ES/_cluster/health?wait_for_status=yellow&timeout=30s" >/dev/null; do
+auth() {{ touch /tmp/alive; printf 'user = "elastic:%s"\\n' "$ELASTIC_PASSWORD"; }}
+touch /tmp/alive
+until auth | curl -sS --fail -m 60 -K - --cacert /ca/ca.crt "$ES/_cluster/health?wait_for_status=yellow&timeout=30s" >/dev/null; do
   echo "waiting for Elasticsearch"; sleep 10
 done
 put() {{
   echo "PUT $1"
-  auth | curl -sS --fail-with-body -K - --cacert /ca/ca.crt -X PUT -H 'Content-Type: application/json' \\
+  auth | curl -sS --fail-with-body -m 60 -K - --cacert /ca/ca.crt -X PUT -H 'Content-Type: application/json' \\
     "$ES/$1" --data-binary "@/setup/$2"
   echo
 }}
@@ -188,6 +190,15 @@ put _index_template/platform-logs index-template.json
 put _snapshot/{SNAPSHOT_REPOSITORY} snapshot-repository.json
 put _slm/policy/daily-snapshots slm-policy.json
 """
+
+
+def _heartbeat(failure_threshold: int) -> k8s.core.v1.ProbeArgs:
+    """Healthy while the setup script touched its heartbeat in the last two minutes."""
+    return k8s.core.v1.ProbeArgs(
+        exec_=k8s.core.v1.ExecActionArgs(command=["/bin/sh", "-c", "find /tmp/alive -mmin -2 | grep -q ."]),
+        period_seconds=30,
+        failure_threshold=failure_threshold,
+    )
 
 
 def setup_files(spec: LoggingConfig, bucket: str) -> dict[str, str]:
@@ -335,6 +346,8 @@ class LoggingArgs:
     protection: ProtectionConfig
     access_log_namespaces: Mapping[str, str]  # "nginx" / "kong" -> the namespace of its pods
     grafana_namespace: pulumi.Input[str]  # where Grafana's datasource sidecar looks
+    neighbours: Neighbours  # the pods outside the namespace the NetworkPolicies admit
+    job_resources: PodResources  # the setup Job's (the platform's workload defaults)
 
 
 class Logging(pulumi.ComponentResource):
@@ -360,6 +373,7 @@ class Logging(pulumi.ComponentResource):
             f"{name}-ns", NAMESPACE, on_cluster(), enforce="privileged", warn="baseline", audit="baseline"
         )
         ns = created.metadata.name
+        network_policies(name, ns, args.neighbours, on_cluster())
 
         role_arn = self._snapshot_role(name, args, ns)
         k8s.core.v1.ServiceAccount(
@@ -574,6 +588,7 @@ class Logging(pulumi.ComponentResource):
             spec=k8s.batch.v1.JobSpecArgs(
                 backoff_limit=6,
                 template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=dict(SETUP_PODS)),
                     spec=k8s.core.v1.PodSpecArgs(
                         restart_policy="OnFailure",
                         automount_service_account_token=False,
@@ -599,10 +614,12 @@ class Logging(pulumi.ComponentResource):
                                 volume_mounts=[
                                     k8s.core.v1.VolumeMountArgs(name="setup", mount_path="/setup", read_only=True),
                                     k8s.core.v1.VolumeMountArgs(name="ca", mount_path="/ca", read_only=True),
+                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
                                 ],
-                                resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "50m", "memory": "32Mi"}, limits={"memory": "64Mi"}
-                                ),
+                                resources=k8s.core.v1.ResourceRequirementsArgs(**_resources(args.job_resources)),
+                                # The script touches its heartbeat before every call: a hung call restarts it.
+                                liveness_probe=_heartbeat(failure_threshold=3),
+                                readiness_probe=_heartbeat(failure_threshold=1),
                                 security_context=k8s.core.v1.SecurityContextArgs(
                                     allow_privilege_escalation=False,
                                     read_only_root_filesystem=True,
@@ -622,6 +639,9 @@ class Logging(pulumi.ComponentResource):
                                 secret=k8s.core.v1.SecretVolumeSourceArgs(
                                     secret_name=ES_CA_SECRET, items=[k8s.core.v1.KeyToPathArgs(key="ca.crt", path="ca.crt")]
                                 ),
+                            ),
+                            k8s.core.v1.VolumeArgs(
+                                name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="1Mi")
                             ),
                         ],
                     )

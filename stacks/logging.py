@@ -6,16 +6,24 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
+from components.addons.eck_operator import NAMESPACE as ECK_NAMESPACE
 from components.addons.eck_operator import EckOperator, EckOperatorArgs
 from components.addons.external_secrets import ExternalSecretsOperator
+from components.addons.kong import NAMESPACE as KONG_NAMESPACE
 from components.backups.buckets import BackupBuckets
 from components.cluster import Cluster
+from components.consoles import NAMESPACE as CONSOLES_NAMESPACE
+from components.contracts import PeerPods
 from components.ingress import NGINX_NAMESPACE
-from components.addons.kong import NAMESPACE as KONG_NAMESPACE
 from components.logging import NAMESPACE, Logging, LoggingArgs, SnapshotBucket
+from components.logging_network import Neighbours
 from components.monitoring import Monitoring
 from infra.aws_context import AwsContext
 from infra.config import PlatformConfig
+
+
+# Grafana's pods (kube-prometheus-stack's grafana subchart labels them with its name).
+GRAFANA_POD_LABELS = {"app.kubernetes.io/name": "grafana"}
 
 
 def build_logging(
@@ -26,6 +34,7 @@ def build_logging(
     secrets_operator: ExternalSecretsOperator,
     buckets: BackupBuckets,
     primary: aws.Provider,
+    dns: PeerPods,
 ) -> Logging:
     operator = EckOperator(
         "eck-operator", EckOperatorArgs(kubernetes_provider=cluster.provider, managed_namespaces=[NAMESPACE])
@@ -44,6 +53,15 @@ def build_logging(
             protection=cfg.protection,
             access_log_namespaces={"nginx": NGINX_NAMESPACE, "kong": KONG_NAMESPACE},
             grafana_namespace=monitoring.namespace,
+            neighbours=Neighbours(
+                dns=dns,
+                operator_namespace=operator.namespace,
+                grafana=PeerPods(namespace=monitoring.namespace, pod_labels=GRAFANA_POD_LABELS),
+                consoles_namespace=CONSOLES_NAMESPACE,
+                scrapers=monitoring.scrapers,
+                api_cidrs=[cfg.network.cidr],  # the cluster's API endpoint has addresses in the VPC
+            ),
+            job_resources=cfg.workloads.resources,
         ),
         # The CRDs: Elasticsearch, Kibana, Logstash (ECK); the password generator and the stores (the
         # External Secrets Operator); Fluent Bit's ServiceMonitor (the Prometheus Operator).

@@ -143,7 +143,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         MetricsServerArgs(k8s_provider, cfg.monitoring.metrics_server_replicas, moved=moved.metrics_server()),
         opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
     )
-    logging = build_logging(cfg, context, cluster, monitoring, datastores.operator, buckets, primary)
+    logging = build_logging(cfg, context, cluster, monitoring, datastores.operator, buckets, primary, CLUSTER_DNS)
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
     build_consoles(
         cfg, k8s_provider, monitoring, ingress, datastores.secrets, datastores.secrets.store_name, [logging.console]

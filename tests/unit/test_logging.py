@@ -16,7 +16,7 @@ import pytest
 from components.addons import eck_operator, fluent_bit
 from components.addons.base import unknown_keys
 from components.addons.eck_operator import EckOperator, EckOperatorArgs
-from components.contracts import ClusterIdentity
+from components.contracts import ClusterIdentity, PeerPods
 from components.logging import (
     ELASTIC_USER_SECRET,
     Logging,
@@ -28,7 +28,8 @@ from components.logging import (
     snapshot_statements,
 )
 from infra.config.logging import LoggingConfig
-from infra.config.workloads import ProtectionConfig
+from components.logging_network import Neighbours
+from infra.config.workloads import PodResources, ProtectionConfig
 from tests.support import Resource, build, of_type, one, policy
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -70,6 +71,15 @@ def logging_stack(spec: LoggingConfig) -> list[Resource]:
                 protection=ProtectionConfig(),
                 access_log_namespaces=ACCESS_LOGS,
                 grafana_namespace="monitoring",
+                neighbours=Neighbours(
+                    dns=PeerPods("kube-system", {"k8s-app": "kube-dns"}),
+                    operator_namespace=operator.namespace,
+                    grafana=PeerPods("monitoring", {"app.kubernetes.io/name": "grafana"}),
+                    consoles_namespace="consoles",
+                    scrapers=PeerPods("monitoring", {"app.kubernetes.io/name": "prometheus"}),
+                    api_cidrs=["10.0.0.0/16"],
+                ),
+                job_resources=PodResources(),
             ),
             opts=pulumi.ResourceOptions(
                 providers={"aws": aws_provider}, depends_on=[operator.release, others]
@@ -263,3 +273,30 @@ def test_no_credential_is_in_the_plan(prod: list[Resource]) -> None:
     assert not of_type(prod, "random:index/randomPassword:RandomPassword")
     for match in re.finditer(r'"(?:password|basicAuthPassword)": "([^"]*)"', text):
         assert match.group(1) in ("{{ .password }}",), match.group(0)
+
+
+def test_the_namespace_denies_everything_but_the_flows_of_the_logs(prod: list[Resource]) -> None:
+    policies = {
+        p["inputs"]["metadata"]["name"]: p["inputs"]["spec"]
+        for p in of_type(prod, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    deny = policies["default-deny"]
+    assert deny["podSelector"] == {} and deny["policyTypes"] == ["Ingress", "Egress"]
+    assert "ingress" not in deny and "egress" not in deny
+    logstash = policies["logstash"]
+    (only,) = logstash["ingress"]
+    assert only["from"] == [
+        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "fluent-bit", "app.kubernetes.io/instance": "fluent-bit"}}}
+    ]
+    assert only["ports"] == [{"protocol": "TCP", "port": 8080}]
+    http, transport = policies["elasticsearch"]["ingress"]
+    assert http["ports"] == [{"protocol": "TCP", "port": 9200}]
+    admitted = [peer.get("podSelector", {}).get("matchLabels") or peer["namespaceSelector"]["matchLabels"] for peer in http["from"]]
+    assert {"kibana.k8s.elastic.co/name": "logs"} in admitted
+    assert {"kubernetes.io/metadata.name": "elastic-system"} in admitted
+    assert transport["ports"] == [{"protocol": "TCP", "port": 9300}]
+    (kibana,) = policies["kibana"]["ingress"]
+    assert kibana["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "consoles"}}}]
+    job = one(prod, JOB)["inputs"]["spec"]["template"]
+    assert job["metadata"]["labels"] == {"app.kubernetes.io/name": "elasticsearch-setup"}
+    assert policies["elasticsearch-setup"]["policyTypes"] == ["Egress"]
