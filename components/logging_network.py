@@ -115,8 +115,10 @@ def network_policies(name: str, namespace: pulumi.Input[str], peers: Neighbours,
             ),
             Ingress(from_=[_here(ES_PODS)], ports=[_tcp(ES_TRANSPORT)]),
         ],
-        egress=[Egress(to=[_here(ES_PODS)], ports=[_tcp(ES_TRANSPORT)]), https_anywhere],
+        egress=[Egress(to=[_here(ES_PODS)], ports=[_tcp(ES_TRANSPORT)])],
     )
+    # S3 (the snapshots) and STS (the role's credentials) over HTTPS.
+    policy("elasticsearch-to-aws-apis", ES_PODS, ingress=[], egress=[https_anywhere])
     to_elasticsearch = Egress(to=[_here(ES_PODS)], ports=[_tcp(ES_HTTP)])
     policy(
         "kibana",
@@ -138,12 +140,18 @@ def network_policies(name: str, namespace: pulumi.Input[str], peers: Neighbours,
                 from_=[_there(peers.scrapers.namespace, peers.scrapers.pod_labels)], ports=[_tcp(FLUENT_BIT_METRICS)]
             )
         ],
+        egress=[Egress(to=[_here(LOGSTASH_PODS)], ports=[_tcp(LOGSTASH_HTTP)])],
+    )
+    # The Kubernetes API (EKS's endpoint, with addresses in the VPC): the pods' metadata.
+    policy(
+        "fluent-bit-to-aws-apis",
+        FLUENT_BIT_PODS,
+        ingress=[],
         egress=[
-            Egress(to=[_here(LOGSTASH_PODS)], ports=[_tcp(LOGSTASH_HTTP)]),
             Egress(
                 to=[Peer(ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)) for cidr in peers.api_cidrs],
                 ports=[_tcp(443)],
-            ),
+            )
         ],
     )
     policy("elasticsearch-setup", SETUP_PODS, ingress=[], egress=[to_elasticsearch])
