@@ -36,7 +36,8 @@ own data stream (``logs-platform.<kind>-default``) in **Elasticsearch** (``Elast
   and never in the chart's values (``grafana.additionalDataSources`` would need it there).
 
 The custom resources need ECK's CRDs, the generated password the External Secrets Operator's, Fluent
-Bit's ServiceMonitor the Prometheus Operator's: give their releases in ``opts.depends_on``. Give the AWS provider through ``opts.providers``.
+Bit's ServiceMonitor the Prometheus Operator's: give their releases in ``opts.depends_on``. Give the AWS
+provider through ``opts.providers``.
 """
 
 from __future__ import annotations
@@ -176,7 +177,8 @@ SETUP_SCRIPT = f"""set -eu
 ES="$ES_URL"
 auth() {{ touch /tmp/alive; printf 'user = "elastic:%s"\\n' "$ELASTIC_PASSWORD"; }}
 touch /tmp/alive
-until auth | curl -sS --fail -m 60 -K - --cacert /ca/ca.crt "$ES/_cluster/health?wait_for_status=yellow&timeout=30s" >/dev/null; do
+HEALTH="$ES/_cluster/health?wait_for_status=yellow&timeout=30s"
+until auth | curl -sS --fail -m 60 -K - --cacert /ca/ca.crt "$HEALTH" >/dev/null; do
   echo "waiting for Elasticsearch"; sleep 10
 done
 put() {{
@@ -258,7 +260,7 @@ def pipeline(access_log_namespaces: Mapping[str, str]) -> str:
             '    replace => { "[data_stream][dataset]" => "platform.other" }',
             "  }",
             *access,
-            f'  {json_branch} [message] =~ /^\\s*\\{{/ {{',
+            f"  {json_branch} [message] =~ /^\\s*\\{{/ {{",
             "    # The services log one JSON object a line: kept under app, level and message promoted.",
             '    json { source => "message" target => "app" tag_on_failure => ["_json_unparsed"] }',
             '    if [app][level] { mutate { copy => { "[app][level]" => "[log][level]" } } }',
@@ -637,14 +639,15 @@ class Logging(pulumi.ComponentResource):
                             k8s.core.v1.VolumeArgs(
                                 name="ca",
                                 secret=k8s.core.v1.SecretVolumeSourceArgs(
-                                    secret_name=ES_CA_SECRET, items=[k8s.core.v1.KeyToPathArgs(key="ca.crt", path="ca.crt")]
+                                    secret_name=ES_CA_SECRET,
+                                    items=[k8s.core.v1.KeyToPathArgs(key="ca.crt", path="ca.crt")],
                                 ),
                             ),
                             k8s.core.v1.VolumeArgs(
                                 name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="1Mi")
                             ),
                         ],
-                    )
+                    ),
                 ),
             ),
             opts=on_cluster(elasticsearch, config_map),
@@ -702,14 +705,23 @@ class Logging(pulumi.ComponentResource):
                     },
                 },
                 "dataFrom": [
-                    {"sourceRef": {"generatorRef": {"apiVersion": GENERATORS_API, "kind": "Password", "name": GRAFANA_READER}}}
+                    {
+                        "sourceRef": {
+                            "generatorRef": {"apiVersion": GENERATORS_API, "kind": "Password", "name": GRAFANA_READER}
+                        }
+                    }
                 ],
             },
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[generator])),
         )
 
     def _grafana_copy(
-        self, name: str, args: LoggingArgs, ns: pulumi.Output[str], reader: pulumi.Resource, opts: pulumi.ResourceOptions
+        self,
+        name: str,
+        args: LoggingArgs,
+        ns: pulumi.Output[str],
+        reader: pulumi.Resource,
+        opts: pulumi.ResourceOptions,
     ) -> None:
         """Grafana's namespace gets its datasource as a Secret its sidecar loads, rendered from the reader's
         password and ECK's CA through a Kubernetes-provider store whose service account may read those
@@ -733,7 +745,9 @@ class Logging(pulumi.ComponentResource):
         k8s.rbac.v1.RoleBinding(
             f"{name}-grafana-reader-sync",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="logs-reader-sync", namespace=ns),
-            role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="Role", name=role.metadata.name
+            ),
             subjects=[
                 k8s.rbac.v1.SubjectArgs(
                     kind="ServiceAccount", name=account.metadata.name, namespace=account.metadata.namespace

@@ -79,7 +79,9 @@ def network_policies(name: str, namespace: pulumi.Input[str], peers: Neighbours,
     k8s.networking.v1.NetworkPolicy(
         f"{name}-default-deny",
         metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny", namespace=namespace),
-        spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector={}, policy_types=["Ingress", "Egress"]),
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(), policy_types=["Ingress", "Egress"]
+        ),
         opts=opts,
     )
     dns = peers.dns
@@ -87,7 +89,7 @@ def network_policies(name: str, namespace: pulumi.Input[str], peers: Neighbours,
         f"{name}-dns",
         metadata=k8s.meta.v1.ObjectMetaArgs(name="allow-dns", namespace=namespace),
         spec=k8s.networking.v1.NetworkPolicySpecArgs(
-            pod_selector={},
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(),
             policy_types=["Egress"],
             egress=[
                 Egress(

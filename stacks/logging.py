@@ -6,7 +6,6 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.addons.eck_operator import NAMESPACE as ECK_NAMESPACE
 from components.addons.eck_operator import EckOperator, EckOperatorArgs
 from components.addons.external_secrets import ExternalSecretsOperator
 from components.addons.kong import NAMESPACE as KONG_NAMESPACE
@@ -20,7 +19,6 @@ from components.logging_network import Neighbours
 from components.monitoring import Monitoring
 from infra.aws_context import AwsContext
 from infra.config import PlatformConfig
-
 
 # Grafana's pods (kube-prometheus-stack's grafana subchart labels them with its name).
 GRAFANA_POD_LABELS = {"app.kubernetes.io/name": "grafana"}

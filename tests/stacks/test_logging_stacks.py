@@ -131,7 +131,9 @@ def test_kibana_is_published_only_behind_the_login_proxy(kibana_edge: list[dict[
     assert proxy["inputs"]["name"] == oauth2_proxy.release_name("kibana")
     assert proxy["inputs"]["values"]["config"]["upstreams"] == ["http://logs-kb-http.logging.svc.cluster.local:5601"]
     (ingress,) = [
-        i for i in of_type(kibana_edge, "kubernetes:networking.k8s.io/v1:Ingress") if i["inputs"]["metadata"]["namespace"] == "consoles"
+        i
+        for i in of_type(kibana_edge, "kubernetes:networking.k8s.io/v1:Ingress")
+        if i["inputs"]["metadata"]["namespace"] == "consoles"
     ]
     assert ingress["inputs"]["spec"]["rules"][0]["host"] == "kibana.platform.example.com"
     (path,) = ingress["inputs"]["spec"]["rules"][0]["http"]["paths"]

@@ -27,8 +27,8 @@ from components.logging import (
     setup_files,
     snapshot_statements,
 )
-from infra.config.logging import LoggingConfig
 from components.logging_network import Neighbours
+from infra.config.logging import LoggingConfig
 from infra.config.workloads import PodResources, ProtectionConfig
 from tests.support import Resource, build, of_type, one, policy
 
@@ -81,9 +81,7 @@ def logging_stack(spec: LoggingConfig) -> list[Resource]:
                 ),
                 job_resources=PodResources(),
             ),
-            opts=pulumi.ResourceOptions(
-                providers={"aws": aws_provider}, depends_on=[operator.release, others]
-            ),
+            opts=pulumi.ResourceOptions(providers={"aws": aws_provider}, depends_on=[operator.release, others]),
         )
 
     return build(program)
@@ -212,7 +210,10 @@ def test_the_setup_job_deletes_logs_after_the_retention_and_registers_the_snapsh
     (container,) = job["inputs"]["spec"]["template"]["spec"]["containers"]
     assert re.fullmatch(r"curlimages/curl:\d+\.\d+\.\d+", container["image"])
     (password,) = [e for e in container["env"] if e["name"] == "ELASTIC_PASSWORD"]
-    assert password == {"name": "ELASTIC_PASSWORD", "valueFrom": {"secretKeyRef": {"name": ELASTIC_USER_SECRET, "key": "elastic"}}}
+    assert password == {
+        "name": "ELASTIC_PASSWORD",
+        "valueFrom": {"secretKeyRef": {"name": ELASTIC_USER_SECRET, "key": "elastic"}},
+    }
 
 
 def test_a_changed_retention_renames_the_setup_so_it_runs_again() -> None:
@@ -254,16 +255,19 @@ def test_grafana_gets_the_datasource_rendered_in_the_cluster(prod: list[Resource
     target = copy["inputs"]["spec"]["target"]
     assert target["template"]["metadata"]["labels"] == {"grafana_datasource": "1"}
     (datasource,) = json.loads(
-        target["template"]["data"]["logs-datasource.yaml"].replace("{{ .password | toJson }}", '"p"').replace(
-            "{{ .ca | toJson }}", '"c"'
-        )
+        target["template"]["data"]["logs-datasource.yaml"]
+        .replace("{{ .password | toJson }}", '"p"')
+        .replace("{{ .ca | toJson }}", '"c"')
     )["datasources"]
     assert datasource["type"] == "elasticsearch"
     assert datasource["url"] == "https://logs-es-http.logging.svc:9200"
     assert datasource["jsonData"]["tlsAuthWithCACert"] is True
     role = one(prod, "kubernetes:rbac.authorization.k8s.io/v1:Role")
     (rule,) = role["inputs"]["rules"]
-    assert (rule["verbs"], sorted(rule["resourceNames"])) == (["get"], ["grafana-logs-reader", "logs-es-http-certs-public"])
+    assert (rule["verbs"], sorted(rule["resourceNames"])) == (
+        ["get"],
+        ["grafana-logs-reader", "logs-es-http-certs-public"],
+    )
 
 
 def test_no_credential_is_in_the_plan(prod: list[Resource]) -> None:
@@ -286,12 +290,19 @@ def test_the_namespace_denies_everything_but_the_flows_of_the_logs(prod: list[Re
     logstash = policies["logstash"]
     (only,) = logstash["ingress"]
     assert only["from"] == [
-        {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "fluent-bit", "app.kubernetes.io/instance": "fluent-bit"}}}
+        {
+            "podSelector": {
+                "matchLabels": {"app.kubernetes.io/name": "fluent-bit", "app.kubernetes.io/instance": "fluent-bit"}
+            }
+        }
     ]
     assert only["ports"] == [{"protocol": "TCP", "port": 8080}]
     http, transport = policies["elasticsearch"]["ingress"]
     assert http["ports"] == [{"protocol": "TCP", "port": 9200}]
-    admitted = [peer.get("podSelector", {}).get("matchLabels") or peer["namespaceSelector"]["matchLabels"] for peer in http["from"]]
+    admitted = [
+        peer.get("podSelector", {}).get("matchLabels") or peer["namespaceSelector"]["matchLabels"]
+        for peer in http["from"]
+    ]
     assert {"kibana.k8s.elastic.co/name": "logs"} in admitted
     assert {"kubernetes.io/metadata.name": "elastic-system"} in admitted
     assert transport["ports"] == [{"protocol": "TCP", "port": 9300}]
