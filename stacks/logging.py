@@ -3,6 +3,8 @@ backup bucket and its datasource in Grafana."""
 
 from __future__ import annotations
 
+import ipaddress
+
 import pulumi
 import pulumi_aws as aws
 
@@ -57,7 +59,8 @@ def build_logging(
                 grafana=PeerPods(namespace=monitoring.namespace, pod_labels=GRAFANA_POD_LABELS),
                 consoles_namespace=CONSOLES_NAMESPACE,
                 scrapers=monitoring.scrapers,
-                api_cidrs=[cfg.network.cidr],  # the cluster's API endpoint has addresses in the VPC
+                # The API endpoint's addresses in the VPC, and the "kubernetes" Service in front of them.
+                api_cidrs=[cfg.network.cidr, f"{ipaddress.ip_network(cfg.cluster.service_cidr)[1]}/32"],
             ),
             job_resources=cfg.workloads.resources,
         ),

@@ -139,3 +139,16 @@ def test_kibana_is_published_only_behind_the_login_proxy(kibana_edge: list[dict[
     (path,) = ingress["inputs"]["spec"]["rules"][0]["http"]["paths"]
     assert path["backend"]["service"]["name"] == oauth2_proxy.release_name("kibana")
     assert kibana_edge[0]["outputs"]["consoleUrls"] == {"kibana": "https://kibana.platform.example.com/"}
+
+
+def test_fluent_bit_may_reach_the_kubernetes_api_and_nothing_else_outside_the_cluster(planned: Plan) -> None:
+    _, resources = planned("prod")
+    (api,) = [
+        p["inputs"]["spec"]
+        for p in of_type(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if p["inputs"]["metadata"]["name"] == "fluent-bit-to-aws-apis"
+    ]
+    (rule,) = api["egress"]
+    vpc = one(resources, "aws:ec2/vpc:Vpc")["inputs"]["cidrBlock"]
+    assert sorted(peer["ipBlock"]["cidr"] for peer in rule["to"]) == sorted([vpc, "172.20.0.1/32"])
+    assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
