@@ -75,6 +75,18 @@ EXCEPTIONS: tuple[RuleException, ...] = (
         "read-only root needs writable mounts for each (not yet set through grafana's values)",
     ),
 )
+EXCEPTIONS += (
+    RuleException(
+        "fluent-bit", "hardened-security-context", "DaemonSet", "fluent-bit", "volume * is a hostPath volume*",
+        "Fluent Bit tails every pod's log files on its node (/var/log, the container runtime's logs) and keeps "
+        "its read positions on the host, so a restarted pod neither loses nor repeats lines",
+    ),
+    RuleException(
+        "fluent-bit", "hardened-security-context", "DaemonSet", "fluent-bit", "container fluent-bit may run as root*",
+        "the node's log files belong to root (mode 0640): Fluent Bit reads them as root, with every capability "
+        "dropped, no privilege escalation and a read-only root filesystem",
+    ),
+)  # fmt: skip
 # Controllers whose charts define no liveness or readiness probe (leader-elected reconcilers that serve
 # no traffic; Kubernetes restarts them when they exit): the probes rule is relaxed for them, by name.
 _NO_PROBE_IN_CHART = (
@@ -84,6 +96,7 @@ _NO_PROBE_IN_CHART = (
     ("external-secrets", "Deployment", "external-secrets-*"),  # the webhook and cert controller: liveness only
     ("nginx-ingress", "Deployment", "*-controller"),
     ("kube-prometheus-stack", "Deployment", "*-grafana"),
+    ("eck-operator", "StatefulSet", "elastic-operator"),
 )
 EXCEPTIONS += tuple(
     RuleException(chart, "workload-probes", kind, name, "*",
