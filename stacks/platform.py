@@ -49,8 +49,8 @@ from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
 from stacks.dashboards import build_dashboards
 from stacks.delivery import build_delivery
 from stacks.edge import build_edge
-from stacks.observability import build_observability, operator_crds
 from stacks.logging import build_logging
+from stacks.observability import build_observability, operator_crds
 from stacks.restore import restore_wiring
 
 # Data domains and the datastores that keep their data under the domain's KMS key.

@@ -20,6 +20,9 @@ from policies.rules import (
     stack,
 )
 
+# isort: split
+from policies.rules import readiness
+
 ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *encryption.POLICIES,
     *s3.POLICIES,
@@ -31,6 +34,7 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *access.POLICIES,
     *stack.POLICIES,
     *backups.POLICIES,
+    *readiness.POLICIES,
     *datastores.POLICIES,
     *delivery.POLICIES,
 )
