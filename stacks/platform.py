@@ -165,6 +165,8 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     pulumi.export("clusterEndpoint", cluster.endpoint)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
+    if cfg.budget is not None:  # read by infra check's budget rule, from the plan or a stack export
+        pulumi.export("budgetMonthlyUsd", cfg.budget.monthly_usd)
     return Platform(network, cluster, apps, datastores, monitoring, ingress, gateway, services)
 
 

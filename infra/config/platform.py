@@ -32,6 +32,7 @@ from infra.config import (
 )
 from infra.config.alerts import AlertsConfig
 from infra.config.backups import BackupsConfig, RestoreConfig
+from infra.config.budget import BudgetConfig
 from infra.config.base import NAMESPACE, Environment, _KeyedError, _Model, duration_seconds
 from infra.config.cluster import ClusterConfig
 from infra.config.consoles import ConsolesConfig
@@ -75,6 +76,7 @@ class PlatformConfig(_Model):
     consoles: ConsolesConfig = ConsolesConfig()  # how the operators' UIs are reached
     backups: BackupsConfig = BackupsConfig()
     restore: RestoreConfig | None = None  # start datastores from backups (a disaster-recovery stack)
+    budget: BudgetConfig | None = None  # the most the stack may cost a month (infra check); none by default
 
     @field_validator("project")
     @classmethod
