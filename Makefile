@@ -48,3 +48,7 @@ rules-doc: $(STAMP)
 
 clean:
 	rm -rf build $(VENV)
+
+## The generated picture of docs/architecture.md (infra graph over prod's plan; a test keeps it current).
+graph-doc: $(STAMP)
+	$(BIN)/python -m tools.insights.graph_doc docs/architecture.md

@@ -51,7 +51,11 @@ def tree(resources: Sequence[Resource]) -> str:
 def _providers(resources: Sequence[Resource]) -> set[str]:
     """Top-level names that are providers (every resource waits for them: no information)."""
     owner = components(resources)
-    return {owner[r["urn"]] for r in resources if str(r.get("type", "")).startswith("pulumi:providers:")}
+    return {
+        owner[r["urn"]]
+        for r in resources
+        if str(r.get("type", "")).startswith("pulumi:providers:") and owner[r["urn"]] == name(r["urn"])
+    }
 
 
 def component_edges(resources: Sequence[Resource]) -> Counter[tuple[str, str]]:

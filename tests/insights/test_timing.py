@@ -1,0 +1,73 @@
+"""The estimate of `pulumi up` and the critical path of the dependencies really needed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.insights.support import plan, res
+from tools.insights import timing
+from tools.insights.update import update_weights
+
+
+def graph() -> list[dict[str, Any]]:
+    """key (5 s) -> cluster (600) -> nodes (240) -> release (90); the broker (1200) needs only the key;
+    a log group (2) is waited for by the release although nothing of it is read (a false chain)."""
+    key = res("aws:kms/key:Key", "key")
+    cluster = res("aws:eks/cluster:Cluster", "eks", deps=[key["urn"]], needed={"kmsKeyId": [key["urn"]]})
+    nodes = res("aws:eks/nodeGroup:NodeGroup", "nodes", deps=[cluster["urn"]], needed={"clusterName": [cluster["urn"]]})
+    broker = res("aws:mq/broker:Broker", "mq", deps=[key["urn"], nodes["urn"]], needed={"kms": [key["urn"]]})
+    release = res("kubernetes:helm.sh/v3:Release", "chart", {"chart": "x"}, deps=[nodes["urn"], broker["urn"]])
+    return plan(key, cluster, nodes, broker, release)
+
+
+def test_the_estimate_is_the_longest_declared_chain_with_its_steps() -> None:
+    result = timing.insight(graph())
+    # provider 2 + key 5 + eks 600 + nodes 240 + broker 1200 (it waits for the nodes) + release 90
+    assert result.estimate.total_seconds == 2 + 5 + 600 + 240 + 1200 + 90
+    names = [s.urn.rsplit("::", 1)[-1] for s in result.estimate.path]
+    assert names == ["aws-primary", "key", "eks", "nodes", "mq", "chart"]
+    assert [s.seconds for s in result.estimate.path] == [2, 5, 600, 240, 1200, 90]
+
+
+def test_the_needed_path_drops_the_false_wait_and_names_it() -> None:
+    result = timing.insight(graph())
+    # The broker needs only the key; the release needs the nodes (pods) but not the broker.
+    assert result.needed.total_seconds == 2 + 5 + 1200
+    assert result.ratio == (2 + 5 + 600 + 240 + 1200 + 90) / (2 + 5 + 1200)
+    waits = {(a.rsplit("::", 1)[-1], b.rsplit("::", 1)[-1]) for a, b in result.false_waits}
+    assert ("mq", "nodes") in waits and ("chart", "mq") in waits
+
+
+def test_a_custom_resource_needs_the_release_of_its_crd_and_an_object_it_names() -> None:
+    cm = res("kubernetes:helm.sh/v3:Release", "cert-manager", {"chart": "cert-manager"})
+    other = res("kubernetes:helm.sh/v3:Release", "prometheus", {"chart": "kube-prometheus-stack"})
+    issuer = res("kubernetes:cert-manager.io/v1:ClusterIssuer", "issuer", {"metadata": {"name": "letsencrypt"}},
+                 deps=[cm["urn"], other["urn"]])  # fmt: skip
+    cert = res("kubernetes:cert-manager.io/v1:Certificate", "cert", {"spec": {"issuerRef": {"name": "letsencrypt"}}},
+               deps=[issuer["urn"]])  # fmt: skip
+    resources = plan(cm, other, issuer, cert)
+    by_urn = {r["urn"]: r for r in resources}
+    assert timing.needed_edges(issuer, by_urn) == {cm["urn"], issuer["provider"].rpartition("::")[0]}
+    assert issuer["urn"] in timing.needed_edges(cert, by_urn)
+
+
+def test_parallelism_limits_the_estimate() -> None:
+    many = plan(*[res("aws:kms/key:Key", f"k{i}") for i in range(4)])
+    assert timing.insight(many).estimate.total_seconds == 2 + 5
+    assert timing.insight(many, parallelism=1).estimate.total_seconds == 2 + 4 * 5
+
+
+def test_an_update_costs_only_what_changes() -> None:
+    old = graph()
+    new = [dict(r, inputs=dict(r.get("inputs") or {})) for r in old]
+    for r in new:
+        if r["type"] == "aws:mq/broker:Broker":
+            r["inputs"]["hostInstanceType"] = "mq.m5.xlarge"  # in place: 900 s
+    weights = update_weights(old, new)
+    assert timing.insight(new, weights).estimate.total_seconds == 900
+
+
+def test_prod_is_within_a_tenth_of_its_needed_critical_path(planned) -> None:  # type: ignore[no-untyped-def]
+    result = timing.insight(planned("prod")[1])
+    assert result.needed.total_seconds <= result.estimate.total_seconds
+    assert result.ratio <= 1.1, timing.format_text("prod", result)
