@@ -135,7 +135,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         "monitoring",
         MonitoringArgs(cfg.monitoring, k8s_provider, cluster.storage_class_name, datastores.secrets.store_name),
         # The password generator's CRD; the store that delivers the receivers' secrets.
-        opts=pulumi.ResourceOptions(depends_on=[datastores.operator.release, datastores.secrets]),
+        opts=pulumi.ResourceOptions(depends_on=[datastores.operator.release, datastores.secrets.store]),
     )
     MetricsServer(
         "metrics-server",
@@ -143,7 +143,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
     )
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
-    build_consoles(cfg, k8s_provider, monitoring, ingress, datastores.secrets, datastores.secrets.store_name)
+    build_consoles(cfg, k8s_provider, monitoring, ingress, datastores.secrets.store, datastores.secrets.store_name)
     services = build_services(cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary)
     Alerts(
         "alerts",
