@@ -71,3 +71,40 @@ def test_prod_is_within_a_tenth_of_its_needed_critical_path(planned) -> None:  #
     result = timing.insight(planned("prod")[1])
     assert result.needed.total_seconds <= result.estimate.total_seconds
     assert result.ratio <= 1.1, timing.format_text("prod", result)
+
+
+def test_monitoring_and_consoles_wait_for_the_store_not_every_delivered_secret(planned) -> None:  # type: ignore[no-untyped-def]
+    resources = planned("prod")[1]
+    delivered = {
+        r["urn"] for r in resources if r["type"] == "kubernetes:external-secrets.io/v1:ExternalSecret"
+        and "platform:datastores:ExternalSecrets$" in r["urn"]
+    }  # fmt: skip
+    store = next(r["urn"] for r in resources if r["type"].endswith(":ClusterSecretStore"))
+    waiting = [r for r in resources if "platform:monitoring:Monitoring$" in r["urn"] and r.get("custom")]
+    assert waiting and all(not set(r.get("dependencies", [])) & delivered for r in waiting)
+    first = [r for r in waiting if r["type"].endswith(":Password")]  # the first of them: the others wait for it
+    assert first and all(store in r["dependencies"] for r in first)
+
+
+def test_datastores_and_the_edges_aws_parts_do_not_wait_for_the_nodes(planned) -> None:  # type: ignore[no-untyped-def]
+    resources = planned("prod")[1]
+    declared = {r["urn"]: timing.declared_edges(r) for r in resources}
+    nodes = {r["urn"] for r in resources if r["type"] == "aws:eks/nodeGroup:NodeGroup"}
+
+    def waits_for_nodes(urn: str) -> bool:
+        seen: set[str] = set()
+        todo = list(declared[urn])
+        while todo:
+            u = todo.pop()
+            if u in nodes:
+                return True
+            if u not in seen and u in declared:
+                seen.add(u)
+                todo += declared[u]
+        return False
+
+    parts = ("platform:datastores:", "platform:ingress:Ingress$aws:")
+    checked = [r for r in resources if r.get("custom") and r["type"].startswith("aws:") and any(p in r["urn"] for p in parts)
+               and r["type"] != "aws:autoscaling/attachment:Attachment"]  # fmt: skip
+    assert len(checked) > 20
+    assert [r["urn"] for r in checked if waits_for_nodes(r["urn"])] == []
