@@ -341,7 +341,8 @@ def build_services(
             opts=pulumi.ResourceOptions.merge(
                 with_primary,
                 pulumi.ResourceOptions(
-                    depends_on=[*apps.ready, datastores.secrets, rollouts.release, monitoring.prometheus_release]
+                    # Its datastores' Secrets arrive as inputs (datastores=...): no wait for the others'.
+                    depends_on=[*apps.ready, rollouts.release, monitoring.prometheus_release]
                 ),
             ),
         )

@@ -108,3 +108,17 @@ def test_datastores_and_the_edges_aws_parts_do_not_wait_for_the_nodes(planned) -
                and r["type"] != "aws:autoscaling/attachment:Attachment"]  # fmt: skip
     assert len(checked) > 20
     assert [r["urn"] for r in checked if waits_for_nodes(r["urn"])] == []
+
+
+def test_each_service_waits_for_its_own_datastores_secrets_only(planned) -> None:  # type: ignore[no-untyped-def]
+    resources = planned("prod")[1]
+    waited = {
+        r["urn"].rsplit("::", 1)[-1]: {d.rsplit("::", 1)[-1] for d in r["dependencies"] if d.endswith("-credentials")}
+        for r in resources
+        if r["type"] == "kubernetes:argoproj.io/v1alpha1:Rollout"
+    }
+    assert waited == {
+        "user-service-rollout": {"external-secrets-postgres-credentials", "external-secrets-redis-credentials"},
+        "data-processing-rollout": {"external-secrets-rabbitmq-credentials"},
+        "analytics-rollout": {"external-secrets-documentdb-credentials"},
+    }
