@@ -41,6 +41,7 @@ typecheck: $(STAMP)
 ## Offline plan of prod against the bare-resource floor of Pulumi's mock runtime.
 bench: $(STAMP)
 	$(BIN)/python bench/plan_vs_floor.py --stack prod
+	$(BIN)/python bench/scale.py
 
 ## Regenerate the rules table of docs/policies.md from the rule objects (a test keeps it in step).
 rules-doc: $(STAMP)
