@@ -36,7 +36,8 @@ started = time.perf_counter()
 result = plan_stack(stack, config, out)
 seconds = time.perf_counter() - started
 n = sum(1 for r in result.resources if r["type"] != "pulumi:pulumi:Stack")
-print(json.dumps({"resources": n, "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"resources": n, "seconds": seconds, "peak_mb": peak}))
 """
 
 

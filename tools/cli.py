@@ -367,7 +367,6 @@ def main() -> None:
     os._exit(code)
 
 
-
 # Plan insights (tools.insights): cost, duration and critical path, diff, lifecycle, picture.
 PlanOption = Annotated[Path | None, typer.Option("--plan", help="A plan.json or `pulumi stack export` file.")]
 
@@ -481,7 +480,9 @@ def diff(
 def graph(
     stack: StackOption = None,
     plan_file: PlanOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Folder for the files (default build/graph/<stack>).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the files (default build/graph/<stack>).")
+    ] = None,
     config_file: ConfigFileOption = None,
 ) -> None:
     """The component tree and the dependency graph as Mermaid (components.mmd, dependencies.mmd) and,
@@ -503,7 +504,9 @@ def graph(
         raise _fail(f"--out: cannot write under {folder} ({error.strerror or error})") from None
     typer.echo(f"Wrote {folder / 'components.mmd'}")
     typer.echo(f"      {folder / 'dependencies.mmd'}")
-    typer.echo(f"      {folder / 'dependencies.svg'}" if picture is not None else "      (no SVG: Graphviz not installed)")
+    typer.echo(
+        f"      {folder / 'dependencies.svg'}" if picture is not None else "      (no SVG: Graphviz not installed)"
+    )
 
 
 if __name__ == "__main__":

@@ -32,8 +32,8 @@ from infra.config import (
 )
 from infra.config.alerts import AlertsConfig
 from infra.config.backups import BackupsConfig, RestoreConfig
-from infra.config.budget import BudgetConfig
 from infra.config.base import NAMESPACE, Environment, _KeyedError, _Model, duration_seconds
+from infra.config.budget import BudgetConfig
 from infra.config.cluster import ClusterConfig
 from infra.config.consoles import ConsolesConfig
 from infra.config.datastores import DatastoresConfig

@@ -36,5 +36,5 @@ def test_the_budget_is_a_positive_number_of_dollars() -> None:
     cfg = build_config({"environment": "dev", "budget": {"monthlyUsd": 450}})
     assert cfg.budget is not None and cfg.budget.monthly_usd == 450
     assert build_config({"environment": "prod"}).budget is None  # no tier default
-    with pytest.raises(ConfigError, match="budget.monthlyUsd"):
+    with pytest.raises(ConfigError, match=r"budget\.monthlyUsd"):
         build_config({"environment": "dev", "budget": {"monthlyUsd": 0}})

@@ -104,8 +104,12 @@ def test_datastores_and_the_edges_aws_parts_do_not_wait_for_the_nodes(planned) -
         return False
 
     parts = ("platform:datastores:", "platform:ingress:Ingress$aws:")
-    checked = [r for r in resources if r.get("custom") and r["type"].startswith("aws:") and any(p in r["urn"] for p in parts)
-               and r["type"] != "aws:autoscaling/attachment:Attachment"]  # fmt: skip
+    checked = [
+        r
+        for r in resources
+        if r.get("custom") and r["type"].startswith("aws:") and any(p in r["urn"] for p in parts)
+        and r["type"] != "aws:autoscaling/attachment:Attachment"
+    ]  # fmt: skip
     assert len(checked) > 20
     assert [r["urn"] for r in checked if waits_for_nodes(r["urn"])] == []
 

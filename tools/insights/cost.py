@@ -64,10 +64,15 @@ class CostReport:
             "totalMonthlyUsd": self.total,
             "components": self.by_component(),
             "resources": [
-                {"urn": x.urn, "type": x.type, "component": x.component, "monthlyUsd": round(x.monthly, 2),
-                 "basis": x.basis}
+                {
+                    "urn": x.urn,
+                    "type": x.type,
+                    "component": x.component,
+                    "monthlyUsd": round(x.monthly, 2),
+                    "basis": x.basis,
+                }
                 for x in self.lines
-            ],  # fmt: skip
+            ],
             "unpriced": [{"urn": u.urn, "type": u.type, "reason": u.reason} for u in self.unpriced],
             "free": self.free,
             "assumptions": assumptions(),
@@ -75,7 +80,7 @@ class CostReport:
         }
 
 
-class PriceMissing(Exception):
+class PriceMissingError(Exception):
     """No price for this resource's class, size or kind."""
 
 
@@ -115,7 +120,7 @@ def estimate(resources: Sequence[Resource], stack: str = "", region: str | None 
     context = _Context(resources)
     for r in custom(resources):
         kind = r["type"]
-        if kind in p.FREE_TYPES or kind.startswith(p.FREE_PREFIXES) and kind != "kubernetes:helm.sh/v3:Release":
+        if kind in p.FREE_TYPES or (kind.startswith(p.FREE_PREFIXES) and kind != "kubernetes:helm.sh/v3:Release"):
             report.free += 1
             continue
         if kind in p.NEGLIGIBLE_TYPES:
@@ -133,7 +138,7 @@ def estimate(resources: Sequence[Resource], stack: str = "", region: str | None 
             continue
         try:
             monthly, basis = pricer(r.get("inputs") or {}, context)
-        except PriceMissing as missing:
+        except PriceMissingError as missing:
             report.unpriced.append(Unpriced(r["urn"], kind, owner[r["urn"]], str(missing)))
             continue
         if kind == "kubernetes:helm.sh/v3:Release" and monthly == 0.0:
@@ -166,7 +171,7 @@ class _Context:
 
 def _hourly(table: Mapping[str, float], size: Any, what: str) -> float:
     if not isinstance(size, str) or size not in table:
-        raise PriceMissing(f"no price for {what} {size!r}")
+        raise PriceMissingError(f"no price for {what} {size!r}")
     return table[size]
 
 
@@ -177,7 +182,7 @@ def _eks(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
 def _node_group(inputs: Mapping[str, Any], ctx: _Context) -> tuple[float, str]:
     types = inputs.get("instanceTypes") or []
     if inputs.get("capacityType", "ON_DEMAND") != "ON_DEMAND":
-        raise PriceMissing(f"capacity type {inputs.get('capacityType')!r} is not priced (on-demand only)")
+        raise PriceMissingError(f"capacity type {inputs.get('capacityType')!r} is not priced (on-demand only)")
     scaling = inputs.get("scalingConfig") or {}
     count = int(scaling.get("desiredSize") or scaling.get("minSize") or 0)
     hour = _hourly(p.EC2_HOUR, types[0] if types else None, "instance type")
@@ -221,7 +226,7 @@ def _lb(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
 
 def _rds(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
     if inputs.get("engine") != "postgres":
-        raise PriceMissing(f"engine {inputs.get('engine')!r} is not priced")
+        raise PriceMissingError(f"engine {inputs.get('engine')!r} is not priced")
     size = inputs.get("instanceClass")
     hour = _hourly(p.RDS_POSTGRES_HOUR, size, "instance class")
     copies = 2 if inputs.get("multiAz") else 1
@@ -241,7 +246,7 @@ def _elasticache(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
 
 def _mq(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
     if inputs.get("engineType") != "RabbitMQ":
-        raise PriceMissing(f"engine {inputs.get('engineType')!r} is not priced")
+        raise PriceMissingError(f"engine {inputs.get('engineType')!r} is not priced")
     size = inputs.get("hostInstanceType")
     hour = _hourly(p.MQ_RABBITMQ_HOUR, size, "broker instance type")
     instances = 3 if inputs.get("deploymentMode") == "CLUSTER_MULTI_AZ" else 1
@@ -311,7 +316,7 @@ _FACTOR = {"Gi": 1.073741824, "G": 1.0, "Ti": 1099.511627776, "T": 1000.0, "Mi":
 def _gb(quantity: Any) -> float:
     match = _GI.match(str(quantity))
     if not match:
-        raise PriceMissing(f"volume size {quantity!r} is not a quantity like 10Gi")
+        raise PriceMissingError(f"volume size {quantity!r} is not a quantity like 10Gi")
     return float(match.group(1)) * _FACTOR[match.group(2)]
 
 
@@ -343,7 +348,7 @@ def release_volumes(values: Any) -> list[tuple[str, float, int]]:
 def _release(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
     values = inputs.get("values")
     if isinstance(values, dict) and "4dabf18193072939515e22adb298388d" in values:
-        raise PriceMissing("its values are secret: the volumes it claims cannot be read")
+        raise PriceMissingError("its values are secret: the volumes it claims cannot be read")
     volumes = release_volumes(values)
     gb = sum(size * replicas for _, size, replicas in volumes)
     if not gb:
@@ -381,8 +386,7 @@ def format_text(reports: Sequence[CostReport], detail: bool = True) -> str:
     lines: list[str] = []
     for report in reports:
         lines.append(
-            f"Monthly cost of stack {report.stack!r} ({report.region}, prices of {p.PRICES_DATE}): "
-            f"${report.total:,.2f}"
+            f"Monthly cost of stack {report.stack!r} ({report.region}, prices of {p.PRICES_DATE}): ${report.total:,.2f}"
         )
         for component, total in report.by_component().items():
             lines.append(f"  {component:<28} ${total:>10,.2f}")

@@ -225,8 +225,10 @@ def format_markdown(d: PlanDiff, title: str | None = None) -> str:
             mark = ":warning: **replace, stateful**" if c.replacement and c.stateful else (
                 "replace" if c.replacement else "update")  # fmt: skip
             paths = "<br>".join(
-                _md(f"`{x.path}`: {_value(x.old)} → {_value(x.new)}" + (" (forces replacement)" if x.path in c.replaces
-                                                                       else ""))  # fmt: skip
+                _md(
+                    f"`{x.path}`: {_value(x.old)} → {_value(x.new)}"
+                    + (" (forces replacement)" if x.path in c.replaces else "")
+                )
                 for x in c.paths
             )
             if c.moved_from:
@@ -239,8 +241,8 @@ def format_markdown(d: PlanDiff, title: str | None = None) -> str:
             lines.append("")
     if d.cost_components:
         lines += ["| component | old | new | delta |", "|---|---:|---:|---:|"]
-        for c, (a, b) in d.cost_components.items():
-            lines.append(f"| {c} | ${a:,.2f} | ${b:,.2f} | {b - a:+,.2f} |")
+        for component, (a, b) in d.cost_components.items():
+            lines.append(f"| {component} | ${a:,.2f} | ${b:,.2f} | {b - a:+,.2f} |")
         lines.append("")
     return "\n".join(lines)
 

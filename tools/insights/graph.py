@@ -42,7 +42,7 @@ def tree(resources: Sequence[Resource]) -> str:
         label = f"{name(r['urn'])}<br/><small>{kind} · {held.get(r['urn'], 0)} resources</small>"
         lines.append(f'  {_id(r["urn"])}["{_label(label)}"]')
     for r in resources:
-        parent = r.get("parent")
+        parent = str(r.get("parent") or "")
         if not r.get("custom") and parent in by_urn:
             lines.append(f"  {_id(parent)} --> {_id(r['urn'])}")
     return "\n".join(lines) + "\n"
@@ -91,7 +91,7 @@ def dot(resources: Sequence[Resource]) -> str:
     lines = ["digraph components {", "  rankdir=LR;", "  node [shape=box, fontsize=10];"]
     lines += [f'  "{c}";' for c in tops]
     lines += [f'  "{a}" -> "{b}" [label="{n}"];' for (a, b), n in sorted(component_edges(resources).items())]
-    return "\n".join(lines + ["}"]) + "\n"
+    return "\n".join([*lines, "}"]) + "\n"
 
 
 def svg(resources: Sequence[Resource]) -> str | None:

@@ -69,8 +69,8 @@ def kubernetes_findings(version: str, today: date) -> list[Finding]:
         return [Finding("fail", f"Kubernetes {version} left EKS extended support on {row.extended_end}{note}: "
                                 "EKS upgrades the cluster by itself; upgrade now")]  # fmt: skip
     if today > row.standard_end:
-        return [Finding("warn", f"Kubernetes {version} is in EKS extended support since {row.standard_end} "
-                                f"($0.60 per cluster-hour instead of $0.10) until {row.extended_end}{note}")]  # fmt: skip
+        extended = f"extended support since {row.standard_end} ($0.60 per cluster-hour instead of $0.10)"
+        return [Finding("warn", f"Kubernetes {version} is in EKS {extended} until {row.extended_end}{note}")]
     if today >= row.standard_end - timedelta(days=WARN_DAYS):
         days = (row.standard_end - today).days
         return [Finding("warn", f"Kubernetes {version} leaves EKS standard support in {days} days, on "
@@ -99,9 +99,9 @@ def pins(resources: Sequence[Resource], root: Path | None = None) -> list[Pin]:
                 found.append(("image", image, name(r["urn"]), image.rsplit(":", 1)[-1]))
         spec = ((inputs.get("spec") or {}).get("template") or {}).get("spec") or {}
         for container in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]:
-            image = container.get("image") if isinstance(container, dict) else None
-            if isinstance(image, str):
-                found.append(("image", image, name(r["urn"]), image.rsplit("@", 1)[-1].rsplit(":", 1)[-1]))
+            ref = container.get("image") if isinstance(container, dict) else None
+            if isinstance(ref, str):
+                found.append(("image", ref, name(r["urn"]), ref.rsplit("@", 1)[-1].rsplit(":", 1)[-1]))
     unique = sorted(set(found))
     return [Pin(kind, what, where, _pinned(text, root)) for kind, what, where, text in unique]
 

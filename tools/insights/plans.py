@@ -29,7 +29,7 @@ def stack_name(resources: Sequence[Resource]) -> str:
     for r in resources:
         urn = str(r.get("urn", ""))
         if urn.startswith("urn:pulumi:"):
-            return urn.split("::")[0].removeprefix("urn:pulumi:")
+            return urn.split("::", maxsplit=1)[0].removeprefix("urn:pulumi:")
     return ""
 
 

@@ -97,9 +97,9 @@ def needed_edges(r: Resource, by_urn: Mapping[str, Resource]) -> set[str]:
             needs.add(dep)
         if other["type"].startswith("kubernetes:") and _object_name(other) in strings:
             needs.add(dep)  # names it (a store, an issuer, a Secret): it must exist first
-        if chart and other["type"] == "kubernetes:helm.sh/v3:Release":
-            if str((other.get("inputs") or {}).get("chart", "")) == chart:
-                needs.add(dep)
+        release = other["type"] == "kubernetes:helm.sh/v3:Release"
+        if chart and release and str((other.get("inputs") or {}).get("chart", "")) == chart:
+            needs.add(dep)
         if r["type"] in RUNS_PODS and other["type"] == NODE_TYPE:
             needs.add(dep)
     if r["type"] in RUNS_PODS:  # through the provider the nodes were waited for; they still are
