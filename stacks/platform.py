@@ -44,6 +44,7 @@ from infra.tags import default_tags
 from stacks import moved
 from stacks.backups import backup_tags, build_backups
 from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
+from stacks.dashboards import build_dashboards
 from stacks.edge import build_edge
 from stacks.restore import restore_wiring
 
@@ -157,6 +158,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         ),
         opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # the PrometheusRule CRD
     )
+    build_dashboards(cfg, k8s_provider, monitoring, apps.name, edge=gateway is not None)
 
     pulumi.export("environment", cfg.environment.value)
     pulumi.export("vpcId", network.vpc_id)
