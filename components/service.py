@@ -104,6 +104,9 @@ class ServiceDeploymentArgs:
     aws_api_cidrs: Sequence[str] = ()  # where the AWS API endpoints are (only used with AWS permissions)
     token_signer: TokenSigner | None = None  # for the service that issues tokens
     keep_images: int = 30
+    # The tag or digest a release rolled out (its record, see components/delivery.py); None: the
+    # stack file's image.
+    image_reference: pulumi.Input[str] | None = None
 
     def __post_init__(self) -> None:
         missing = sorted(set(self.spec.datastores) - set(self.datastores))
@@ -223,7 +226,8 @@ class ServiceDeployment(pulumi.ComponentResource):
         repository_url: pulumi.Output[str] = (
             pulumi.Output.from_input(spec.image.repository) if spec.image.repository else repository.repository_url
         )
-        pinned = repository_url.apply(lambda repo: image(repo, spec.image.reference))
+        reference = spec.image.reference if args.image_reference is None else args.image_reference
+        pinned = pulumi.Output.all(repository_url, reference).apply(lambda ra: image(ra[0], ra[1]))
 
         # -- identity (IRSA) ----------------------------------------------------------------------
         role = aws.iam.Role(

@@ -8,6 +8,7 @@ Nothing here decides a value: values come from the config, contracts from the co
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -45,6 +46,7 @@ from stacks import moved
 from stacks.backups import backup_tags, build_backups
 from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
 from stacks.dashboards import build_dashboards
+from stacks.delivery import build_delivery
 from stacks.edge import build_edge
 from stacks.restore import restore_wiring
 
@@ -145,7 +147,11 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     )
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
     build_consoles(cfg, k8s_provider, monitoring, ingress, datastores.secrets.store, datastores.secrets.store_name)
-    services = build_services(cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary)
+    delivery = build_delivery(cfg, context, cluster, apps, primary)
+    releases = delivery.release_references if delivery is not None else {}
+    services = build_services(
+        cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary, releases=releases
+    )
     Alerts(
         "alerts",
         AlertsArgs(
@@ -288,6 +294,7 @@ def build_services(
     gateway: Gateway | None,
     context: AwsContext,
     primary: aws.Provider,
+    releases: Mapping[str, pulumi.Output[str]] | None = None,
 ) -> dict[str, ServiceDeployment]:
     """Argo Rollouts (which acts on the services' Rollouts), the token signing key when a gateway
     verifies tokens, and one ServiceDeployment per configured service."""
@@ -339,6 +346,7 @@ def build_services(
                 datastore_cidrs=network.layout.data,
                 aws_api_cidrs=[cfg.network.cidr],
                 token_signer=signer,
+                image_reference=(releases or {}).get(name),  # what its last release rolled out
             ),
             opts=pulumi.ResourceOptions.merge(
                 with_primary,

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from policies.rules import access, backups, edge, encryption, exposure, iam, kubernetes, protection, s3, stack
+from policies.rules import (
+    access,
+    backups,
+    delivery,
+    edge,
+    encryption,
+    exposure,
+    iam,
+    kubernetes,
+    protection,
+    s3,
+    stack,
+)
 
 ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *encryption.POLICIES,
@@ -18,4 +30,5 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *access.POLICIES,
     *stack.POLICIES,
     *backups.POLICIES,
+    *delivery.POLICIES,
 )

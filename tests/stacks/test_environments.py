@@ -87,7 +87,10 @@ def test_declared_dependencies_are_recorded(planned: Plan, stack: str) -> None:
     eks = one(resources, "aws:eks/cluster:Cluster")
     assert all(vpc["urn"] in s["dependencies"] for s in of_type(resources, "aws:ec2/subnet:Subnet"))
     assert eks["urn"] in one(resources, "aws:eks/nodeGroup:NodeGroup")["dependencies"]
-    assert eks["urn"] in one(resources, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")["dependencies"]
+    assert (
+        eks["urn"]
+        in one(resources, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cluster-oidc")["dependencies"]
+    )
     index = by_urn(resources)
     for r in resources:  # every edge points at a resource of the plan, and comes after it
         assert all(d in index for d in r.get("dependencies", [])), r["urn"]
@@ -118,6 +121,13 @@ def test_environments_are_the_same_code(planned: Plan) -> None:
         "aws:ec2/securityGroup:SecurityGroup",  # the restore tests' isolated group
         # Made only when platform:monitoring.alerting has receivers (dev has none).
         "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig",
+        # Made only when platform:delivery names repositories (dev names none).
+        "platform:delivery:Delivery",
+        "aws:ssm/parameter:Parameter",
+        "kubernetes:rbac.authorization.k8s.io/v1:Role",
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+        "aws:eks/accessEntry:AccessEntry",  # also platform:cluster.adminRoleArns
+        "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
     }
     assert set(counts["dev"]) - switched == set(counts["staging"]) - switched == set(counts["prod"]) - switched
     assert switched <= set(counts["prod"])
@@ -132,6 +142,11 @@ def test_environments_are_the_same_code(planned: Plan) -> None:
         "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
         "aws:docdb/clusterInstance:ClusterInstance",  # platform:datastores.documentdb.instances
         "kubernetes:external-secrets.io/v1:ExternalSecret",  # Alertmanager's receivers, when there are any
+        # platform:delivery: GitHub's OIDC provider and the release and pipeline roles.
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        "aws:iam/role:Role",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         *switched,
     }
     for kind in counts["prod"]:
