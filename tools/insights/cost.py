@@ -299,6 +299,12 @@ def _secret(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
     return p.SECRET_MONTH, "secret-month"
 
 
+def _parameter(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
+    if str(inputs.get("tier") or "Standard") == "Advanced":
+        return p.SSM_ADVANCED_MONTH, "advanced parameter-month"
+    return 0.0, "standard parameter: free"
+
+
 def _vault(inputs: Mapping[str, Any], ctx: _Context) -> tuple[float, str]:
     gb = ctx.protected_gb * p.USAGE["vault_fraction"]
     return gb * p.BACKUP_STORAGE_GB, f"{gb:g} GB of recovery points at ${p.BACKUP_STORAGE_GB}/GB"
@@ -376,6 +382,7 @@ PRICERS: dict[str, Any] = {
     "aws:wafv2/webAcl:WebAcl": _waf,
     "aws:cloudwatch/logGroup:LogGroup": _logs,
     "aws:secretsmanager/secret:Secret": _secret,
+    "aws:ssm/parameter:Parameter": _parameter,
     "aws:backup/vault:Vault": _vault,
     "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": _pitr_copy,
     "kubernetes:helm.sh/v3:Release": _release,

@@ -131,6 +131,8 @@ LOGS_STORED_GB = 0.03
 EBS_GB: dict[str, float] = {"gp3": 0.08, "gp2": 0.10}
 # AWS Secrets Manager pricing: per secret-month.
 SECRET_MONTH = 0.40
+# AWS Systems Manager pricing, Parameter Store: standard parameters free, advanced per parameter-month.
+SSM_ADVANCED_MONTH = 0.05
 
 # What a plan cannot show, assumed per month. Printed with every estimate.
 USAGE: dict[str, float] = {
@@ -189,6 +191,8 @@ FREE_TYPES = {
     "aws:ec2/vpc:Vpc",
     "aws:ecr/lifecyclePolicy:LifecyclePolicy",
     "aws:eks/addon:Addon",  # runs on the nodes
+    "aws:eks/accessEntry:AccessEntry",  # EKS access entries and their policies are free
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
     "aws:elasticache/subnetGroup:SubnetGroup",
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
     "aws:iam/role:Role",
