@@ -8,6 +8,7 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 from policies.rules import (
     access,
     backups,
+    datastores,
     delivery,
     edge,
     encryption,
@@ -30,5 +31,6 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *access.POLICIES,
     *stack.POLICIES,
     *backups.POLICIES,
+    *datastores.POLICIES,
     *delivery.POLICIES,
 )
