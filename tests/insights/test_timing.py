@@ -126,3 +126,12 @@ def test_each_service_waits_for_its_own_datastores_secrets_only(planned) -> None
         "data-processing-rollout": {"external-secrets-rabbitmq-credentials"},
         "analytics-rollout": {"external-secrets-documentdb-credentials"},
     }
+
+
+def test_a_chart_waiting_for_a_crd_only_chart_needs_it() -> None:
+    crds = res("kubernetes:helm.sh/v3:Release", "crds", {"chart": "prometheus-operator-crds"})
+    other = res("kubernetes:helm.sh/v3:Release", "unrelated", {"chart": "something"})
+    chart = res("kubernetes:helm.sh/v3:Release", "eso", {"chart": "external-secrets"}, deps=[crds["urn"], other["urn"]])
+    by_urn = {r["urn"]: r for r in plan(crds, other, chart)}
+    needs = timing.needed_edges(chart, by_urn)
+    assert crds["urn"] in needs and other["urn"] not in needs

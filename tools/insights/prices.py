@@ -205,6 +205,7 @@ FREE_TYPES = {
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:route53/record:Record",  # records are free; alias queries to an ELB are free
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
     "aws:s3/bucketPolicy:BucketPolicy",
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
@@ -212,6 +213,8 @@ FREE_TYPES = {
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketVersioning:BucketVersioning",
     "aws:secretsmanager/secretVersion:SecretVersion",
+    "aws:secretsmanager/secretRotation:SecretRotation",  # the rotation's Lambda is billed (negligible)
+    "aws:lambda/permission:Permission",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "aws:wafv2/webAclAssociation:WebAclAssociation",

@@ -29,15 +29,18 @@ from tools.offline.estimate import DEFAULT_SECONDS, TYPICAL_SECONDS
 UNBOUNDED = 2_147_483_647  # Pulumi's default --parallel
 
 # API groups of custom resources and the chart that installs their CRDs (the chart's name in the release).
-CRD_CHARTS: dict[str, str] = {
-    "cert-manager.io": "cert-manager",
-    "acme.cert-manager.io": "cert-manager",
-    "external-secrets.io": "external-secrets",
-    "generators.external-secrets.io": "external-secrets",
-    "monitoring.coreos.com": "kube-prometheus-stack",
-    "argoproj.io": "argo-rollouts",
-    "configuration.konghq.com": "kong",
+CRD_CHARTS: dict[str, tuple[str, ...]] = {
+    "cert-manager.io": ("cert-manager",),
+    "acme.cert-manager.io": ("cert-manager",),
+    "external-secrets.io": ("external-secrets",),
+    "generators.external-secrets.io": ("external-secrets",),
+    "monitoring.coreos.com": ("prometheus-operator-crds", "kube-prometheus-stack"),
+    "argoproj.io": ("argo-rollouts",),
+    "configuration.konghq.com": ("kong",),
 }
+# Charts that install only CRDs: another chart waiting for one needs it (its templates create
+# custom resources of those kinds, such as a ServiceMonitor).
+CRD_ONLY_CHARTS = {"prometheus-operator-crds"}
 NODE_TYPE = "aws:eks/nodeGroup:NodeGroup"
 # Orderings that no input shows but the service requires: (waiting type, waited-for type).
 ORDERING_NEEDS = {
@@ -87,7 +90,7 @@ def needed_edges(r: Resource, by_urn: Mapping[str, Resource]) -> set[str]:
         needs |= set(urns)
     if provider_urn(r):
         needs.add(provider_urn(r))
-    chart = CRD_CHARTS.get(_group(r["type"]))
+    charts = CRD_CHARTS.get(_group(r["type"]), ())
     strings = _strings(r.get("inputs") or {})
     for dep in r.get("dependencies") or []:
         other = by_urn.get(dep)
@@ -98,7 +101,8 @@ def needed_edges(r: Resource, by_urn: Mapping[str, Resource]) -> set[str]:
         if other["type"].startswith("kubernetes:") and _object_name(other) in strings:
             needs.add(dep)  # names it (a store, an issuer, a Secret): it must exist first
         release = other["type"] == "kubernetes:helm.sh/v3:Release"
-        if chart and release and str((other.get("inputs") or {}).get("chart", "")) == chart:
+        other_chart = str((other.get("inputs") or {}).get("chart", "")) if release else ""
+        if other_chart and (other_chart in charts or (r["type"] == other["type"] and other_chart in CRD_ONLY_CHARTS)):
             needs.add(dep)
         if r["type"] in RUNS_PODS and other["type"] == NODE_TYPE:
             needs.add(dep)
