@@ -49,6 +49,7 @@ from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
 from stacks.dashboards import build_dashboards
 from stacks.delivery import build_delivery
 from stacks.edge import build_edge
+from stacks.logging import build_logging
 from stacks.observability import build_observability, operator_crds
 from stacks.restore import restore_wiring
 
@@ -137,7 +138,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     assert isinstance(postgres, Postgres) and isinstance(documentdb, DocumentDb)
     redis = datastores.stores["redis"]
     assert isinstance(redis, Redis)
-    _, backup_plan = build_backups(cfg, context, replica, network, postgres, documentdb, redis, primary)
+    buckets, backup_plan = build_backups(cfg, context, replica, network, postgres, documentdb, redis, primary)
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(
@@ -151,8 +152,17 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         MetricsServerArgs(k8s_provider, cfg.monitoring.metrics_server_replicas, moved=moved.metrics_server()),
         opts=pulumi.ResourceOptions(depends_on=[crds.release]),  # its ServiceMonitor's CRD
     )
+    logging = build_logging(cfg, context, cluster, monitoring, datastores.operator, buckets, primary, CLUSTER_DNS)
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
-    build_consoles(cfg, k8s_provider, monitoring, ingress, datastores.secrets.store, datastores.secrets.store_name)
+    build_consoles(
+        cfg,
+        k8s_provider,
+        monitoring,
+        ingress,
+        datastores.secrets.store,
+        datastores.secrets.store_name,
+        [logging.console],
+    )
     delivery = build_delivery(cfg, context, cluster, apps, primary)
     releases = delivery.release_references if delivery is not None else {}
     services = build_services(

@@ -70,3 +70,13 @@ def test_environments_cost_in_order_and_dev_is_reported_against_its_limit(planne
     # dev's configuration is over $450 a month at list prices (docs/insights.md says why); pin the figure
     # so a change that moves it is seen.
     assert 450 < totals["dev"].total < 700
+
+
+def test_elasticsearch_volumes_are_priced_per_node() -> None:
+    spec = {
+        "nodeSets": [{"count": 3, "volumeClaimTemplates": [{"spec": {"resources": {"requests": {"storage": "200G"}}}}]}]
+    }
+    report = cost.estimate(
+        plan(res("kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", "es", {"spec": spec})), "t"
+    )
+    assert report.total == pytest.approx(3 * 200 * 0.08)

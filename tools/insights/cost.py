@@ -120,7 +120,7 @@ def estimate(resources: Sequence[Resource], stack: str = "", region: str | None 
     context = _Context(resources)
     for r in custom(resources):
         kind = r["type"]
-        if kind in p.FREE_TYPES or (kind.startswith(p.FREE_PREFIXES) and kind != "kubernetes:helm.sh/v3:Release"):
+        if kind in p.FREE_TYPES or (kind.startswith(p.FREE_PREFIXES) and kind not in CLAIMING_KINDS):
             report.free += 1
             continue
         if kind in p.NEGLIGIBLE_TYPES:
@@ -141,7 +141,7 @@ def estimate(resources: Sequence[Resource], stack: str = "", region: str | None 
         except PriceMissingError as missing:
             report.unpriced.append(Unpriced(r["urn"], kind, owner[r["urn"]], str(missing)))
             continue
-        if kind == "kubernetes:helm.sh/v3:Release" and monthly == 0.0:
+        if kind in CLAIMING_KINDS and monthly == 0.0:
             report.free += 1
             continue
         report.lines.append(Line(r["urn"], kind, owner[r["urn"]], round(monthly, 4), basis))
@@ -363,6 +363,21 @@ def _release(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
     return gb * p.EBS_GB["gp3"], f"gp3 volumes it claims: {parts}"
 
 
+def _eck(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
+    """Volumes an ECK resource claims: ``count`` x each ``volumeClaimTemplates`` entry, per node set."""
+    spec = inputs.get("spec") or {}
+    groups = spec.get("nodeSets") or [spec]
+    gb, parts = 0.0, []
+    for group in groups:
+        count = int(group.get("count") or 1)
+        for claim in group.get("volumeClaimTemplates") or []:
+            size = (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
+            if size is not None:
+                gb += count * _gb(size)
+                parts.append(f"{count} x {_gb(size):.3g} GB")
+    return gb * p.EBS_GB["gp3"], ("gp3 volumes it claims: " + ", ".join(parts)) if parts else ""
+
+
 PRICERS: dict[str, Any] = {
     "aws:eks/cluster:Cluster": _eks,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
@@ -386,7 +401,11 @@ PRICERS: dict[str, Any] = {
     "aws:backup/vault:Vault": _vault,
     "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": _pitr_copy,
     "kubernetes:helm.sh/v3:Release": _release,
+    "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch": _eck,
+    "kubernetes:logstash.k8s.elastic.co/v1alpha1:Logstash": _eck,
 }
+# Kubernetes kinds whose volumes cost money: priced like the rest, free when they claim none.
+CLAIMING_KINDS = {"kubernetes:helm.sh/v3:Release", *(k for k in PRICERS if k.startswith("kubernetes:"))}
 
 
 def format_text(reports: Sequence[CostReport], detail: bool = True) -> str:

@@ -51,6 +51,9 @@ TYPICAL_SECONDS: dict[str, float] = {
     "aws:lb/loadBalancer:LoadBalancer": 180,
     "aws:acm/certificateValidation:CertificateValidation": 300,  # DNS propagation + ACM's check
     "kubernetes:cert-manager.io/v1:Certificate": 180,  # awaited (pulumi.com/waitFor): DNS-01 + issuance
+    # Awaited until Ready (pulumi.com/waitFor): images pulled, volumes attached, the nodes form a cluster.
+    "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch": 300,
+    "kubernetes:batch/v1:Job": 30,  # awaited until complete (the logging setup: a few API calls)
 }
 # Everything else (IAM policies, security group rules, subnets, routes, Kubernetes objects that are
 # not awaited): API calls that return in about a second; 2 s is the conservative default.
