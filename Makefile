@@ -41,6 +41,7 @@ typecheck: $(STAMP)
 ## Offline plan of prod against the bare-resource floor of Pulumi's mock runtime.
 bench: $(STAMP)
 	$(BIN)/python bench/plan_vs_floor.py --stack prod
+	$(BIN)/python bench/scale.py
 
 ## Regenerate the rules table of docs/policies.md from the rule objects (a test keeps it in step).
 rules-doc: $(STAMP)
@@ -56,3 +57,7 @@ render: $(STAMP)
 
 clean:
 	rm -rf build $(VENV)
+
+## The generated picture of docs/architecture.md (infra graph over prod's plan; a test keeps it current).
+graph-doc: $(STAMP)
+	$(BIN)/python -m tools.insights.graph_doc docs/architecture.md

@@ -145,7 +145,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             cfg.monitoring, k8s_provider, cluster.storage_class_name, datastores.secrets.store_name, crds.release
         ),
         # The password generator's CRD; the store that delivers the receivers' secrets.
-        opts=pulumi.ResourceOptions(depends_on=[datastores.operator.release, datastores.secrets]),
+        opts=pulumi.ResourceOptions(depends_on=[datastores.operator.release, datastores.secrets.store]),
     )
     MetricsServer(
         "metrics-server",
@@ -155,7 +155,13 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     logging = build_logging(cfg, context, cluster, monitoring, datastores.operator, buckets, primary, CLUSTER_DNS)
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
     build_consoles(
-        cfg, k8s_provider, monitoring, ingress, datastores.secrets, datastores.secrets.store_name, [logging.console]
+        cfg,
+        k8s_provider,
+        monitoring,
+        ingress,
+        datastores.secrets.store,
+        datastores.secrets.store_name,
+        [logging.console],
     )
     delivery = build_delivery(cfg, context, cluster, apps, primary)
     releases = delivery.release_references if delivery is not None else {}
@@ -185,6 +191,8 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     pulumi.export("clusterEndpoint", cluster.endpoint)
     pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
     pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
+    if cfg.budget is not None:  # read by infra check's budget rule, from the plan or a stack export
+        pulumi.export("budgetMonthlyUsd", cfg.budget.monthly_usd)
     return Platform(network, cluster, apps, datastores, monitoring, ingress, gateway, services)
 
 
@@ -375,7 +383,8 @@ def build_services(
             opts=pulumi.ResourceOptions.merge(
                 with_primary,
                 pulumi.ResourceOptions(
-                    depends_on=[*apps.ready, datastores.secrets, rollouts.release, monitoring.prometheus_release]
+                    # Its datastores' Secrets arrive as inputs (datastores=...): no wait for the others'.
+                    depends_on=[*apps.ready, rollouts.release, monitoring.prometheus_release]
                 ),
             ),
         )

@@ -90,6 +90,7 @@ def check(
     from policies.rules import ALL_POLICIES
     from tools.check import CheckInputError, format_json, format_text, load_policy_config, load_resources
     from tools.check import check as run_checks
+    from tools.insights.budget import violations as budget_violations
 
     if (stack is None) == (plan_file is None):
         raise _fail("give exactly one of --stack NAME or --plan FILE")
@@ -112,6 +113,7 @@ def check(
 
     try:
         violations = run_checks(resources, ALL_POLICIES, rule_config)
+        violations += budget_violations(resources)  # platform:budget against infra cost's estimate
     except CheckInputError as error:
         raise _fail(str(error)) from None
     typer.echo(format_json(violations) if output_format == "json" else format_text(violations))
@@ -410,6 +412,148 @@ def main() -> None:
     sys.stderr.flush()
     # The mock runtime leaves an asyncio loop whose finaliser complains at interpreter exit.
     os._exit(code)
+
+
+# Plan insights (tools.insights): cost, duration and critical path, diff, lifecycle, picture.
+PlanOption = Annotated[Path | None, typer.Option("--plan", help="A plan.json or `pulumi stack export` file.")]
+
+
+def _resources(stack: str | None, plan_file: Path | None, config_file: Path | None = None) -> list[dict[str, Any]]:
+    """The resources of --plan FILE, or of --stack NAME planned offline into a temporary folder."""
+    from tools.check import CheckInputError, load_resources
+
+    if (stack is None) == (plan_file is None):
+        raise _fail("give exactly one of --stack NAME or --plan FILE")
+    if plan_file is not None:
+        try:
+            return load_resources(plan_file)
+        except CheckInputError as error:
+            raise _fail(str(error)) from None
+    assert stack is not None
+    return _dr_resources(stack, config_file)
+
+
+def _choice(option: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise _fail(f"{option}: {value!r} is not allowed (allowed: {', '.join(allowed)})")
+    return value
+
+
+@app.command()
+def insights(
+    stack: StackOption = None,
+    plan_file: PlanOption = None,
+    base: Annotated[
+        Path | None, typer.Option("--base", help="The plan or export deployed now: estimate the update to --plan.")
+    ] = None,
+    config_file: ConfigFileOption = None,
+    today: Annotated[str | None, typer.Option("--today", help="Check support dates as of YYYY-MM-DD.")] = None,
+) -> None:
+    """Estimated `pulumi up` (from scratch, or the update from --base), its critical path against the
+    one of the dependencies really needed, and lifecycle (EKS support, pins, retired pieces). Exit 1
+    when the Kubernetes version is past EKS extended support."""
+    from datetime import date
+
+    from tools.check import CheckInputError, load_resources
+    from tools.insights import lifecycle, timing
+    from tools.insights.plans import stack_name
+    from tools.insights.update import update_weights
+    from tools.plan import project_root
+
+    resources = _resources(stack, plan_file, config_file)
+    weights = None
+    if base is not None:
+        try:
+            weights = update_weights(load_resources(base), resources)
+        except CheckInputError as error:
+            raise _fail(str(error)) from None
+    try:
+        moment = date.fromisoformat(today) if today else date.today()
+    except ValueError:
+        raise _fail(f"--today: {today!r} is not a date like 2026-12-01") from None
+    name = stack or stack_name(resources)
+    typer.echo(timing.format_text(name, timing.insight(resources, weights), update=base is not None))
+    version = lifecycle.cluster_version(resources)
+    findings = (lifecycle.kubernetes_findings(version, moment) if version else []) + lifecycle.retired(resources)
+    typer.echo(lifecycle.format_text(findings, lifecycle.pins(resources, project_root())))
+    if any(f.level == "fail" for f in findings):
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def cost(
+    stack: Annotated[
+        list[str] | None, typer.Option("--stack", "-s", help="Plan this stack offline; repeat to compare stacks.")
+    ] = None,
+    plan_file: Annotated[list[Path] | None, typer.Option("--plan", help="A plan.json or export; repeatable.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="text, json or markdown.")] = "text",
+) -> None:
+    """Monthly on-demand cost per resource, per component and in total, with its assumptions; several
+    stacks side by side."""
+    from tools.insights import cost as costs
+    from tools.insights.plans import stack_name
+
+    _choice("--format", output_format, ("text", "json", "markdown"))
+    if not stack and not plan_file:
+        raise _fail("give --stack NAME or --plan FILE (each may be repeated)")
+    reports = [costs.estimate(_resources(s, None), s) for s in stack or []]
+    for path in plan_file or []:
+        resources = _resources(None, path)
+        reports.append(costs.estimate(resources, stack_name(resources) or path.stem))
+    render = {"text": costs.format_text, "json": costs.format_json, "markdown": costs.format_markdown}
+    typer.echo(render[output_format](reports))
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The older plan.json or `pulumi stack export` file.")],
+    new: Annotated[Path, typer.Argument(help="The newer one.")],
+    output_format: Annotated[str, typer.Option("--format", help="text, json or markdown.")] = "text",
+    title: Annotated[str | None, typer.Option("--title", help="Heading of the markdown output.")] = None,
+) -> None:
+    """Resources added, removed and changed (input paths, secrets masked), replacements flagged
+    (stateful ones first), moves through aliases, the monthly cost delta."""
+    from tools.insights import diff as diffs
+
+    _choice("--format", output_format, ("text", "json", "markdown"))
+    result = diffs.diff(_resources(None, old), _resources(None, new))
+    if output_format == "markdown":
+        typer.echo(diffs.format_markdown(result, title))
+    else:
+        typer.echo(diffs.format_json(result) if output_format == "json" else diffs.format_text(result))
+
+
+@app.command()
+def graph(
+    stack: StackOption = None,
+    plan_file: PlanOption = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the files (default build/graph/<stack>).")
+    ] = None,
+    config_file: ConfigFileOption = None,
+) -> None:
+    """The component tree and the dependency graph as Mermaid (components.mmd, dependencies.mmd) and,
+    where Graphviz is installed, dependencies.svg."""
+    from tools.insights import graph as graphs
+    from tools.insights.plans import stack_name
+    from tools.plan import project_root
+
+    resources = _resources(stack, plan_file, config_file)
+    folder = out or project_root() / "build" / "graph" / (stack or stack_name(resources) or "plan")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "components.mmd").write_text(graphs.tree(resources), encoding="utf-8")
+        (folder / "dependencies.mmd").write_text(graphs.dependencies(resources), encoding="utf-8")
+        picture = graphs.svg(resources)
+        if picture is not None:
+            (folder / "dependencies.svg").write_text(picture, encoding="utf-8")
+    except OSError as error:
+        raise _fail(f"--out: cannot write under {folder} ({error.strerror or error})") from None
+    typer.echo(f"Wrote {folder / 'components.mmd'}")
+    typer.echo(f"      {folder / 'dependencies.mmd'}")
+    typer.echo(
+        f"      {folder / 'dependencies.svg'}" if picture is not None else "      (no SVG: Graphviz not installed)"
+    )
 
 
 if __name__ == "__main__":

@@ -66,6 +66,9 @@ class ExternalSecretsArgs:
 
 class ExternalSecrets(pulumi.ComponentResource):
     store_name: str
+    # The ClusterSecretStore: what an ExternalSecret elsewhere naming ``store_name`` waits for (not the
+    # whole component, whose other secrets it does not need).
+    store: k8s.apiextensions.CustomResource
     # The Kubernetes Secret each delivered secret lands in, by its kubernetes_name.
     kubernetes_secret_names: dict[str, pulumi.Output[str]]
 
@@ -113,6 +116,7 @@ class ExternalSecrets(pulumi.ComponentResource):
             )
 
         self.store_name = STORE_NAME
+        self.store = store
         self.register_outputs({"store_name": self.store_name, "kubernetes_secret_names": self.kubernetes_secret_names})
 
 

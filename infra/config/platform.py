@@ -34,6 +34,7 @@ from infra.config import (
 from infra.config.alerts import AlertsConfig
 from infra.config.backups import BackupsConfig, RestoreConfig
 from infra.config.base import NAMESPACE, Environment, _KeyedError, _Model, duration_seconds
+from infra.config.budget import BudgetConfig
 from infra.config.cluster import ClusterConfig
 from infra.config.consoles import ConsolesConfig
 from infra.config.datastores import DatastoresConfig
@@ -80,6 +81,7 @@ class PlatformConfig(_Model):
     restore: RestoreConfig | None = None  # start datastores from backups (a disaster-recovery stack)
     logging: LoggingConfig = LoggingConfig()  # the ELK stack
     delivery: DeliveryConfig = DeliveryConfig()  # who may release services and deploy from GitHub Actions
+    budget: BudgetConfig | None = None  # the most the stack may cost a month (infra check); none by default
 
     @field_validator("project")
     @classmethod
