@@ -104,6 +104,9 @@ class ServiceDeploymentArgs:
     aws_api_cidrs: Sequence[str] = ()  # where the AWS API endpoints are (only used with AWS permissions)
     token_signer: TokenSigner | None = None  # for the service that issues tokens
     keep_images: int = 30
+    # A fixed name for the service's IAM role, when another policy must name the role before it exists
+    # (the token signing key names its issuer); None: Pulumi names it.
+    role_name: str | None = None
 
     def __post_init__(self) -> None:
         missing = sorted(set(self.spec.datastores) - set(self.datastores))
@@ -228,6 +231,7 @@ class ServiceDeployment(pulumi.ComponentResource):
         # -- identity (IRSA) ----------------------------------------------------------------------
         role = aws.iam.Role(
             f"{name}-irsa",
+            name=args.role_name,
             description=pulumi.Output.concat(svc, " in ", args.namespace, ": only the AWS permissions it needs"),
             assume_role_policy=iam.irsa_assume_role(
                 args.identity.oidc_provider_arn, args.identity.oidc_issuer_url, args.namespace, svc

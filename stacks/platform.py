@@ -92,6 +92,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         partition=aws.get_partition_output(opts=on_primary).partition,
         region=cfg.region,
         dns_suffix="amazonaws.com",
+        key_administrators=cfg.cluster.admin_role_arns,
     )
     with_primary = pulumi.ResourceOptions(providers={"aws": primary})
     protection = cfg.protection
@@ -115,6 +116,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             cluster_name=cfg.name_prefix,
             region=cfg.region,
             kubernetes_version=cfg.cluster.kubernetes_version,
+            aws=context,
             moved=moved.cluster_autoscaler(),
         ),
         opts=with_primary,
@@ -294,6 +296,8 @@ def build_services(
         opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
     )
     signer: TokenSigner | None = None
+    # The token issuers' roles have fixed names: the signing key's policy names them before they exist.
+    issuer_roles = {n: f"{cfg.name_prefix}-{n}" for n, s in cfg.services.enabled.items() if s.tokens is not None}
     if gateway is not None:
         signing = TokenSigning(
             "token-signing",
@@ -304,6 +308,10 @@ def build_services(
                 kubernetes_provider=cluster.provider,
                 aws=context,
                 protection=cfg.protection,
+                signer_role_arns=[
+                    pulumi.Output.format("arn:{0}:iam::{1}:role/{2}", context.partition, context.account_id, role)
+                    for role in issuer_roles.values()
+                ],
             ),
             opts=with_primary,
         )
@@ -335,6 +343,7 @@ def build_services(
                 datastore_cidrs=network.layout.data,
                 aws_api_cidrs=[cfg.network.cidr],
                 token_signer=signer,
+                role_name=issuer_roles.get(name) if signer is not None else None,
             ),
             opts=pulumi.ResourceOptions.merge(
                 with_primary,
