@@ -164,23 +164,49 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
 
-        for i, principal in enumerate(spec.admin_role_arns):
+        # Cluster administration: one role this plan creates, which the configured roles may assume (the one
+        # that runs `pulumi up` among them: the Kubernetes provider's token is for this role).
+        admin_role: aws.iam.Role | None = None
+        if spec.admin_role_arns:
+            admin_role = aws.iam.Role(
+                f"{name}-administrators",
+                description=f"Administrators of the {args.cluster_name} cluster (EKS access entry, no IAM permissions)",
+                assume_role_policy=iam.document(
+                    {
+                        "Sid": "ConfiguredAdministratorsAssume",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": list(spec.admin_role_arns)},
+                        "Action": "sts:AssumeRole",
+                    }
+                ),
+                opts=child,
+            )
             entry = aws.eks.AccessEntry(
-                f"{name}-admin-{i}", cluster_name=cluster.name, principal_arn=principal, type="STANDARD", opts=child
+                f"{name}-administrators",
+                cluster_name=cluster.name,
+                principal_arn=admin_role.arn,
+                type="STANDARD",
+                opts=child,
             )
             aws.eks.AccessPolicyAssociation(
-                f"{name}-admin-{i}",
+                f"{name}-administrators",
                 cluster_name=cluster.name,
-                principal_arn=entry.principal_arn,
+                principal_arn=admin_role.arn,
                 policy_arn=CLUSTER_ADMIN_POLICY,
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
             )
 
         node_group = self._node_group(name, args, cluster, volumes_key)
         addons = self._addons(name, args, cluster, oidc, oidc_issuer, volumes_key, node_group)
 
-        config = kubeconfig(cluster.name, cluster.endpoint, cluster.certificate_authority.data, args.aws.region)
+        config = kubeconfig(
+            cluster.name,
+            cluster.endpoint,
+            cluster.certificate_authority.data,
+            args.aws.region,
+            role_arn=admin_role.arn if admin_role is not None else None,
+        )
         provider = kubernetes_provider(
             f"{name}-k8s",
             config,

@@ -14,7 +14,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.addons.argo_rollouts import NAMESPACE as ROLLOUTS_NAMESPACE
 from components.addons.argo_rollouts import ArgoRollouts, ArgoRolloutsArgs
+from components.addons.cert_manager import NAMESPACE as CERT_MANAGER_NAMESPACE
+from components.addons.external_secrets import NAMESPACE as EXTERNAL_SECRETS_NAMESPACE
+from components.addons.kong import NAMESPACE as KONG_NAMESPACE
 from components.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
 from components.addons.external_secrets import ExternalSecretsOperator, ExternalSecretsOperatorArgs
 from components.addons.metrics_server import MetricsServer, MetricsServerArgs
@@ -22,18 +26,25 @@ from components.alerts.component import Alerts, AlertsArgs
 from components.cluster import Cluster, ClusterArgs
 from components.contracts import DatastoreEndpoint, PeerPods
 from components.datastores.common import Datastore, Placement, SecretSpec
+from components.datastores.documentdb import PORT as DOCUMENTDB_PORT
 from components.datastores.documentdb import DocumentDb, DocumentDbArgs
 from components.datastores.external_secrets import DeliveredSecret, ExternalSecrets, ExternalSecretsArgs
 from components.datastores.keys import DataKeys, DataKeysArgs
+from components.datastores.postgres import PORT as POSTGRES_PORT
 from components.datastores.postgres import Postgres, PostgresArgs
+from components.datastores.rabbitmq import PORT as RABBITMQ_PORT
 from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
+from components.datastores.redis import PORT as REDIS_PORT
 from components.datastores.redis import Redis, RedisArgs
+from components.consoles import NAMESPACE as CONSOLES_NAMESPACE
 from components.gateway import Gateway
-from components.ingress import Ingress
+from components.ingress import NGINX_NAMESPACE, Ingress
 from components.monitoring import NAMESPACE as MONITORING_NAMESPACE
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
+from components.pod_security_groups import DatastoreClients, DatastoreClientsArgs
 from components.service import ServiceDeployment, ServiceDeploymentArgs, TokenSigner
+from components.service_objects import NAME_LABEL as SERVICE_NAME_LABEL
 from components.token_signing import ALGORITHM as TOKEN_ALGORITHM
 from components.token_signing import TokenSigning, TokenSigningArgs
 from components.workload_namespace import WorkloadNamespace, WorkloadNamespaceArgs
@@ -45,10 +56,13 @@ from stacks import moved
 from stacks.backups import backup_tags, build_backups
 from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
 from stacks.edge import build_edge
+from stacks.isolation import build_isolation
 from stacks.restore import restore_wiring
 
 # Data domains and the datastores that keep their data under the domain's KMS key.
 DATA_DOMAINS = {"users": ("postgres", "redis"), "processing": ("rabbitmq",), "analytics": ("documentdb",)}
+# The datastores' ports, which their clients' security group may reach in the data subnets.
+DATASTORE_PORTS = (POSTGRES_PORT, REDIS_PORT, RABBITMQ_PORT, DOCUMENTDB_PORT)
 # Cluster DNS (CoreDNS, the EKS add-on): the one thing every service may always reach.
 CLUSTER_DNS = PeerPods(namespace="kube-system", pod_labels={"k8s-app": "kube-dns"})
 
@@ -145,8 +159,28 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
     )
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
-    build_consoles(cfg, k8s_provider, monitoring, ingress, datastores.secrets, datastores.secrets.store_name)
-    services = build_services(cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary)
+    consoles = build_consoles(cfg, k8s_provider, monitoring, ingress, datastores.secrets, datastores.secrets.store_name)
+    rollouts = ArgoRollouts(
+        "argo-rollouts",
+        ArgoRolloutsArgs(cluster.provider, cfg.services.rollouts_controller_replicas, moved=moved.argo_rollouts()),
+        opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
+    )
+    services = build_services(cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary, rollouts)
+    build_isolation(  # every platform namespace: default deny, then the allows of its row
+        cfg,
+        k8s_provider,
+        network.layout.public,
+        network.layout.private,
+        {
+            NGINX_NAMESPACE: ingress,
+            CERT_MANAGER_NAMESPACE: ingress,  # cert-manager comes with the edge, before the ingress
+            KONG_NAMESPACE: gateway,
+            MONITORING_NAMESPACE: monitoring,
+            EXTERNAL_SECRETS_NAMESPACE: datastores.operator,
+            ROLLOUTS_NAMESPACE: rollouts,
+            CONSOLES_NAMESPACE: consoles if cfg.consoles.published else None,
+        },
+    )
     Alerts(
         "alerts",
         AlertsArgs(
@@ -207,7 +241,7 @@ def build_datastores(
     opts = pulumi.ResourceOptions(providers={"aws": primary, "random": random.Provider("random")})
     keys = DataKeys("data-keys", DataKeysArgs(prefix, tuple(DATA_DOMAINS), context, cfg.protection), opts=opts)
     key_of = {store: keys.key_arns[domain] for domain, stores in DATA_DOMAINS.items() for store in stores}
-    placement = Placement(network.vpc_id, network.data_subnet_ids, [cluster.cluster_security_group_id])
+    placement = Placement(network.vpc_id, network.data_subnet_ids, [datastore_clients(cfg, network, cluster, apps, primary)])
     on_region = pulumi.InvokeOutputOptions(provider=primary)
 
     def wiring(store: str) -> dict:
@@ -276,6 +310,33 @@ def build_datastores(
     return Datastores(keys=keys, stores=stores, operator=operator, secrets=secrets)
 
 
+def datastore_clients(
+    cfg: PlatformConfig, network: Network, cluster: Cluster, apps: WorkloadNamespace, primary: aws.Provider
+) -> pulumi.Input[str]:
+    """The security group the datastores admit: their clients' own (security groups for pods), or, with
+    ``platform:cluster.podSecurityGroups`` off, the cluster's (every pod's)."""
+    clients = {name: svc for name, svc in cfg.services.enabled.items() if svc.datastores}
+    if not cfg.cluster.pod_security_groups or not clients:
+        return cluster.cluster_security_group_id
+    made = DatastoreClients(
+        "datastore-clients",
+        DatastoreClientsArgs(
+            vpc_id=network.vpc_id,
+            cluster_security_group_id=cluster.cluster_security_group_id,
+            endpoint_security_group_id=network.endpoint_security_group_id,
+            datastore_cidrs=network.layout.data,
+            datastore_ports=DATASTORE_PORTS,
+            client_ports=sorted({port for svc in clients.values() for port in svc.ports}),
+            namespace=apps.name,
+            pod_label=SERVICE_NAME_LABEL,
+            clients=sorted(clients),
+            kubernetes_provider=cluster.provider,
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": primary}, depends_on=apps.ready),
+    )
+    return made.security_group_id
+
+
 def build_services(
     cfg: PlatformConfig,
     network: Network,
@@ -286,15 +347,11 @@ def build_services(
     gateway: Gateway | None,
     context: AwsContext,
     primary: aws.Provider,
+    rollouts: ArgoRollouts,
 ) -> dict[str, ServiceDeployment]:
-    """Argo Rollouts (which acts on the services' Rollouts), the token signing key when a gateway
-    verifies tokens, and one ServiceDeployment per configured service."""
+    """The token signing key when a gateway verifies tokens, and one ServiceDeployment per configured
+    service, after Argo Rollouts (which acts on the services' Rollouts)."""
     with_primary = pulumi.ResourceOptions(providers={"aws": primary})
-    rollouts = ArgoRollouts(
-        "argo-rollouts",
-        ArgoRolloutsArgs(cluster.provider, cfg.services.rollouts_controller_replicas, moved=moved.argo_rollouts()),
-        opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
-    )
     signer: TokenSigner | None = None
     # The token issuers' roles have fixed names: the signing key's policy names them before they exist.
     issuer_roles = {n: f"{cfg.name_prefix}-{n}" for n, s in cfg.services.enabled.items() if s.tokens is not None}
@@ -341,7 +398,7 @@ def build_services(
                 service_annotations=balanced if behind_gateway else {},
                 datastores={store: datastores.endpoint(store) for store in svc.datastores},
                 datastore_cidrs=network.layout.data,
-                aws_api_cidrs=[cfg.network.cidr],
+                aws_api_cidrs=list(network.layout.private),  # the interface endpoints' subnets, not the VPC
                 token_signer=signer,
                 role_name=issuer_roles.get(name) if signer is not None else None,
             ),

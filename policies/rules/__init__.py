@@ -6,6 +6,7 @@ from __future__ import annotations
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
 from policies.rules import access, backups, edge, encryption, exposure, iam, kubernetes, protection, s3, stack
+from policies.rules import isolation
 
 ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *encryption.POLICIES,
@@ -18,4 +19,5 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *access.POLICIES,
     *stack.POLICIES,
     *backups.POLICIES,
+    *isolation.POLICIES,
 )

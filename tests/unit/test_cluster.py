@@ -217,8 +217,15 @@ def test_administrators_from_config_replace_the_creators_bootstrap_admin() -> No
     assert eks["inputs"]["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is False
     # Changing it on an existing cluster would replace the cluster: the field is left as created.
     assert "accessConfig.bootstrapClusterCreatorAdminPermissions" in eks["ignoreChanges"]
+    # The configured roles assume the administrators' role the plan creates; only that role has an entry.
+    role = one(named, "aws:iam/role:Role", "cluster-administrators")
+    (trust,) = policy(role, "assumeRolePolicy")["Statement"]
+    assert trust["Principal"] == {"AWS": [admin]} and trust["Action"] == "sts:AssumeRole"
     (entry,) = of_type(named, "aws:eks/accessEntry:AccessEntry")
-    assert entry["inputs"]["principalArn"] == admin
+    assert entry["inputs"]["principalArn"] == role["outputs"]["arn"]
+    (association,) = of_type(named, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert association["inputs"]["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
+    assert not of_type(cluster(), "aws:eks/accessEntry:AccessEntry")
 
 
 def test_network_policy_enforcement_and_core_addons(resources: list[dict[str, Any]]) -> None:
