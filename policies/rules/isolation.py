@@ -66,7 +66,7 @@ def _namespaces_denied(args: StackValidationArgs) -> Iterable[tuple[str, str | N
 
 
 NAMESPACE_DEFAULT_DENY = stack_rule(
-    "namespace-default-deny",
+    "platform-namespaces-default-deny",
     "Every namespace the plan creates (but the cluster's own: kube-system, kube-public, kube-node-lease, "
     "default) holds a NetworkPolicy that denies all ingress and egress to every pod; allows are separate "
     "policies.",
