@@ -191,7 +191,9 @@ class NamespaceIsolation(pulumi.ComponentResource):
                     k8s.networking.v1.NetworkPolicySpecArgs(
                         pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(allow.pods) or None),
                         policy_types=["Ingress"],
-                        ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=peer(allow), ports=ports(allow.ports))],
+                        ingress=[
+                            k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=peer(allow), ports=ports(allow.ports))
+                        ],
                     ),
                 )
             for allow in egress:
@@ -200,7 +202,9 @@ class NamespaceIsolation(pulumi.ComponentResource):
                     k8s.networking.v1.NetworkPolicySpecArgs(
                         pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(allow.pods) or None),
                         policy_types=["Egress"],
-                        egress=[k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=peer(allow), ports=ports(allow.ports))],
+                        egress=[
+                            k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=peer(allow), ports=ports(allow.ports))
+                        ],
                     ),
                 )
             self.policies[namespace] = made

@@ -72,7 +72,14 @@ class DatastoreClients(pulumi.ComponentResource):
 
         cluster = {"referenced_security_group_id": args.cluster_security_group_id}
         for port in sorted(set(args.client_ports)):
-            rule(f"in-{port}", "in", "tcp", port, "from the cluster's pods and nodes (gateway, scrapes, probes)", **cluster)
+            rule(
+                f"in-{port}",
+                "in",
+                "tcp",
+                port,
+                "from the cluster's pods and nodes (gateway, scrapes, probes)",
+                **cluster,
+            )
         for protocol in ("udp", "tcp"):
             rule(f"dns-{protocol}", "out", protocol, 53, "cluster DNS", **cluster)
         for port in sorted(set(args.datastore_ports)):

@@ -241,7 +241,9 @@ def build_datastores(
     opts = pulumi.ResourceOptions(providers={"aws": primary, "random": random.Provider("random")})
     keys = DataKeys("data-keys", DataKeysArgs(prefix, tuple(DATA_DOMAINS), context, cfg.protection), opts=opts)
     key_of = {store: keys.key_arns[domain] for domain, stores in DATA_DOMAINS.items() for store in stores}
-    placement = Placement(network.vpc_id, network.data_subnet_ids, [datastore_clients(cfg, network, cluster, apps, primary)])
+    placement = Placement(
+        network.vpc_id, network.data_subnet_ids, [datastore_clients(cfg, network, cluster, apps, primary)]
+    )
     on_region = pulumi.InvokeOutputOptions(provider=primary)
 
     def wiring(store: str) -> dict:

@@ -170,7 +170,12 @@ class ClusterAutoscaler(HelmAddOn):
         super().__init__(name, args, opts)
         self._use_namespace(NAMESPACE)
         self._role(
-            name, args.identity, NAMESPACE, SERVICE_ACCOUNT, scaling_statements(args.cluster_name, args.aws), policy_name=name
+            name,
+            args.identity,
+            NAMESPACE,
+            SERVICE_ACCOUNT,
+            scaling_statements(args.cluster_name, args.aws),
+            policy_name=name,
         )
         assert self.role_arn is not None
         settings = ClusterAutoscalerSettings(

@@ -52,6 +52,7 @@ PIN = ChartPin(
             "ingressController.enabled",
             "ingressController.ingressClass",
             "ingressController.createIngressClass",
+            "ingressController.watchNamespaces",
         }
     ),
     free_form=frozenset({"topologySpreadConstraints"}),
@@ -76,6 +77,9 @@ class KongSettings:
     # the real client, not NGINX's pod address.
     trusted_cidrs: tuple[str, ...] = ()
     service_monitor: bool = False  # only once the Prometheus Operator's CRDs are in the cluster
+    # Where its routes, plugins and consumers live (the services' namespace) besides its own: the chart then
+    # grants namespaced Roles there only; empty: every namespace.
+    watch_namespaces: tuple[pulumi.Input[str], ...] = ()
 
     def values(self) -> dict[str, Any]:
         env: dict[str, Any] = {"database": "off", "nginx_worker_processes": "2"}
@@ -116,6 +120,7 @@ class KongSettings:
                 "enabled": True,
                 "ingressClass": self.ingress_class,
                 "createIngressClass": True,
+                **({"watchNamespaces": [NAMESPACE, *self.watch_namespaces]} if self.watch_namespaces else {}),
             },
             # Scrapes Kong's status port (the global prometheus plugin's metrics) and the controller's.
             **({"serviceMonitor": {"enabled": True, "trustCRDsExist": True}} if self.service_monitor else {}),

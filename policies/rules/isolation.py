@@ -149,11 +149,17 @@ def _cni_role(args: StackValidationArgs) -> Iterable[tuple[str, str | None]]:
         for dependency in attachment.property_dependencies.get("role", []):
             role = roles.get(dependency.urn)
             if role is not None and _trusts_ec2(role.props):
-                yield "attaches AmazonEKS_CNI_Policy to the nodes' role: give the VPC CNI its own role (IRSA)", attachment.urn
+                yield (
+                    "attaches AmazonEKS_CNI_Policy to the nodes' role: give the VPC CNI its own role (IRSA)",
+                    attachment.urn,
+                )
     for addon in args.resources:
         if addon.resource_type == "aws:eks/addon:Addon" and get(addon.props, "addonName") == "vpc-cni":
             if not get(addon.props, "serviceAccountRoleArn"):
-                yield "the VPC CNI add-on has no role of its own (serviceAccountRoleArn): it would use the nodes'", addon.urn
+                yield (
+                    "the VPC CNI add-on has no role of its own (serviceAccountRoleArn): it would use the nodes'",
+                    addon.urn,
+                )
 
 
 VPC_CNI_OWN_ROLE = stack_rule(

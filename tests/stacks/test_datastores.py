@@ -139,7 +139,9 @@ def test_each_datastore_admits_only_its_clients_security_group_on_its_port(plann
     the cluster's."""
     _, resources = planned(stack)
     eks = one(resources, "aws:eks/cluster:Cluster")
-    clients = [g for g in of_type(resources, "aws:ec2/securityGroup:SecurityGroup") if g["urn"].endswith("::datastore-clients")]
+    clients = [
+        g for g in of_type(resources, "aws:ec2/securityGroup:SecurityGroup") if g["urn"].endswith("::datastore-clients")
+    ]
     assert bool(clients) is (stack != "dev")
     cluster_sg = clients[0]["id"] if clients else eks["outputs"]["vpcConfig"]["clusterSecurityGroupId"]
     admitted = clients[0]["urn"] if clients else eks["urn"]

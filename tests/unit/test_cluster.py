@@ -164,7 +164,9 @@ def test_the_irsa_roles_are_the_ebs_drivers_and_the_cnis_each_trusting_its_servi
     for role, account in (("cluster-ebs-csi", "ebs-csi-controller-sa"), ("cluster-vpc-cni", "aws-node")):
         (statement,) = policy(web_identity[role], "assumeRolePolicy")["Statement"]
         conditions = statement["Condition"]["StringEquals"]
-        assert [v for k, v in conditions.items() if k.endswith(":sub")] == [f"system:serviceaccount:kube-system:{account}"]
+        assert [v for k, v in conditions.items() if k.endswith(":sub")] == [
+            f"system:serviceaccount:kube-system:{account}"
+        ]
 
 
 def _attached(resources: list[dict[str, Any]], role: str) -> set[str]:
@@ -176,7 +178,9 @@ def _attached(resources: list[dict[str, Any]], role: str) -> set[str]:
     }
 
 
-def test_the_cni_has_its_own_role_and_the_nodes_role_keeps_only_what_nodes_need(resources: list[dict[str, Any]]) -> None:
+def test_the_cni_has_its_own_role_and_the_nodes_role_keeps_only_what_nodes_need(
+    resources: list[dict[str, Any]],
+) -> None:
     assert _attached(resources, "cluster-vpc-cni") == {"AmazonEKS_CNI_Policy"}
     assert _attached(resources, "cluster-nodes") == {
         "AmazonEKSWorkerNodePolicy",

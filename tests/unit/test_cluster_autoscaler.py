@@ -118,9 +118,7 @@ def test_scaling_is_limited_to_groups_tagged_for_this_cluster(resources: list[di
             "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
         }
     }
-    assert scale["Resource"] == (
-        "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*"
-    )
+    assert scale["Resource"] == ("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*")
     (describe,) = [s for s in statements if s["Action"] == ["eks:DescribeNodegroup"]]
     assert describe["Resource"] == "arn:aws:eks:us-east-1:123456789012:nodegroup/platform-test/*/*"
 
