@@ -57,41 +57,46 @@ class DatastoreClients(pulumi.ComponentResource):
             opts=child,
         )
 
-        def rule(suffix: str, kind: str, protocol: str, port: int, description: str, **peer: object) -> None:
-            resource = aws.vpc.SecurityGroupIngressRule if kind == "in" else aws.vpc.SecurityGroupEgressRule
-            resource(
+        def rule(
+            suffix: str,
+            inbound: bool,
+            protocol: str,
+            port: int,
+            description: str,
+            group: pulumi.Input[str] | None = None,
+            cidr: str | None = None,
+        ) -> None:
+            kind = aws.vpc.SecurityGroupIngressRule if inbound else aws.vpc.SecurityGroupEgressRule
+            kind(
                 f"{name}-{suffix}",
-                security_group_id=group.id,
+                security_group_id=group_id,
                 ip_protocol=protocol,
                 from_port=port,
                 to_port=port,
                 description=description,
+                referenced_security_group_id=group,
+                cidr_ipv4=cidr,
                 opts=child,
-                **peer,  # type: ignore[arg-type]
             )
 
-        cluster = {"referenced_security_group_id": args.cluster_security_group_id}
+        group_id = group.id
+        cluster = args.cluster_security_group_id
         for port in sorted(set(args.client_ports)):
             rule(
-                f"in-{port}",
-                "in",
-                "tcp",
-                port,
-                "from the cluster's pods and nodes (gateway, scrapes, probes)",
-                **cluster,
+                f"in-{port}", True, "tcp", port, "from the cluster's pods and nodes (gateway, scrapes, probes)", cluster
             )
         for protocol in ("udp", "tcp"):
-            rule(f"dns-{protocol}", "out", protocol, 53, "cluster DNS", **cluster)
+            rule(f"dns-{protocol}", False, protocol, 53, "cluster DNS", cluster)
         for port in sorted(set(args.datastore_ports)):
             for i, cidr in enumerate(args.datastore_cidrs):
-                rule(f"data-{port}-{i}", "out", "tcp", port, "the datastores in the data subnets", cidr_ipv4=cidr)
+                rule(f"data-{port}-{i}", False, "tcp", port, "the datastores in the data subnets", cidr=cidr)
         rule(
             "aws-apis",
-            "out",
+            False,
             "tcp",
             443,
             "AWS APIs through the interface endpoints only",
-            referenced_security_group_id=args.endpoint_security_group_id,
+            args.endpoint_security_group_id,
         )
         k8s.apiextensions.CustomResource(
             f"{name}-policy",

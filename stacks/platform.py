@@ -17,13 +17,14 @@ import pulumi_random as random
 from components.addons.argo_rollouts import NAMESPACE as ROLLOUTS_NAMESPACE
 from components.addons.argo_rollouts import ArgoRollouts, ArgoRolloutsArgs
 from components.addons.cert_manager import NAMESPACE as CERT_MANAGER_NAMESPACE
-from components.addons.external_secrets import NAMESPACE as EXTERNAL_SECRETS_NAMESPACE
-from components.addons.kong import NAMESPACE as KONG_NAMESPACE
 from components.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
+from components.addons.external_secrets import NAMESPACE as EXTERNAL_SECRETS_NAMESPACE
 from components.addons.external_secrets import ExternalSecretsOperator, ExternalSecretsOperatorArgs
+from components.addons.kong import NAMESPACE as KONG_NAMESPACE
 from components.addons.metrics_server import MetricsServer, MetricsServerArgs
 from components.alerts.component import Alerts, AlertsArgs
 from components.cluster import Cluster, ClusterArgs
+from components.consoles import NAMESPACE as CONSOLES_NAMESPACE
 from components.contracts import DatastoreEndpoint, PeerPods
 from components.datastores.common import Datastore, Placement, SecretSpec
 from components.datastores.documentdb import PORT as DOCUMENTDB_PORT
@@ -36,7 +37,6 @@ from components.datastores.rabbitmq import PORT as RABBITMQ_PORT
 from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
 from components.datastores.redis import PORT as REDIS_PORT
 from components.datastores.redis import Redis, RedisArgs
-from components.consoles import NAMESPACE as CONSOLES_NAMESPACE
 from components.gateway import Gateway
 from components.ingress import NGINX_NAMESPACE, Ingress
 from components.monitoring import NAMESPACE as MONITORING_NAMESPACE

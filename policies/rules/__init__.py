@@ -5,8 +5,19 @@ from __future__ import annotations
 
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 
-from policies.rules import access, backups, edge, encryption, exposure, iam, kubernetes, protection, s3, stack
-from policies.rules import isolation
+from policies.rules import (
+    access,
+    backups,
+    edge,
+    encryption,
+    exposure,
+    iam,
+    isolation,
+    kubernetes,
+    protection,
+    s3,
+    stack,
+)
 
 ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *encryption.POLICIES,

@@ -154,12 +154,15 @@ def _cni_role(args: StackValidationArgs) -> Iterable[tuple[str, str | None]]:
                     attachment.urn,
                 )
     for addon in args.resources:
-        if addon.resource_type == "aws:eks/addon:Addon" and get(addon.props, "addonName") == "vpc-cni":
-            if not get(addon.props, "serviceAccountRoleArn"):
-                yield (
-                    "the VPC CNI add-on has no role of its own (serviceAccountRoleArn): it would use the nodes'",
-                    addon.urn,
-                )
+        if (
+            addon.resource_type == "aws:eks/addon:Addon"
+            and get(addon.props, "addonName") == "vpc-cni"
+            and not get(addon.props, "serviceAccountRoleArn")
+        ):
+            yield (
+                "the VPC CNI add-on has no role of its own (serviceAccountRoleArn): it would use the nodes'",
+                addon.urn,
+            )
 
 
 VPC_CNI_OWN_ROLE = stack_rule(
