@@ -50,3 +50,16 @@ class WebConsole:
     service: str
     port: int
     scheme: Literal["http", "https"] = "http"
+
+
+@dataclass(frozen=True)
+class DashboardSink:
+    """Where Grafana picks dashboards up: ConfigMaps in ``namespace`` labelled ``label: label_value``,
+    filed in the folder their annotation ``folder_annotation`` names; their panels query the datasource
+    whose uid is ``datasource_uid`` (the one Grafana is provisioned with)."""
+
+    namespace: pulumi.Input[str]
+    label: str
+    label_value: str
+    folder_annotation: str
+    datasource_uid: str

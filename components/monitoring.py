@@ -33,7 +33,7 @@ from components.addons.kube_prometheus_stack import (
     KubePrometheusStackArgs,
     KubePrometheusStackSettings,
 )
-from components.contracts import PeerPods, WebConsole
+from components.contracts import DashboardSink, PeerPods, WebConsole
 from components.parts import depends_on_of, namespace
 from infra.config.monitoring import AlertingConfig, MonitoringConfig, ReceiverConfig
 
@@ -118,6 +118,7 @@ class Monitoring(pulumi.ComponentResource):
     prometheus_release: k8s.helm.v3.Release
     scrapers: PeerPods
     consoles: tuple[WebConsole, ...]  # Grafana, Prometheus, Alertmanager
+    dashboards: DashboardSink  # where Grafana's sidecar picks dashboards up
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:monitoring:Monitoring", name, None, opts)
@@ -222,4 +223,5 @@ class Monitoring(pulumi.ComponentResource):
         self.prometheus_release = stack.release
         self.scrapers = stack.scrapers
         self.consoles = stack.consoles
+        self.dashboards = stack.dashboards
         self.register_outputs({"namespace": self.namespace, "prometheus_address": self.prometheus_address})

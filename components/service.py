@@ -107,6 +107,9 @@ class ServiceDeploymentArgs:
     # A fixed name for the service's IAM role, when another policy must name the role before it exists
     # (the token signing key names its issuer); None: Pulumi names it.
     role_name: str | None = None
+    # The tag or digest a release rolled out (its record, see components/delivery.py); None: the
+    # stack file's image.
+    image_reference: pulumi.Input[str] | None = None
 
     def __post_init__(self) -> None:
         missing = sorted(set(self.spec.datastores) - set(self.datastores))
@@ -226,7 +229,8 @@ class ServiceDeployment(pulumi.ComponentResource):
         repository_url: pulumi.Output[str] = (
             pulumi.Output.from_input(spec.image.repository) if spec.image.repository else repository.repository_url
         )
-        pinned = repository_url.apply(lambda repo: image(repo, spec.image.reference))
+        reference = spec.image.reference if args.image_reference is None else args.image_reference
+        pinned = pulumi.Output.all(repository_url, reference).apply(lambda ra: image(ra[0], ra[1]))
 
         # -- identity (IRSA) ----------------------------------------------------------------------
         role = aws.iam.Role(

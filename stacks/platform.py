@@ -8,6 +8,7 @@ Nothing here decides a value: values come from the config, contracts from the co
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -55,6 +56,8 @@ from infra.tags import default_tags
 from stacks import moved
 from stacks.backups import backup_tags, build_backups
 from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
+from stacks.dashboards import build_dashboards
+from stacks.delivery import build_delivery
 from stacks.edge import build_edge
 from stacks.isolation import build_isolation
 from stacks.restore import restore_wiring
@@ -160,12 +163,16 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     )
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
     consoles = build_consoles(cfg, k8s_provider, monitoring, ingress, datastores.secrets, datastores.secrets.store_name)
+    delivery = build_delivery(cfg, context, cluster, apps, primary)
+    releases = delivery.release_references if delivery is not None else {}
     rollouts = ArgoRollouts(
         "argo-rollouts",
         ArgoRolloutsArgs(cluster.provider, cfg.services.rollouts_controller_replicas, moved=moved.argo_rollouts()),
         opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
     )
-    services = build_services(cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary, rollouts)
+    services = build_services(
+        cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary, rollouts, releases=releases
+    )
     build_isolation(  # every platform namespace: default deny, then the allows of its row
         cfg,
         k8s_provider,
@@ -193,6 +200,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         ),
         opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # the PrometheusRule CRD
     )
+    build_dashboards(cfg, k8s_provider, monitoring, apps.name, edge=gateway is not None)
 
     pulumi.export("environment", cfg.environment.value)
     pulumi.export("vpcId", network.vpc_id)
@@ -350,6 +358,7 @@ def build_services(
     context: AwsContext,
     primary: aws.Provider,
     rollouts: ArgoRollouts,
+    releases: Mapping[str, pulumi.Output[str]] | None = None,
 ) -> dict[str, ServiceDeployment]:
     """The token signing key when a gateway verifies tokens, and one ServiceDeployment per configured
     service, after Argo Rollouts (which acts on the services' Rollouts)."""
@@ -403,6 +412,7 @@ def build_services(
                 aws_api_cidrs=list(network.layout.private),  # the interface endpoints' subnets, not the VPC
                 token_signer=signer,
                 role_name=issuer_roles.get(name) if signer is not None else None,
+                image_reference=(releases or {}).get(name),  # what its last release rolled out
             ),
             opts=pulumi.ResourceOptions.merge(
                 with_primary,

@@ -13,6 +13,7 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from infra import files
 from infra.config.errors import did_you_mean, escaped
 
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -56,20 +57,18 @@ def read_json(path: Path, what: str) -> Any:
     """A JSON file, bounded: a regular file of at most MAX_FILE_BYTES, nesting at most MAX_DEPTH, no
     NaN, Infinity or numbers of more than MAX_NUMBER_DIGITS digits. Any problem is one line."""
     try:
-        if not path.exists():
-            raise CheckInputError(f"{path}: no such file")
-        if not path.is_file():
-            raise CheckInputError(f"{path}: not a regular file ({what} is a JSON file)")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as error:
-        raise CheckInputError(f"{path}: cannot read ({error.strerror or error})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise CheckInputError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MiB")
+        text = files.read_text_bounded(path, MAX_FILE_BYTES)
+    except files.UnreadableFileError as problem:
+        message = {
+            files.Problem.MISSING: "no such file",
+            files.Problem.NOT_A_FILE: f"not a regular file ({what} is a JSON file)",
+            files.Problem.UNREADABLE: f"cannot read ({problem.detail})",
+            files.Problem.TOO_LARGE: f"larger than {MAX_FILE_BYTES // 2**20} MiB",
+            files.Problem.NOT_UTF8: f"not a text file ({what} is UTF-8 JSON)",
+        }[problem.problem]
+        raise CheckInputError(f"{path}: {message}") from None
     try:
-        document = json.loads(data.decode("utf-8"), parse_int=_number, parse_float=_float, parse_constant=_constant)
-    except UnicodeDecodeError:
-        raise CheckInputError(f"{path}: not a text file ({what} is UTF-8 JSON)") from None
+        document = json.loads(text, parse_int=_number, parse_float=_float, parse_constant=_constant)
     except json.JSONDecodeError as error:
         raise CheckInputError(f"{path}: not JSON (line {error.lineno}: {error.msg})") from None
     except CheckInputError as error:

@@ -4,7 +4,8 @@ Alertmanager and Grafana. Prometheus selects every ServiceMonitor of the cluster
 release's. Alertmanager (replicas, a volume each) merges the AlertmanagerConfig objects labelled
 ``ALERTMANAGER_CONFIG_LABELS``, matching alerts of every namespace. Grafana keeps its database on a
 volume, has Prometheus as its explicit default datasource and loads dashboards from ConfigMaps
-labelled ``grafana_dashboard: "1"``. Grafana's admin credentials come from an existing Secret, by name
+labelled ``grafana_dashboard: "1"``, each filed in the folder its ``grafana_folder`` annotation names
+(published as a ``DashboardSink``). Grafana's admin credentials come from an existing Secret, by name
 only. Keys read in the chart's ``values.yaml`` at 88.5.3 and the grafana subchart's at 12.11.1."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pulumi
 
 from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
-from components.contracts import PeerPods, WebConsole
+from components.contracts import DashboardSink, PeerPods, WebConsole
 
 PIN = ChartPin(
     chart="kube-prometheus-stack",
@@ -52,6 +53,8 @@ PIN = ChartPin(
             "grafana.sidecar.dashboards.label",
             "grafana.sidecar.dashboards.labelValue",
             "grafana.sidecar.dashboards.searchNamespace",
+            "grafana.sidecar.dashboards.folderAnnotation",
+            "grafana.sidecar.dashboards.provider.foldersFromFilesStructure",
             "grafana.sidecar.datasources.enabled",
             "grafana.sidecar.datasources.defaultDatasourceEnabled",
             "grafana.sidecar.datasources.isDefaultDatasource",
@@ -91,6 +94,10 @@ ALERTMANAGER_CONFIG_LABELS = {"platform.example.com/alertmanager-config": "platf
 # Grafana's sidecar loads dashboards from ConfigMaps (any namespace) labelled grafana_dashboard: "1".
 DASHBOARD_LABEL = "grafana_dashboard"
 DASHBOARD_LABEL_VALUE = "1"
+# The sidecar files a ConfigMap's dashboards in the folder its annotation names (Grafana makes the
+# folder from the sidecar's sub-directory: provider.foldersFromFilesStructure).
+DASHBOARD_FOLDER_ANNOTATION = "grafana_folder"
+DATASOURCE_UID = "prometheus"
 
 
 @dataclass(frozen=True)
@@ -160,6 +167,8 @@ class KubePrometheusStackSettings:
                         "label": DASHBOARD_LABEL,
                         "labelValue": DASHBOARD_LABEL_VALUE,
                         "searchNamespace": "ALL",
+                        "folderAnnotation": DASHBOARD_FOLDER_ANNOTATION,
+                        "provider": {"foldersFromFilesStructure": True},
                     },
                     # Prometheus as the explicit default datasource (the chart's sidecar provisions it).
                     "datasources": {
@@ -167,7 +176,7 @@ class KubePrometheusStackSettings:
                         "defaultDatasourceEnabled": True,
                         "isDefaultDatasource": True,
                         "name": "Prometheus",
-                        "uid": "prometheus",
+                        "uid": DATASOURCE_UID,
                     },
                 },
                 "admin": {
@@ -193,6 +202,7 @@ class KubePrometheusStack(HelmAddOn):
     prometheus_address: pulumi.Output[str]
     scrapers: PeerPods
     consoles: tuple[WebConsole, ...]
+    dashboards: DashboardSink
 
     def __init__(self, name: str, args: KubePrometheusStackArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
@@ -208,5 +218,13 @@ class KubePrometheusStack(HelmAddOn):
             WebConsole("grafana", installed_in, GRAFANA_SERVICE, GRAFANA_PORT),
             WebConsole("prometheus", installed_in, PROMETHEUS_SERVICE, PROMETHEUS_PORT),
             WebConsole("alertmanager", installed_in, ALERTMANAGER_SERVICE, ALERTMANAGER_PORT),
+        )
+        # Where dashboards go: ConfigMaps in the release's namespace (the sidecar searches every namespace).
+        self.dashboards = DashboardSink(
+            namespace=installed_in,
+            label=DASHBOARD_LABEL,
+            label_value=DASHBOARD_LABEL_VALUE,
+            folder_annotation=DASHBOARD_FOLDER_ANNOTATION,
+            datasource_uid=DATASOURCE_UID,
         )
         self._publish(prometheus_address=self.prometheus_address)

@@ -23,6 +23,12 @@ class Exporter(Enum):
     NGINX = "NGINX Inc's nginx-ingress controller (prometheus.create)"
     CERT_MANAGER = "cert-manager's controller (prometheus.enabled)"
     PROMETHEUS = "Prometheus itself (functions of the query engine, no scrape)"
+    KUBELET = "the kubelets' cAdvisor endpoint (kube-prometheus-stack's kubelet ServiceMonitor)"
+    ARGO_ROLLOUTS = (
+        "the Argo Rollouts controller (controller.metrics.serviceMonitor): the Rollout's namespace arrives as "
+        "exported_namespace (the target's own namespace label wins)"
+    )
+    CLOUDWATCH = "the CloudWatch exporter (YACE): AWS/RDS, AWS/DocDB, AWS/ElastiCache, AWS/AmazonMQ, Platform/Backups"
 
 
 @dataclass(frozen=True)
@@ -77,8 +83,117 @@ _METRICS = (
     Metric("certmanager_certificate_ready_status", Exporter.CERT_MANAGER, ("name", "namespace", "condition")),
 )
 
-CATALOGUE: dict[str, Metric] = {m.name: m for m in _METRICS}
+
+def yace_name(namespace: str, metric: str, statistic: str) -> str:
+    """The series name YACE gives a CloudWatch metric (its BuildMetricName): the namespace lower-cased
+    and the metric name snake-cased (an upper-case letter after a lower-case one or a digit starts a
+    word), "/" and "-" as "_", a namespace part the metric repeats at its start dropped, then the
+    statistic: ``("AWS/RDS", "CPUUtilization", "Average")`` is ``aws_rds_cpuutilization_average``."""
+
+    def snake(text: str) -> str:
+        out: list[str] = []
+        previous = ""
+        for char in text:
+            if char in " ,\t/\\.-:=@<>()":
+                out.append("_")
+            elif char == "%":
+                out.append("_percent")
+            else:
+                if char.isupper() and (previous.islower() or previous.isdigit()):
+                    out.append("_")
+                out.append(char.lower())
+            previous = char
+        return "".join(out)
+
+    prefix = snake(namespace.lower()).lstrip("_")
+    name = snake(metric)
+    for part in prefix.split("_"):
+        name = name.removeprefix(part)
+    name = name.removeprefix("_")
+    head = prefix if prefix.startswith("aws") else f"aws_{prefix}"
+    return f"{head}_{name}_{snake(statistic)}"
 
 
-def exported(name: str) -> bool:
-    return name in CATALOGUE
+# The datastores' CloudWatch metrics the dashboards read, each with the one statistic the CloudWatch
+# exporter's jobs ask for, by namespace, with the dimensions that name the resource (YACE exports each
+# as dimension_<Name>). The broker's queue depth and consumers are per queue.
+CloudWatchJob = tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]
+CLOUDWATCH_JOBS: dict[str, CloudWatchJob] = {
+    "rds": (
+        "AWS/RDS",
+        ("DBInstanceIdentifier",),
+        (("CPUUtilization", "Average"), ("FreeStorageSpace", "Minimum"), ("DatabaseConnections", "Maximum")),
+    ),
+    "docdb": (
+        "AWS/DocDB",
+        ("DBInstanceIdentifier",),
+        (("CPUUtilization", "Average"), ("FreeLocalStorage", "Minimum"), ("DatabaseConnections", "Maximum")),
+    ),
+    "elasticache": (
+        "AWS/ElastiCache",
+        ("CacheClusterId",),
+        (
+            ("EngineCPUUtilization", "Average"),
+            ("DatabaseMemoryUsagePercentage", "Maximum"),
+            ("CurrConnections", "Maximum"),
+        ),
+    ),
+    "amazonmq": (
+        "AWS/AmazonMQ",
+        ("Broker",),
+        (
+            ("SystemCpuUtilization", "Average"),
+            ("RabbitMQDiskFree", "Minimum"),
+            ("RabbitMQDiskFreeLimit", "Maximum"),
+            ("ConnectionCount", "Maximum"),
+        ),
+    ),
+    "amazonmq-queues": (
+        "AWS/AmazonMQ",
+        ("Broker", "VirtualHost", "Queue"),
+        (("MessageCount", "Maximum"), ("ConsumerCount", "Minimum")),
+    ),
+}
+
+# The dashboards' series (components/dashboards/): new entries of the same catalogue.
+_DASHBOARD_METRICS = (
+    Metric("container_cpu_usage_seconds_total", Exporter.KUBELET, ("namespace", "pod", "container")),
+    Metric("container_memory_working_set_bytes", Exporter.KUBELET, ("namespace", "pod", "container")),
+    Metric(
+        "kube_pod_container_resource_requests",
+        Exporter.KUBE_STATE_METRICS,
+        ("namespace", "pod", "container", "resource"),
+    ),
+    Metric(
+        "kube_pod_container_resource_limits", Exporter.KUBE_STATE_METRICS, ("namespace", "pod", "container", "resource")
+    ),
+    Metric(
+        "rollout_info",
+        Exporter.ARGO_ROLLOUTS,
+        ("exported_namespace", "name", "strategy", "traffic_router", "phase"),
+        "1 per Rollout; phase Healthy, Progressing, Paused, Degraded",
+    ),
+    Metric("rollout_info_replicas_available", Exporter.ARGO_ROLLOUTS, ("exported_namespace", "name")),
+    Metric("rollout_info_replicas_desired", Exporter.ARGO_ROLLOUTS, ("exported_namespace", "name")),
+)
+_DASHBOARD_CLOUDWATCH = tuple(
+    Metric(
+        yace_name(namespace, metric, statistic),
+        Exporter.CLOUDWATCH,
+        ("name", *(f"dimension_{d}" for d in dimensions)),
+        f"CloudWatch {namespace} {metric} ({statistic})",
+    )
+    for namespace, dimensions, metrics in CLOUDWATCH_JOBS.values()
+    for metric, statistic in metrics
+)
+
+CATALOGUE: dict[str, Metric] = {m.name: m for m in (*_METRICS, *_DASHBOARD_METRICS, *_DASHBOARD_CLOUDWATCH)}
+
+
+def cloudwatch(job: str, metric: str) -> str:
+    """The catalogued series of a CloudWatch metric of ``job`` (KeyError if the exporter does not ask for it)."""
+    namespace, _, metrics = CLOUDWATCH_JOBS[job]
+    for name, statistic in metrics:
+        if name == metric:
+            return yace_name(namespace, metric, statistic)
+    raise KeyError(f"{namespace} {metric} is not in the catalogue")

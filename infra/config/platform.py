@@ -36,6 +36,7 @@ from infra.config.base import NAMESPACE, Environment, _KeyedError, _Model, durat
 from infra.config.cluster import ClusterConfig
 from infra.config.consoles import ConsolesConfig
 from infra.config.datastores import DatastoresConfig
+from infra.config.delivery import DeliveryConfig, release_role_name
 from infra.config.edge import GatewayConfig, IngressConfig
 from infra.config.errors import ConfigError, _format_error, shown
 from infra.config.monitoring import MonitoringConfig
@@ -75,6 +76,7 @@ class PlatformConfig(_Model):
     consoles: ConsolesConfig = ConsolesConfig()  # how the operators' UIs are reached
     backups: BackupsConfig = BackupsConfig()
     restore: RestoreConfig | None = None  # start datastores from backups (a disaster-recovery stack)
+    delivery: DeliveryConfig = DeliveryConfig()  # who may release services and deploy from GitHub Actions
 
     @field_validator("project")
     @classmethod
@@ -172,6 +174,19 @@ class PlatformConfig(_Model):
                 raise _KeyedError(key, f"{host} is not inside the edge's DNS zone {zone}")
             if host in self.ingress.hostnames:
                 raise _KeyedError(key, f"{host} is one of platform:ingress.hostnames, which go to the API gateway")
+        return self
+
+    @model_validator(mode="after")
+    def _delivery_meets_the_services(self) -> PlatformConfig:
+        """Each release role belongs to an enabled service, and its name fits IAM's 64 characters."""
+        services = self.services.enabled
+        for name in self.delivery.github.services:
+            key = f"delivery.github.services.{name}"
+            if name not in services:
+                raise _KeyedError(key, f"{name} is not an enabled service (services: {', '.join(services)})")
+            role = release_role_name(self.name_prefix, name)
+            if len(role) > 64:
+                raise _KeyedError(key, f"the role name {role} is {len(role)} characters; IAM allows 64")
         return self
 
     @property

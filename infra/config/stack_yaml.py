@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from infra import files
 from infra.config.errors import ConfigError, escaped, shown
 
 MAX_FILE_BYTES = 256 * 1024
@@ -67,20 +68,16 @@ class _Loader(_BASE):
 def read_text_bounded(path: Path, what: str = "stack file") -> str:
     """The file's text: a regular UTF-8 file of at most MAX_FILE_BYTES, else one line."""
     try:
-        if not path.exists():
-            raise ConfigError(f"{path}: no such {what}")
-        if not path.is_file():
-            raise ConfigError(f"{path}: not a regular file (a {what} is a UTF-8 YAML file)")
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB; a {what} is far smaller")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text file (a {what} is UTF-8 YAML)") from None
+        return files.read_text_bounded(path, MAX_FILE_BYTES)
+    except files.UnreadableFileError as problem:
+        message = {
+            files.Problem.MISSING: f"no such {what}",
+            files.Problem.NOT_A_FILE: f"not a regular file (a {what} is a UTF-8 YAML file)",
+            files.Problem.UNREADABLE: f"cannot read ({problem.detail})",
+            files.Problem.TOO_LARGE: f"larger than {MAX_FILE_BYTES // 1024} KiB; a {what} is far smaller",
+            files.Problem.NOT_UTF8: f"not a text file (a {what} is UTF-8 YAML)",
+        }[problem.problem]
+        raise ConfigError(f"{path}: {message}") from None
 
 
 def load(text: str, source: Path) -> Any:

@@ -8,6 +8,7 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 from policies.rules import (
     access,
     backups,
+    delivery,
     edge,
     encryption,
     exposure,
@@ -31,4 +32,5 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *stack.POLICIES,
     *backups.POLICIES,
     *isolation.POLICIES,
+    *delivery.POLICIES,
 )

@@ -275,7 +275,7 @@ def test_declared_dependencies_of_the_datastores_are_recorded(planned: Plan) -> 
     )
     secrets = {s["urn"] for s in of_type(resources, "aws:secretsmanager/secret:Secret")}
     assert secrets <= set(operator_policy["dependencies"])
-    oidc = one(resources, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    oidc = one(resources, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cluster-oidc")
     operator_role = next(
         r for r in of_type(resources, "aws:iam/role:Role") if r["urn"].endswith("::external-secrets-operator")
     )

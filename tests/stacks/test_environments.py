@@ -87,7 +87,10 @@ def test_declared_dependencies_are_recorded(planned: Plan, stack: str) -> None:
     eks = one(resources, "aws:eks/cluster:Cluster")
     assert all(vpc["urn"] in s["dependencies"] for s in of_type(resources, "aws:ec2/subnet:Subnet"))
     assert eks["urn"] in one(resources, "aws:eks/nodeGroup:NodeGroup")["dependencies"]
-    assert eks["urn"] in one(resources, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")["dependencies"]
+    assert (
+        eks["urn"]
+        in one(resources, "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "cluster-oidc")["dependencies"]
+    )
     index = by_urn(resources)
     for r in resources:  # every edge points at a resource of the plan, and comes after it
         assert all(d in index for d in r.get("dependencies", [])), r["urn"]
@@ -123,7 +126,12 @@ def test_environments_are_the_same_code(planned: Plan) -> None:
         "kubernetes:vpcresources.k8s.aws/v1beta1:SecurityGroupPolicy",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
         # platform:cluster.adminRoleArns (staging, prod): the administrators' role and its access entry.
-        "aws:eks/accessEntry:AccessEntry",
+        # Made only when platform:delivery names repositories (dev names none).
+        "platform:delivery:Delivery",
+        "aws:ssm/parameter:Parameter",
+        "kubernetes:rbac.authorization.k8s.io/v1:Role",
+        "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+        "aws:eks/accessEntry:AccessEntry",  # also platform:cluster.adminRoleArns
         "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
     }
     assert set(counts["dev"]) - switched == set(counts["staging"]) - switched == set(counts["prod"]) - switched
@@ -141,6 +149,9 @@ def test_environments_are_the_same_code(planned: Plan) -> None:
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",  # the VPC resource controller's (podSecurityGroups)
         "aws:docdb/clusterInstance:ClusterInstance",  # platform:datastores.documentdb.instances
         "kubernetes:external-secrets.io/v1:ExternalSecret",  # Alertmanager's receivers, when there are any
+        # platform:delivery: GitHub's OIDC provider and the release and pipeline roles.
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        "aws:iam/rolePolicy:RolePolicy",
         *switched,
     }
     for kind in counts["prod"]:

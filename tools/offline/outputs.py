@@ -91,6 +91,8 @@ _ARN: dict[str, tuple[str, Callable[[str, dict[str, Any]], str]]] = {
     "aws:backup/restoreTestingPlan:RestoreTestingPlan": ("backup", lambda i, o: f"restore-testing-plan:{o['name']}"),
     "aws:lambda/function:Function": ("lambda", lambda i, o: f"function:{o['name']}"),
     "aws:scheduler/schedule:Schedule": ("scheduler", lambda i, o: f"schedule/default/{o['name']}"),
+    # delivery (a parameter name with a leading "/" follows "parameter" directly)
+    "aws:ssm/parameter:Parameter": ("ssm", lambda i, o: f"parameter{o['name']}"),
 }
 _GLOBAL_ARN = {  # IAM is global: no region in its ARNs
     "aws:iam/role:Role": lambda i, o: f"role/{o['name']}",

@@ -1,0 +1,1 @@
+"""The example service: a minimal FastAPI app that the platform can release."""
