@@ -156,3 +156,24 @@ def test_ingress_controllers_watch_only_the_namespaces_they_serve(planned: Plan,
 
 def test_the_table_names_every_platform_namespace() -> None:
     assert PLATFORM_NAMESPACES | {"consoles"} == set(namespace_rules("apps"))
+
+
+def test_each_namespaces_policies_wait_for_the_namespace(planned: Plan) -> None:
+    _, resources = planned("prod")
+    by_urn = {r["urn"]: r for r in resources}
+
+    def waits_for(urn: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [urn]
+        while todo:
+            for dependency in by_urn[todo.pop()].get("dependencies", []):
+                if dependency not in seen and dependency in by_urn:
+                    seen.add(dependency)
+                    todo.append(dependency)
+        return seen
+
+    namespaces = {r["inputs"]["metadata"]["name"]: r["urn"] for r in of_type(resources, "kubernetes:core/v1:Namespace")}
+    for policy_ in of_type(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy"):
+        namespace = policy_["inputs"]["metadata"]["namespace"]
+        if namespace in PLATFORM_NAMESPACES:
+            assert namespaces[namespace] in waits_for(policy_["urn"]), policy_["urn"]
