@@ -148,7 +148,7 @@ def test_graviton_instances_get_the_arm_image() -> None:
 def test_security_groups_for_pods_need_trunk_capable_instance_types() -> None:
     from infra.config import ClusterConfig, NodeGroupConfig
 
-    with pytest.raises(ValueError, match="podSecurityGroups needs instance types with trunk ENIs; t3.large"):
+    with pytest.raises(ValueError, match=r"podSecurityGroups needs instance types with trunk ENIs; t3\.large"):
         ClusterConfig(pod_security_groups=True, node_group=NodeGroupConfig(instance_types=("t3.large",)))
     assert ClusterConfig(pod_security_groups=True).pod_security_groups is True
     assert ClusterConfig().creator_admin is True
