@@ -31,6 +31,8 @@ import pulumi_kubernetes as k8s
 from components.addons import cert_manager
 from components.addons.nginx_ingress import RELEASE as NGINX_RELEASE
 from components.addons.nginx_ingress import NginxIngress, NginxIngressArgs, NginxIngressSettings
+from components.alb_logs import PREFIX as ACCESS_LOG_PREFIX
+from components.alb_logs import access_log_bucket
 from components.parts import depends_on_of, namespace
 from components.waf import web_acl
 from infra.aws_context import AwsContext
@@ -269,6 +271,7 @@ class Ingress(pulumi.ComponentResource):
                 opts=child,
             )
 
+        logs, logs_policy = access_log_bucket(self, name, args)
         alb = aws.lb.LoadBalancer(
             f"{name}-alb",
             load_balancer_type="application",
@@ -282,7 +285,9 @@ class Ingress(pulumi.ComponentResource):
             enable_waf_fail_open=False,
             xff_header_processing_mode="append",
             idle_timeout=60,
-            opts=child,
+            access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=logs.id, prefix=ACCESS_LOG_PREFIX, enabled=True),
+            # ELB checks that it may write into the bucket when logging is turned on.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs_policy]),
         )
         target_group = aws.lb.TargetGroup(
             f"{name}-nginx-tg",

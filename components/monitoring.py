@@ -16,7 +16,9 @@
   must admit this namespace (its ``conditions``) and exist first: give it in ``opts.depends_on``.
 
 Published for the others: Prometheus's address, the pods that scrape (``scrapers``), the release
-whose CRDs ServiceMonitors need (``prometheus_release``), the web UIs (``consoles``).
+of the Prometheus Operator (``prometheus_release``), the release of its CRDs given in
+``operator_crds`` (``crds_release``: what a ServiceMonitor or PrometheusRule waits for), the web UIs
+(``consoles``).
 """
 
 from __future__ import annotations
@@ -110,12 +112,15 @@ class MonitoringArgs:
     kubernetes_provider: k8s.Provider
     storage_class: pulumi.Input[str]
     secret_store: pulumi.Input[str]  # the ClusterSecretStore (Secrets Manager) that admits this namespace
+    # The Prometheus Operator's CRDs (their own release, installed before anything that uses them).
+    operator_crds: pulumi.Resource
 
 
 class Monitoring(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
     prometheus_address: pulumi.Output[str]
     prometheus_release: k8s.helm.v3.Release
+    crds_release: pulumi.Resource  # what a ServiceMonitor or PrometheusRule waits for
     scrapers: PeerPods
     consoles: tuple[WebConsole, ...]  # Grafana, Prometheus, Alertmanager
     dashboards: DashboardSink  # where Grafana's sidecar picks dashboards up
@@ -185,7 +190,7 @@ class Monitoring(pulumi.ComponentResource):
                 # The release was this component's own child before the add-on had a component.
                 moved={f"{name}-kube-prometheus-stack": pulumi.Alias(parent=self)},
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[admin]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[admin, args.operator_crds]),
         )
 
         if spec.alerting.receivers:
@@ -221,6 +226,7 @@ class Monitoring(pulumi.ComponentResource):
         self.namespace = created.metadata.name
         self.prometheus_address = stack.prometheus_address
         self.prometheus_release = stack.release
+        self.crds_release = args.operator_crds
         self.scrapers = stack.scrapers
         self.consoles = stack.consoles
         self.dashboards = stack.dashboards

@@ -8,20 +8,18 @@ import pulumi
 import pulumi_aws as aws
 
 from components.parts import encrypted_log_group
+from infra.config.edge import WAF_MANAGED_RULE_GROUPS
 
 if TYPE_CHECKING:
     from components.ingress import IngressArgs
 
-AWS_MANAGED_RULE_GROUPS = (
-    "AWSManagedRulesCommonRuleSet",
-    "AWSManagedRulesKnownBadInputsRuleSet",
-    "AWSManagedRulesAmazonIpReputationList",
-)
+AWS_MANAGED_RULE_GROUPS = WAF_MANAGED_RULE_GROUPS
 
 
 def web_acl(parent: pulumi.Resource, name: str, args: IngressArgs, alb: aws.lb.LoadBalancer) -> aws.wafv2.WebAcl:
-    """The WAF in front of the public ALB: AWS managed rule groups, a per-IP rate limit, and its logs in a
-    KMS-encrypted log group with token headers redacted."""
+    """The WAF in front of the public ALB: AWS managed rule groups (each blocking, or counting where
+    ``wafCountOnly`` names it), a per-IP rate limit, and its logs in a KMS-encrypted log group with
+    token headers redacted."""
     child = pulumi.ResourceOptions(parent=parent)
 
     def visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
@@ -33,7 +31,11 @@ def web_acl(parent: pulumi.Resource, name: str, args: IngressArgs, alb: aws.lb.L
         aws.wafv2.WebAclRuleArgs(
             name=group,
             priority=i,
-            override_action=aws.wafv2.WebAclRuleOverrideActionArgs(none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),
+            override_action=(
+                aws.wafv2.WebAclRuleOverrideActionArgs(count=aws.wafv2.WebAclRuleOverrideActionCountArgs())
+                if group in args.spec.waf_count_only
+                else aws.wafv2.WebAclRuleOverrideActionArgs(none=aws.wafv2.WebAclRuleOverrideActionNoneArgs())
+            ),
             statement=aws.wafv2.WebAclRuleStatementArgs(
                 managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
                     vendor_name="AWS", name=group

@@ -43,7 +43,8 @@ def build_edge(
             replicas=edge.cert_manager_replicas,
             moved=moved.cert_manager(),
         ),
-        opts=with_primary,
+        # Its ServiceMonitor needs the Prometheus Operator's CRDs.
+        opts=pulumi.ResourceOptions.merge(with_primary, pulumi.ResourceOptions(depends_on=[monitoring.crds_release])),
     )
     ingress = Ingress(
         "ingress",

@@ -27,7 +27,7 @@ from components.alerts.component import Alerts, AlertsArgs
 from components.cluster import Cluster, ClusterArgs
 from components.consoles import NAMESPACE as CONSOLES_NAMESPACE
 from components.contracts import DatastoreEndpoint, PeerPods
-from components.datastores.common import Datastore, Placement, SecretSpec
+from components.datastores.common import Datastore, DatastoreLogs, Placement, SecretSpec
 from components.datastores.documentdb import PORT as DOCUMENTDB_PORT
 from components.datastores.documentdb import DocumentDb, DocumentDbArgs
 from components.datastores.external_secrets import DeliveredSecret, ExternalSecrets, ExternalSecretsArgs
@@ -38,6 +38,7 @@ from components.datastores.rabbitmq import PORT as RABBITMQ_PORT
 from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
 from components.datastores.redis import PORT as REDIS_PORT
 from components.datastores.redis import Redis, RedisArgs
+from components.datastores.rotation import CredentialRotation
 from components.gateway import Gateway
 from components.ingress import NGINX_NAMESPACE, Ingress
 from components.monitoring import NAMESPACE as MONITORING_NAMESPACE
@@ -60,6 +61,7 @@ from stacks.dashboards import build_dashboards
 from stacks.delivery import build_delivery
 from stacks.edge import build_edge
 from stacks.isolation import build_isolation
+from stacks.observability import build_observability, operator_crds
 from stacks.restore import restore_wiring
 
 # Data domains and the datastores that keep their data under the domain's KMS key.
@@ -125,6 +127,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         opts=with_primary,
     )
     k8s_provider = cluster.provider
+    crds = operator_crds(k8s_provider)  # before anything that renders a ServiceMonitor or a rule
     ClusterAutoscaler(
         "cluster-autoscaler",
         ClusterAutoscalerArgs(
@@ -136,7 +139,8 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             aws=context,
             moved=moved.cluster_autoscaler(),
         ),
-        opts=with_primary,
+        # Its ServiceMonitor's CRD.
+        opts=pulumi.ResourceOptions.merge(with_primary, pulumi.ResourceOptions(depends_on=[crds.release])),
     )
     apps = WorkloadNamespace(
         "apps",
@@ -144,22 +148,24 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             k8s_provider, cfg.datastores.namespace, cfg.workloads.resources, moved=moved.services_namespace()
         ),
     )
-    datastores = build_datastores(cfg, network, cluster, apps, context, primary)
+    datastores = build_datastores(cfg, network, cluster, apps, context, primary, crds.release)
     postgres, documentdb = datastores.stores["postgres"], datastores.stores["documentdb"]
     assert isinstance(postgres, Postgres) and isinstance(documentdb, DocumentDb)
     redis = datastores.stores["redis"]
     assert isinstance(redis, Redis)
-    build_backups(cfg, context, replica, network, postgres, documentdb, redis, primary)
+    _, backup_plan = build_backups(cfg, context, replica, network, postgres, documentdb, redis, primary)
     monitoring = Monitoring(
         "monitoring",
-        MonitoringArgs(cfg.monitoring, k8s_provider, cluster.storage_class_name, datastores.secrets.store_name),
+        MonitoringArgs(
+            cfg.monitoring, k8s_provider, cluster.storage_class_name, datastores.secrets.store_name, crds.release
+        ),
         # The password generator's CRD; the store that delivers the receivers' secrets.
         opts=pulumi.ResourceOptions(depends_on=[datastores.operator.release, datastores.secrets]),
     )
     MetricsServer(
         "metrics-server",
         MetricsServerArgs(k8s_provider, cfg.monitoring.metrics_server_replicas, moved=moved.metrics_server()),
-        opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
+        opts=pulumi.ResourceOptions(depends_on=[crds.release]),  # its ServiceMonitor's CRD
     )
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
     consoles = build_consoles(cfg, k8s_provider, monitoring, ingress, datastores.secrets, datastores.secrets.store_name)
@@ -188,6 +194,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             CONSOLES_NAMESPACE: consoles if cfg.consoles.published else None,
         },
     )
+    managed = build_observability(cfg, stack, context, cluster, monitoring, backup_plan, primary)
     Alerts(
         "alerts",
         AlertsArgs(
@@ -197,6 +204,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             rules_namespace=monitoring.namespace,
             kubernetes_provider=k8s_provider,
             edge=gateway is not None,
+            managed=managed,
         ),
         opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # the PrometheusRule CRD
     )
@@ -241,6 +249,7 @@ def build_datastores(
     apps: WorkloadNamespace,
     context: AwsContext,
     primary: aws.Provider,
+    crds: pulumi.Resource,  # the Prometheus Operator's CRDs (the operator's ServiceMonitors)
 ) -> Datastores:
     """The datastores in the data subnets, each admitting only the cluster's security group (nodes and
     pods), their domain keys, and the delivery of their credentials into the services' namespace."""
@@ -253,6 +262,10 @@ def build_datastores(
         network.vpc_id, network.data_subnet_ids, [datastore_clients(cfg, network, cluster, apps, primary)]
     )
     on_region = pulumi.InvokeOutputOptions(provider=primary)
+    logs = DatastoreLogs(context, ds.log_retention_days)  # platform:datastores.logRetentionDays
+    rotation = CredentialRotation(
+        context, ds.credential_rotation_days, ds.log_retention_days, network.private_subnet_ids
+    )
 
     def wiring(store: str) -> dict:
         return {
@@ -266,16 +279,22 @@ def build_datastores(
     stores: dict[str, Datastore] = {
         "postgres": Postgres(
             "postgres",
-            PostgresArgs(ds.postgres, f"{prefix}-postgres", **wiring("postgres"), tags=backup_tags(cfg)),
+            PostgresArgs(ds.postgres, f"{prefix}-postgres", **wiring("postgres"), logs=logs, tags=backup_tags(cfg)),
             opts=opts,
         ),
-        "redis": Redis("redis", RedisArgs(ds.redis, f"{prefix}-redis", **wiring("redis")), opts=opts),
+        "redis": Redis(
+            "redis", RedisArgs(ds.redis, f"{prefix}-redis", **wiring("redis"), logs=logs, rotation=rotation), opts=opts
+        ),
         "rabbitmq": RabbitMq(
-            "rabbitmq", RabbitMqArgs(ds.rabbitmq, f"{prefix}-rabbitmq", **wiring("rabbitmq")), opts=opts
+            "rabbitmq",
+            RabbitMqArgs(ds.rabbitmq, f"{prefix}-rabbitmq", **wiring("rabbitmq"), rotation=rotation),
+            opts=opts,
         ),
         "documentdb": DocumentDb(
             "documentdb",
-            DocumentDbArgs(ds.documentdb, f"{prefix}-documentdb", **wiring("documentdb"), tags=backup_tags(cfg)),
+            DocumentDbArgs(
+                ds.documentdb, f"{prefix}-documentdb", **wiring("documentdb"), logs=logs, tags=backup_tags(cfg)
+            ),
             opts=opts,
         ),
     }
@@ -287,7 +306,7 @@ def build_datastores(
             identity=cluster.identity,
             region=context.region,
             dns_suffix=context.dns_suffix,
-            secret_arns=[s.secret_arn for s in stores.values()],
+            secret_arns=[arn for s in stores.values() for arn in s.readable_secret_arns],
             # Alertmanager's receivers: secrets the operators make, readable by name.
             operator_secret_arns=[
                 context.secret_arn_pattern(r.secret_name) for _, r in sorted(cfg.monitoring.alerting.receivers.items())
@@ -296,7 +315,7 @@ def build_datastores(
             kms_key_arns=[keys.key_arns[domain] for domain in DATA_DOMAINS],
             moved=moved.external_secrets_operator(),
         ),
-        opts=with_primary,
+        opts=pulumi.ResourceOptions.merge(with_primary, pulumi.ResourceOptions(depends_on=[crds])),
     )
     assert operator.service_account is not None
     secrets = ExternalSecrets(
@@ -307,7 +326,10 @@ def build_datastores(
             namespace=apps.name,
             operator_namespace=operator.namespace,
             operator_service_account=operator.service_account,
-            secrets=[DeliveredSecret(f"{store}-credentials", s.secret_name) for store, s in stores.items()],
+            secrets=[
+                DeliveredSecret(f"{store}-credentials", s.secret_name, s.credentials_secret_arn, s.templates)
+                for store, s in stores.items()
+            ],
             other_namespaces=[MONITORING_NAMESPACE, *login_namespaces(cfg)],  # receivers, UIs' login
         ),
         opts=pulumi.ResourceOptions(depends_on=[operator.release]),  # the store's CRD

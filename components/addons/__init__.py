@@ -4,6 +4,7 @@ the values keys read in the chart, and a component built on :class:`components.a
 from components.addons import (
     argo_rollouts,
     cert_manager,
+    cloudwatch_exporter,
     cluster_autoscaler,
     external_secrets,
     kong,
@@ -11,6 +12,7 @@ from components.addons import (
     metrics_server,
     nginx_ingress,
     oauth2_proxy,
+    prometheus_operator_crds,
 )
 from components.addons.base import ChartPin
 
@@ -25,4 +27,6 @@ PINS: tuple[ChartPin, ...] = (
     nginx_ingress.PIN,
     kong.PIN,
     oauth2_proxy.PIN,
+    prometheus_operator_crds.PIN,
+    cloudwatch_exporter.PIN,
 )

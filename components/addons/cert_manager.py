@@ -34,6 +34,7 @@ PIN = ChartPin(
             "webhook.podDisruptionBudget.minAvailable",
             "cainjector.replicaCount",
             "prometheus.enabled",
+            "prometheus.servicemonitor.enabled",
             "dns01RecursiveNameserversOnly",
             "dns01RecursiveNameservers",
         }
@@ -67,7 +68,9 @@ class CertManagerSettings:
                 "podDisruptionBudget": {"enabled": True, "minAvailable": 1} if ha else {"enabled": False},
             },
             "cainjector": {"replicaCount": self.replicas},
-            "prometheus": {"enabled": True},
+            # The controller's metrics, scraped through the chart's ServiceMonitor (the Prometheus
+            # Operator's CRDs exist first: the caller's depends_on).
+            "prometheus": {"enabled": True, "servicemonitor": {"enabled": True}},
             # DNS-01 self-checks ask public resolvers, not the VPC resolver (which may see a private zone).
             "dns01RecursiveNameserversOnly": True,
             "dns01RecursiveNameservers": "8.8.8.8:53,1.1.1.1:53",

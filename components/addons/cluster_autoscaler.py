@@ -36,6 +36,9 @@ PIN = ChartPin(
             "priorityClassName",
             "securityContext",
             "containerSecurityContext",
+            "serviceMonitor.enabled",
+            "serviceMonitor.namespace",
+            "serviceMonitor.interval",
         }
     ),
     free_form=frozenset(
@@ -102,6 +105,10 @@ class ClusterAutoscalerSettings:
                 "readOnlyRootFilesystem": True,
                 "capabilities": {"drop": ["ALL"]},
             },
+            # Its metrics (scale-ups, unschedulable pods, errors) through the chart's ServiceMonitor, kept
+            # in the release's own namespace (the chart's default is "monitoring", made later); the
+            # Prometheus Operator's CRDs exist first (the caller's depends_on).
+            "serviceMonitor": {"enabled": True, "namespace": NAMESPACE, "interval": "30s"},
         }
 
 

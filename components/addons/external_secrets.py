@@ -35,6 +35,8 @@ PIN = ChartPin(
             "webhook.replicaCount",
             "certController.create",
             "certController.replicaCount",
+            "serviceMonitor.enabled",
+            "serviceMonitor.renderMode",
         }
     ),
     free_form=frozenset({"serviceAccount.annotations"}),
@@ -50,6 +52,9 @@ class ExternalSecretsSettings:
     service_account: str
     role_arn: pulumi.Input[str]
     replicas: int = 1  # one active controller; Kubernetes restarts it, secrets already synced stay
+    # The controller's, the webhook's and the cert controller's ServiceMonitors: the Prometheus
+    # Operator's CRDs exist first (give their release in opts.depends_on).
+    service_monitor: bool = True
 
     def values(self) -> dict[str, Any]:
         return {
@@ -66,6 +71,9 @@ class ExternalSecretsSettings:
             },
             "webhook": {"create": True, "replicaCount": 1},
             "certController": {"create": True, "replicaCount": 1},
+            # failIfMissing: a missing ServiceMonitor CRD fails the install instead of skipping the
+            # ServiceMonitors without a word (the chart's default, skipIfMissing).
+            "serviceMonitor": {"enabled": self.service_monitor, "renderMode": "failIfMissing"},
         }
 
 

@@ -1,5 +1,6 @@
 """kube-prometheus-stack (prometheus-community, chart ``kube-prometheus-stack``): the Prometheus
-Operator (its CRDs: ServiceMonitor, PodMonitor, PrometheusRule ...), Prometheus on an encrypted volume,
+Operator (acting on ServiceMonitor, PodMonitor, PrometheusRule ..., whose CRDs the release
+``prometheus-operator-crds`` brings first: ``crds.enabled: false`` here), Prometheus on an encrypted volume,
 Alertmanager and Grafana. Prometheus selects every ServiceMonitor of the cluster, not only this
 release's. Alertmanager (replicas, a volume each) merges the AlertmanagerConfig objects labelled
 ``ALERTMANAGER_CONFIG_LABELS``, matching alerts of every namespace. Grafana keeps its database on a
@@ -120,7 +121,8 @@ class KubePrometheusStackSettings:
 
     def values(self) -> dict[str, Any]:
         return {
-            "crds": {"enabled": True},
+            # The CRDs are a release of their own (prometheus_operator_crds), installed first.
+            "crds": {"enabled": False},
             "prometheus": {
                 "prometheusSpec": {
                     "replicas": self.replicas,

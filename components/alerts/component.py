@@ -1,7 +1,8 @@
 """Alerts: the platform's Prometheus rules as PrometheusRule objects (monitoring.coreos.com/v1).
 
 One PrometheusRule per group, in the namespace Monitoring publishes: each service's SLOs (recorded
-error ratios, burn-rate alerts), the platform's alerts, and the edge's when there is an edge. The
+error ratios, burn-rate alerts), the platform's alerts, the edge's when there is an edge, and the
+datastores', queues' and backups' when the CloudWatch exporter runs (``managed``). The
 Prometheus Operator acts on them (give its release in ``opts.depends_on``); Prometheus selects every
 PrometheusRule of the cluster (``ruleSelectorNilUsesHelmValues: false``).
 """
@@ -15,6 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.alerts import promql as q
+from components.alerts.aws_rules import ManagedServices, managed_groups
 from components.alerts.rules import (
     RuleGroup,
     Slo,
@@ -44,12 +46,18 @@ def service_slos(spec: AlertsConfig, services: Mapping[str, ServiceConfig], name
 
 
 def rule_groups(
-    spec: AlertsConfig, services: Mapping[str, ServiceConfig], namespace: str, edge: bool
+    spec: AlertsConfig,
+    services: Mapping[str, ServiceConfig],
+    namespace: str,
+    edge: bool,
+    managed: ManagedServices | None = None,
 ) -> tuple[RuleGroup, ...]:
     groups = [slo_group(s) for s in service_slos(spec, services, namespace)]
     groups.append(platform_group(spec.restarts, spec.certificate_days))
     if edge:
         groups.append(edge_group(spec.edge_error_ratio))
+    if managed is not None:  # the CloudWatch exporter is installed: datastores, queues, backups
+        groups.extend(managed_groups(spec, managed))
     return tuple(groups)
 
 
@@ -77,6 +85,7 @@ class AlertsArgs:
     rules_namespace: pulumi.Input[str]  # Monitoring's namespace
     kubernetes_provider: k8s.Provider
     edge: bool  # Kong and NGINX are installed
+    managed: ManagedServices | None = None  # the CloudWatch exporter is installed (its series exist)
 
 
 class Alerts(pulumi.ComponentResource):
@@ -86,9 +95,9 @@ class Alerts(pulumi.ComponentResource):
         super().__init__("platform:alerts:Alerts", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=depends_on_of(opts))
         # The group names do not depend on the namespace: build once with a placeholder to name objects.
-        names = [g.name for g in rule_groups(args.spec, args.services, "-", args.edge)]
+        names = [g.name for g in rule_groups(args.spec, args.services, "-", args.edge, args.managed)]
         built = pulumi.Output.from_input(args.service_namespace).apply(
-            lambda ns: rule_groups(args.spec, args.services, ns, args.edge)
+            lambda ns: rule_groups(args.spec, args.services, ns, args.edge, args.managed)
         )
 
         def nth(index: int) -> pulumi.Output[list[RuleGroup]]:

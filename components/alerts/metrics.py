@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from components.addons import cloudwatch_exporter
+
 
 class Exporter(Enum):
     """Who produces a series (and through which ServiceMonitor Prometheus scrapes it)."""
@@ -187,7 +189,27 @@ _DASHBOARD_CLOUDWATCH = tuple(
     for metric, statistic in metrics
 )
 
-CATALOGUE: dict[str, Metric] = {m.name: m for m in (*_METRICS, *_DASHBOARD_METRICS, *_DASHBOARD_CLOUDWATCH)}
+# The CloudWatch exporter's series, from its own configuration (YACE's naming rule, in
+# components/addons/cloudwatch_exporter.py), so they cannot drift apart: every series carries ``name``
+# (the resource's ARN) and its ``dimension_<Name>`` labels. The dashboards' entries above name the same
+# series (a test holds them to the exporter's) with the dimensions that tell resources apart.
+_CLOUDWATCH = tuple(
+    Metric(series, Exporter.CLOUDWATCH, ("name", *labels), f"CloudWatch {namespace}")
+    for series, (namespace, labels) in sorted(cloudwatch_exporter.exported_series().items())
+)
+_NGINX_LATENCY = (
+    # NGINX Inc's controller with controller.enableLatencyMetrics: each upstream response, by its status code.
+    Metric(
+        "nginx_ingress_controller_upstream_server_response_latency_ms_count",
+        Exporter.NGINX,
+        ("upstream", "server", "code"),
+        "upstream responses timed, by status code",
+    ),
+)
+
+CATALOGUE: dict[str, Metric] = {
+    m.name: m for m in (*_METRICS, *_CLOUDWATCH, *_NGINX_LATENCY, *_DASHBOARD_METRICS, *_DASHBOARD_CLOUDWATCH)
+}
 
 
 def cloudwatch(job: str, metric: str) -> str:

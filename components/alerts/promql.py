@@ -128,3 +128,33 @@ def le_matcher(seconds: float) -> Matcher:
     if seconds == int(seconds):
         return regex("le", f"{int(seconds)}(\\.0)?")
     return eq("le", repr(float(seconds)))
+
+
+def max_(vector: Expr, by: tuple[str, ...] = ()) -> Expr:
+    for label in by:
+        if not _LABEL.match(label):
+            raise ValueError(f"{label!r} is not a label name")
+    grouping = f" by ({', '.join(by)})" if by else ""
+    return Expr(f"max{grouping} ({vector})")
+
+
+def min_(vector: Expr, by: tuple[str, ...] = ()) -> Expr:
+    for label in by:
+        if not _LABEL.match(label):
+            raise ValueError(f"{label!r} is not a label name")
+    grouping = f" by ({', '.join(by)})" if by else ""
+    return Expr(f"min{grouping} ({vector})")
+
+
+def deriv(vector: Expr, window: str) -> Expr:
+    """Per-second slope of a gauge over the window (least squares)."""
+    return Expr(f"deriv({vector}[{_window(window)}])")
+
+
+def mul(left: Expr, right: Expr) -> Expr:
+    return Expr(f"({left}) * ({right})")
+
+
+def absent(vector: Expr) -> Expr:
+    """1 when no series matches: the measurement itself has stopped."""
+    return Expr(f"absent({vector})")

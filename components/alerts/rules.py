@@ -233,16 +233,32 @@ def platform_group(restarts: int, certificate_days: int) -> RuleGroup:
 
 
 def edge_group(edge_error_ratio: float) -> RuleGroup:
-    """Kong's share of 5xx answers (all routes), and NGINX failing to load its configuration."""
+    """Kong's and NGINX's shares of 5xx answers (all routes), and NGINX failing to load its configuration.
+    NGINX's share is of the upstream responses it timed (``controller.enableLatencyMetrics``), by the
+    upstream's status code: what the public entry answered for the services behind it."""
     kong = "kong_http_requests_total"
     ratio = q.div(
         q.or_zero(q.sum_(q.rate(q.selector(kong, q.regex("code", "5..")), "5m"))),
         q.sum_(q.rate(q.selector(kong), "5m")),
     )
+    nginx = "nginx_ingress_controller_upstream_server_response_latency_ms_count"
+    nginx_ratio = q.div(
+        q.or_zero(q.sum_(q.rate(q.selector(nginx, q.regex("code", "5..")), "5m"))),
+        q.sum_(q.rate(q.selector(nginx), "5m")),
+    )
     return RuleGroup(
         "edge",
         (
             RecordingRule("edge:kong_5xx:ratio_rate5m", ratio),
+            RecordingRule("edge:nginx_5xx:ratio_rate5m", nginx_ratio),
+            AlertRule(
+                "NginxErrorRatioHigh",
+                q.compare(q.selector("edge:nginx_5xx:ratio_rate5m"), ">", q.number(edge_error_ratio)),
+                "page",
+                f"more than {edge_error_ratio:.0%} of the responses NGINX passes on from its upstreams are 5xx",
+                f"{RUNBOOK}#nginx-5xx: which upstream (the latency metric's upstream and code); then Kong's ratio",
+                "5m",
+            ),
             AlertRule(
                 "EdgeErrorRatioHigh",
                 q.compare(q.selector("edge:kong_5xx:ratio_rate5m"), ">", q.number(edge_error_ratio)),

@@ -15,6 +15,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.parts import kms_key
+from infra import iam
+from infra.aws_context import AwsContext
+
 
 @dataclass(frozen=True)
 class Connection:
@@ -36,6 +40,17 @@ class Datastore(pulumi.ComponentResource):
     secret_arn: pulumi.Output[str]
     secret_name: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
+    # The secret the service itself keeps the master credentials in (``username``, ``password``) and
+    # rotates (RDS and DocumentDB manage it); None where the credentials are in ``secret_arn`` itself.
+    credentials_secret_arn: pulumi.Output[str] | None
+    # Keys the delivered Kubernetes Secret gets from a template over the secrets' keys (the ``url``
+    # built from the managed credentials), in External Secrets' template language.
+    templates: Mapping[str, str]
+
+    @property
+    def readable_secret_arns(self) -> list[pulumi.Output[str]]:
+        """Every secret the delivery of this datastore's credentials reads."""
+        return [self.secret_arn, *([self.credentials_secret_arn] if self.credentials_secret_arn is not None else [])]
 
     def _publish(
         self,
@@ -43,6 +58,8 @@ class Datastore(pulumi.ComponentResource):
         port: pulumi.Output[int],
         secret: aws.secretsmanager.Secret,
         security_group_id: pulumi.Output[str],
+        credentials_secret_arn: pulumi.Output[str] | None = None,
+        templates: Mapping[str, str] | None = None,
         **extra: pulumi.Output[Any],
     ) -> None:
         """Set the connection attributes and register them, with the component's own ``extra`` outputs."""
@@ -51,6 +68,10 @@ class Datastore(pulumi.ComponentResource):
         self.secret_arn = secret.arn
         self.secret_name = secret.name
         self.security_group_id = security_group_id
+        self.credentials_secret_arn = credentials_secret_arn
+        self.templates = dict(templates or {})
+        if credentials_secret_arn is not None:
+            extra = {**extra, "credentials_secret_arn": credentials_secret_arn}
         self.connection = Connection(self.host, self.port, self.secret_name, self.secret_arn)
         self.register_outputs(
             {
@@ -76,6 +97,15 @@ class Placement:
     def __post_init__(self) -> None:
         if not self.allowed_security_group_ids:
             raise ValueError("a datastore needs at least one security group to admit (or nobody can use it)")
+
+
+@dataclass(frozen=True)
+class DatastoreLogs:
+    """Where a datastore's logs go: CloudWatch log groups made before the datastore (so the service
+    writes into them, not into groups of its own), KMS-encrypted, kept ``retention_days``."""
+
+    aws: AwsContext
+    retention_days: int  # platform:datastores.logRetentionDays
 
 
 @dataclass(frozen=True)
@@ -144,11 +174,14 @@ def stored_secret(
     description: str,
     content: Mapping[str, pulumi.Input[Any]],
     protect: bool,
+    rotated: bool = False,
 ) -> aws.secretsmanager.Secret:
     """A Secrets Manager secret encrypted with the domain's key, holding ``content`` as JSON.
 
     The version's ``secret_string`` is built from the password's secret output and marked secret
-    again explicitly, so it is hidden in state and plan whatever else it contains.
+    again explicitly, so it is hidden in state and plan whatever else it contains. A ``rotated``
+    secret's first version is the program's only: later versions are the rotation function's, and the
+    program never writes its generated value over them.
     """
     secret = aws.secretsmanager.Secret(
         name,
@@ -163,6 +196,46 @@ def stored_secret(
         name,
         secret_id=secret.id,
         secret_string=pulumi.Output.secret(document),
-        opts=pulumi.ResourceOptions(parent=parent),
+        opts=pulumi.ResourceOptions(parent=parent, ignore_changes=["secretString"] if rotated else None),
     )
     return secret
+
+
+def log_groups(
+    parent: pulumi.Resource,
+    name: str,
+    prefix: str,
+    streams: Sequence[str],
+    logs: DatastoreLogs,
+    protect: bool,
+) -> dict[str, aws.cloudwatch.LogGroup]:
+    """The log groups ``<prefix>/<stream>`` the service writes to, encrypted with one KMS key of the
+    datastore's that CloudWatch Logs may use for these groups only; the key is protected as asked."""
+    key = kms_key(
+        f"{name}-logs",
+        f"Logs of {prefix}",
+        iam.key_policy(logs.aws, iam.logs_key_statement(logs.aws, f"{prefix}/*")),
+        pulumi.ResourceOptions(parent=parent, protect=protect),
+    )
+    return {
+        stream: aws.cloudwatch.LogGroup(
+            f"{name}-{stream}-logs",
+            name=f"{prefix}/{stream}",
+            kms_key_id=key.arn,
+            retention_in_days=logs.retention_days,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        for stream in streams
+    }
+
+
+def managed_secret_arn(secrets: Any) -> str:
+    """The ARN of the secret RDS or DocumentDB keeps the master credentials in (``master_user_secrets[0]``)."""
+    first = (secrets or [None])[0]
+    if isinstance(first, dict):
+        arn = first.get("secret_arn") or first.get("secretArn")
+    else:
+        arn = getattr(first, "secret_arn", None)
+    if not arn:
+        raise pulumi.RunError("the service returned no managed master user secret")
+    return str(arn)

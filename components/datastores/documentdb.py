@@ -1,14 +1,18 @@
 """MongoDB for the Analytics Service: an Amazon DocumentDB (MongoDB-compatible) cluster.
 
-A cluster in the data subnets with one primary and replicas from config, TLS required by the
-cluster parameter group (``tls = enabled``), storage encrypted with the domain's KMS key, automated
-backups kept for the configured days in a window from config (the system's 02:00 UTC), deletion
-protection, a final snapshot when the cluster is deleted, and a generated master password kept in
-Secrets Manager. Why DocumentDB rather than another MongoDB: see docs/datastores.md.
+A cluster in the data subnets with one primary and replicas from config, TLS 1.3 required by the
+cluster parameter group (``tls = tls1.3+``; ``enabled`` would also accept TLS 1.0 and 1.1), storage
+encrypted with the domain's KMS key, automated backups kept for the configured days in a window from
+config (the system's 02:00 UTC), deletion protection, and a final snapshot when the cluster is deleted.
+Audit (``audit_logs``) and profiler (operations slower than ``PROFILER_THRESHOLD_MS``) logs are turned
+on by the parameter group and exported to KMS-encrypted log groups made beforehand with the configured
+retention. The master password is DocumentDB's own (``manage_master_user_password``): the service keeps
+it in Secrets Manager and rotates it; Pulumi never sees it. Why DocumentDB rather than another MongoDB:
+see docs/datastores.md.
 
 Restored instead of created when ``restore`` is set (``platform:restore.documentdb``): the cluster
 starts from a cluster snapshot, re-encrypted with this stack's key on the way (DocumentDB restores
-take a key), with the master user of the snapshot and the generated password set right after; the
+take a key), with the master user of the snapshot and a managed password set right after; the
 snapshot matters at creation only (a newer "latest" never replaces the cluster).
 """
 
@@ -20,13 +24,36 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
+from components.datastores.common import (
+    Datastore,
+    DatastoreLogs,
+    Placement,
+    SecretSpec,
+    log_groups,
+    managed_secret_arn,
+    security_group,
+    stored_secret,
+)
 from infra.config.backups import DatabaseRestore
 from infra.config.datastores import DocumentDbConfig
 from infra.config.workloads import ProtectionConfig
 
 PORT = 27017
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+LOG_EXPORTS = ("audit", "profiler")
+PROFILER_THRESHOLD_MS = 100
+# TLS 1.3 only: DocumentDB 4.0 (from engine 2.0.10980) and 5.0 (from 3.0.11051) accept tls1.3+.
+PARAMETERS = {
+    "tls": "tls1.3+",
+    "audit_logs": "enabled",
+    "profiler": "enabled",
+    "profiler_threshold_ms": str(PROFILER_THRESHOLD_MS),
+}
+# The URL of the delivered Secret, from the connection details and DocumentDB's managed credentials.
+URL_TEMPLATE = (
+    "mongodb://{{ .username | urlquery }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/"
+    "?tls=true&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false"
+)
 
 
 def parameter_family(engine_version: str) -> str:
@@ -43,6 +70,7 @@ class DocumentDbArgs:
     kms_key_arn: pulumi.Input[str]
     secret: SecretSpec
     protection: ProtectionConfig
+    logs: DatastoreLogs
     tags: Mapping[str, str] = field(default_factory=dict)  # what the backup plan selects by
     restore: DatabaseRestore | None = None  # platform:restore.documentdb: start from a snapshot
     # The cluster snapshot (identifier or ARN) resolved by the composition ("latest": the data source's answer).
@@ -79,13 +107,14 @@ class DocumentDb(Datastore):
             family=family,
             description=f"{args.cluster_identifier}: TLS required",
             parameters=[
-                aws.docdb.ClusterParameterGroupParameterArgs(
-                    name="tls", value="enabled", apply_method="pending-reboot"
-                ),
+                aws.docdb.ClusterParameterGroupParameterArgs(name=key, value=value, apply_method="pending-reboot")
+                for key, value in PARAMETERS.items()
             ],
             opts=child,
         )
-        master = password(self, f"{name}-master")
+        groups = log_groups(
+            self, name, f"/aws/docdb/{args.cluster_identifier}", LOG_EXPORTS, args.logs, args.protection.protect
+        )
         restored = args.restore is not None
         # From a snapshot the master user is the snapshot's; the password is set after the restore.
         source = {"snapshot_identifier": args.restore_from} if restored else {"master_username": spec.username}
@@ -96,7 +125,7 @@ class DocumentDb(Datastore):
             cluster_identifier=args.cluster_identifier,
             engine="docdb",
             engine_version=spec.engine_version,
-            master_password=master,
+            manage_master_user_password=True,
             **source,
             port=PORT,
             db_subnet_group_name=subnets.name,
@@ -111,8 +140,12 @@ class DocumentDb(Datastore):
             skip_final_snapshot=False,
             final_snapshot_identifier=f"{args.cluster_identifier}-final",
             tags=dict(args.tags) or None,
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
             apply_immediately=False,
-            opts=pulumi.ResourceOptions.merge(keep, once),
+            # DocumentDB writes into these groups; made first, they carry the key and the retention.
+            opts=pulumi.ResourceOptions.merge(
+                pulumi.ResourceOptions.merge(keep, once), pulumi.ResourceOptions(depends_on=list(groups.values()))
+            ),
         )
         for i in range(spec.instances):
             aws.docdb.ClusterInstance(
@@ -133,28 +166,28 @@ class DocumentDb(Datastore):
             f"{name}-credentials",
             args.secret,
             args.kms_key_arn,
-            f"Master credentials of DocumentDB {args.cluster_identifier}",
+            f"Connection details of DocumentDB {args.cluster_identifier} (its credentials: the managed secret)",
             {
                 "engine": "docdb",
                 "host": cluster.endpoint,
                 "readerHost": cluster.reader_endpoint,
                 "port": port,
-                "username": spec.username,
-                "password": master,
                 "tls": "true",
-                "url": pulumi.Output.format(
-                    "mongodb://{0}:{1}@{2}:{3}/?tls=true&replicaSet=rs0&readPreference=secondaryPreferred"
-                    "&retryWrites=false",
-                    spec.username,
-                    master,
-                    cluster.endpoint,
-                    port,
-                ),
             },
             protect=args.protection.protect,
         )
+        managed = cluster.master_user_secrets.apply(managed_secret_arn)
 
         self.reader_host = cluster.reader_endpoint
         self.cluster_arn = cluster.arn
         self.subnet_group_name = subnets.name
-        self._publish(cluster.endpoint, port, secret, sg.id, reader_host=self.reader_host, cluster_arn=self.cluster_arn)
+        self._publish(
+            cluster.endpoint,
+            port,
+            secret,
+            sg.id,
+            credentials_secret_arn=managed,
+            templates={"url": URL_TEMPLATE},
+            reader_host=self.reader_host,
+            cluster_arn=self.cluster_arn,
+        )

@@ -5,6 +5,10 @@ Operator (the add-on ``components/addons/external_secrets.py``, which holds the 
   with a token of the operator's service account (JWT) and serves only the services' namespace;
 - one ``ExternalSecret`` per datastore in that namespace, which the operator turns into a Kubernetes
   Secret of the same name holding the secret's JSON keys (host, port, username, password, url ...).
+  Where the service manages and rotates the master credentials itself (RDS, DocumentDB), the
+  ``username`` and ``password`` come from its secret and the ``url`` from a template over both secrets.
+  The operator reads the secrets again every ``refresh_interval``, so a rotated password reaches the
+  Kubernetes Secret within that interval.
 
 The namespace is owned by the workload namespace component and handed in. Nothing secret passes
 through Pulumi here: the objects carry secret *names*, never values. The store needs the operator's
@@ -14,8 +18,9 @@ CRDs: give the operator's release in ``opts.depends_on``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -32,6 +37,11 @@ class DeliveredSecret:
 
     kubernetes_name: str
     secret_name: pulumi.Input[str]
+    # The secret the service keeps the rotating master credentials in (its ``username`` and ``password``
+    # keys are merged in), or None when ``secret_name`` holds them.
+    credentials_secret: pulumi.Input[str] | None = None
+    # Keys built by External Secrets' templates (engine v2) over all the keys fetched, e.g. the URL.
+    templates: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -42,7 +52,8 @@ class ExternalSecretsArgs:
     operator_namespace: pulumi.Input[str]
     operator_service_account: str
     secrets: Sequence[DeliveredSecret]
-    refresh_interval: str = "1h"
+    # How often the operator reads the secrets again: a rotated credential reaches the cluster within it.
+    refresh_interval: str = "5m"
     # Other namespaces the store serves (monitoring, for Alertmanager's receivers); their owners make
     # their own ExternalSecrets.
     other_namespaces: Sequence[pulumi.Input[str]] = ()
@@ -93,16 +104,7 @@ class ExternalSecrets(pulumi.ComponentResource):
                 api_version=API_VERSION,
                 kind="ExternalSecret",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=delivered.kubernetes_name, namespace=args.namespace),
-                spec={
-                    "refreshInterval": args.refresh_interval,
-                    "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE_NAME},
-                    "target": {
-                        "name": delivered.kubernetes_name,
-                        "creationPolicy": "Owner",
-                        "deletionPolicy": "Retain",
-                    },
-                    "dataFrom": [{"extract": {"key": delivered.secret_name}}],
-                },
+                spec=_spec(delivered, args.refresh_interval),
                 opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[store]),
             )
             # Read through the object, so a workload that names the Secret waits for its ExternalSecret.
@@ -116,3 +118,27 @@ class ExternalSecrets(pulumi.ComponentResource):
 
 def _name(name: str, _: object) -> str:
     return name
+
+
+def _spec(delivered: DeliveredSecret, refresh_interval: str) -> dict[str, Any]:
+    """The ExternalSecret's spec: the connection secret's keys, the managed credentials, the templates."""
+    target: dict[str, Any] = {
+        "name": delivered.kubernetes_name,
+        "creationPolicy": "Owner",
+        "deletionPolicy": "Retain",
+    }
+    if delivered.templates:
+        # Merge: the fetched keys stay, the templated ones are added.
+        target["template"] = {"engineVersion": "v2", "mergePolicy": "Merge", "data": dict(delivered.templates)}
+    spec: dict[str, Any] = {
+        "refreshInterval": refresh_interval,
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE_NAME},
+        "target": target,
+        "dataFrom": [{"extract": {"key": delivered.secret_name}}],
+    }
+    if delivered.credentials_secret is not None:
+        spec["data"] = [
+            {"secretKey": key, "remoteRef": {"key": delivered.credentials_secret, "property": key}}
+            for key in ("username", "password")
+        ]
+    return spec

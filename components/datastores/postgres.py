@@ -1,10 +1,19 @@
 """PostgreSQL for the User Service: Amazon RDS for PostgreSQL in the isolated data subnets.
 
 Multi-AZ from config, storage and Performance Insights encrypted with the domain's KMS key, TLS
-enforced by the parameter group (``rds.force_ssl = 1``), IAM database authentication, automated
+enforced by the parameter group (``rds.force_ssl = 1``, ``ssl_min_protocol_version`` TLS 1.3 from
+PostgreSQL 16, TLS 1.2 before: RDS offers TLS 1.3 from 16 on), IAM database authentication, automated
 backups (hence point-in-time recovery) kept for the configured days in a window from config (the
-system's 02:00 UTC), deletion protection, and a final snapshot when the instance is deleted. The
-master password is generated, stored in Secrets Manager, and never set or read in plain text.
+system's 02:00 UTC), deletion protection, and a final snapshot when the instance is deleted.
+
+The master password is RDS's own (``manage_master_user_password``): RDS generates it, keeps it in a
+Secrets Manager secret encrypted with the domain's key and rotates it (every 7 days, RDS's default);
+Pulumi never sees it. The component's own secret holds the connection details without a password; the
+delivery into the cluster merges the two and builds the URL (``templates``).
+
+Audit and access logs: connections, disconnections and pgAudit's DDL and role statements go to the
+``postgresql`` log, exported with the ``upgrade`` log to KMS-encrypted log groups made beforehand with
+the configured retention; Enhanced Monitoring (OS metrics) at the configured interval through its role.
 
 Restored instead of created when ``restore`` is set (``platform:restore.postgres``):
 - from a snapshot: RDS cannot change the key of what it restores, so the snapshot is first copied,
@@ -12,7 +21,7 @@ Restored instead of created when ``restore`` is set (``platform:restore.postgres
 - to a point in time: from the source's automated backups (their ARN, or the identifier of an instance
   in this region); the instance keeps the backups' key (RDS has no key to choose on this path).
 Either way the database name and master user come from the source, the generated password replaces
-the source's right after the restore (so the stored secret is true), and the source matters at creation
+the source's right after the restore (RDS manages it from then on), and the source matters at creation
 only: later changes to it never replace the instance.
 """
 
@@ -25,7 +34,17 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
+from components.datastores.common import (
+    Datastore,
+    DatastoreLogs,
+    Placement,
+    SecretSpec,
+    log_groups,
+    managed_secret_arn,
+    security_group,
+    stored_secret,
+)
+from infra import iam
 from infra.config.backups import DatabaseRestore
 from infra.config.datastores import PostgresConfig
 from infra.config.workloads import ProtectionConfig
@@ -34,6 +53,31 @@ PORT = 5432
 # Amazon's current RDS certificate authority (RSA 2048, 40-year validity): clients verify with it.
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7  # the free tier
+LOG_EXPORTS = ("postgresql", "upgrade")
+ENHANCED_MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
+# The URL of the delivered Secret, from the connection details and RDS's managed credentials.
+URL_TEMPLATE = (
+    "postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/{{ .dbname }}"
+    "?sslmode=verify-full"
+)
+
+
+def tls_minimum(engine_version: str) -> str:
+    """The highest ``ssl_min_protocol_version`` RDS accepts for the major: TLS 1.3 from 16 on."""
+    return "TLSv1.3" if int(engine_version.split(".", maxsplit=1)[0]) >= 16 else "TLSv1.2"
+
+
+def parameter_values(engine_version: str) -> dict[str, str]:
+    """The parameter group's settings: TLS only, at the highest minimum; connections and DDL audited."""
+    return {
+        "rds.force_ssl": "1",
+        "ssl_min_protocol_version": tls_minimum(engine_version),
+        "log_connections": "1",
+        "log_disconnections": "1",
+        "shared_preload_libraries": "pg_stat_statements,pgaudit",
+        "pgaudit.log": "ddl,role",
+        "pgaudit.log_parameter": "0",  # statements' parameters may be personal data
+    }
 
 
 @dataclass(frozen=True)
@@ -44,6 +88,7 @@ class PostgresArgs:
     kms_key_arn: pulumi.Input[str]
     secret: SecretSpec
     protection: ProtectionConfig
+    logs: DatastoreLogs
     tags: Mapping[str, str] = field(default_factory=dict)  # what the backup plan selects by
     restore: DatabaseRestore | None = None  # platform:restore.postgres: start from a backup
     # What the restore starts from, resolved by the composition: the snapshot (identifier or ARN; for
@@ -80,12 +125,20 @@ class Postgres(Datastore):
             family=f"postgres{spec.engine_version}",
             description=f"{args.identifier}: TLS required",
             parameters=[
-                aws.rds.ParameterGroupParameterArgs(name="rds.force_ssl", value="1", apply_method="pending-reboot"),
-                aws.rds.ParameterGroupParameterArgs(name="log_connections", value="1", apply_method="pending-reboot"),
+                aws.rds.ParameterGroupParameterArgs(name=key, value=value, apply_method="pending-reboot")
+                for key, value in parameter_values(spec.engine_version).items()
             ],
             opts=child,
         )
-        master = password(self, f"{name}-master")
+        groups = log_groups(
+            self, name, f"/aws/rds/instance/{args.identifier}", LOG_EXPORTS, args.logs, args.protection.protect
+        )
+        # RDS writes into these groups; made first, they carry the key and the retention.
+        waits: list[pulumi.Resource] = list(groups.values())
+        monitoring: aws.iam.Role | None = None
+        if spec.monitoring_interval_seconds:
+            monitoring, attachment = self._monitoring_role(name, args)
+            waits.append(attachment)
         source, keep = self._source(name, args, child)
 
         instance = aws.rds.Instance(
@@ -100,7 +153,8 @@ class Postgres(Datastore):
             max_allocated_storage=spec.max_allocated_storage_gib,
             storage_type="gp3",
             storage_encrypted=True,
-            password=master,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=args.kms_key_arn,
             **source,
             port=PORT,
             iam_database_authentication_enabled=True,
@@ -122,8 +176,14 @@ class Postgres(Datastore):
             performance_insights_enabled=True,
             performance_insights_kms_key_id=args.kms_key_arn,
             performance_insights_retention_period=PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            monitoring_interval=spec.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring.arn if monitoring is not None else None,
             apply_immediately=False,
-            opts=pulumi.ResourceOptions.merge(keep, pulumi.ResourceOptions(protect=args.protection.protect)),
+            opts=pulumi.ResourceOptions.merge(
+                keep,
+                pulumi.ResourceOptions(protect=args.protection.protect, depends_on=waits),
+            ),
         )
         port = instance.port.apply(int)
         secret = stored_secret(
@@ -131,31 +191,49 @@ class Postgres(Datastore):
             f"{name}-credentials",
             args.secret,
             args.kms_key_arn,
-            f"Master credentials of RDS PostgreSQL {args.identifier}",
+            f"Connection details of RDS PostgreSQL {args.identifier} (its credentials: RDS's managed secret)",
             {
                 "engine": "postgres",
                 "host": instance.address,
                 "port": port,
                 "dbname": spec.database_name,
-                "username": spec.username,
-                "password": master,
                 "sslmode": "verify-full",
-                "url": pulumi.Output.format(
-                    "postgresql://{0}:{1}@{2}:{3}/{4}?sslmode=verify-full",
-                    spec.username,
-                    master,
-                    instance.address,
-                    port,
-                    spec.database_name,
-                ),
             },
             protect=args.protection.protect,
         )
+        managed = instance.master_user_secrets.apply(managed_secret_arn)
 
         self.instance_arn = instance.arn
         self.subnet_group_name = subnets.name
         self.resource_id = instance.resource_id
-        self._publish(instance.address, port, secret, sg.id, instance_arn=self.instance_arn)
+        self._publish(
+            instance.address,
+            port,
+            secret,
+            sg.id,
+            credentials_secret_arn=managed,
+            templates={"url": URL_TEMPLATE},
+            instance_arn=self.instance_arn,
+        )
+
+    def _monitoring_role(self, name: str, args: PostgresArgs) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+        """Enhanced Monitoring's role: RDS's monitoring service, for this account, with AWS's policy for it."""
+        role = aws.iam.Role(
+            f"{name}-monitoring",
+            name=f"{args.identifier}-monitoring",
+            description=f"Enhanced Monitoring of {args.identifier}",
+            assume_role_policy=iam.service_assume_role(args.logs.aws, "monitoring.rds"),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-monitoring",
+            role=role.name,
+            policy_arn=pulumi.Output.format(
+                "arn:{0}:iam::aws:policy/{1}", args.logs.aws.partition, ENHANCED_MONITORING_POLICY
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return role, attachment
 
     def _source(
         self, name: str, args: PostgresArgs, child: pulumi.ResourceOptions

@@ -4,7 +4,9 @@ Not publicly accessible (it gets network interfaces in the data subnets and the 
 below), a three-node ``CLUSTER_MULTI_AZ`` or a ``SINGLE_INSTANCE`` from config, at-rest encryption
 with the domain's customer-managed KMS key, general logs to CloudWatch Logs, and a generated
 password kept in Secrets Manager. Amazon MQ for RabbitMQ speaks AMQP only over TLS (AMQPS, 5671);
-that is the only port the security group opens (its management console on 443 stays closed).
+that is the only port the security group opens to clients; the management API (443) is open to the
+rotation function alone, which rotates the credential on a schedule by giving two users turns (the
+previous user's password keeps working until the rotation after, so no client is cut off).
 Amazon MQ has neither deletion protection nor final snapshots; ``protect`` guards the broker.
 """
 
@@ -19,10 +21,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
+from components.datastores.rotation import CredentialRotation, InVpc, rotate
 from infra.config.datastores import RabbitMqConfig
 from infra.config.workloads import ProtectionConfig
 
 PORT = 5671  # AMQPS
+MANAGEMENT_PORT = 443  # the management API, opened to the rotation function only
 CLUSTER_SUBNETS = 3  # a RabbitMQ cluster is three nodes, one per zone
 
 
@@ -34,6 +38,7 @@ class RabbitMqArgs:
     kms_key_arn: pulumi.Input[str]
     secret: SecretSpec
     protection: ProtectionConfig
+    rotation: CredentialRotation
 
 
 def _host(instances: Sequence[Any]) -> str:
@@ -69,12 +74,13 @@ class RabbitMq(Datastore):
             security_groups=[sg.id],
             encryption_options=aws.mq.BrokerEncryptionOptionsArgs(use_aws_owned_key=False, kms_key_id=args.kms_key_arn),
             users=[aws.mq.BrokerUserArgs(username=spec.username, password=secret_password)],
+            # Users are the rotation function's after creation (RabbitMQ's management API).
             logs=aws.mq.BrokerLogsArgs(general=True),
             maintenance_window_start_time=aws.mq.BrokerMaintenanceWindowStartTimeArgs(
                 day_of_week=spec.maintenance_day, time_of_day=spec.maintenance_time, time_zone="UTC"
             ),
             apply_immediately=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protection.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protection.protect, ignore_changes=["users"]),
         )
         host = broker.instances.apply(_host)
         port = pulumi.Output.from_input(PORT)
@@ -93,6 +99,18 @@ class RabbitMq(Datastore):
                 "url": pulumi.Output.format("amqps://{0}:{1}@{2}:{3}", spec.username, secret_password, host, PORT),
             },
             protect=args.protection.protect,
+            rotated=True,
+        )
+        rotate(
+            self,
+            name,
+            f"{args.broker_name}-rotation",
+            "rabbitmq",
+            secret,
+            args.kms_key_arn,
+            args.rotation,
+            args.protection.protect,
+            vpc=InVpc(args.placement.vpc_id, sg.id, MANAGEMENT_PORT, "the broker's management API (HTTPS)"),
         )
 
         self.broker_arn = broker.arn

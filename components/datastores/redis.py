@@ -1,9 +1,13 @@
 """Redis for the User Service: an ElastiCache for Redis OSS replication group in the data subnets.
 
-Encrypted at rest with the domain's KMS key and in transit (TLS required), an AUTH token generated
-and kept in Secrets Manager, automatic failover and Multi-AZ from config, daily snapshots in a
-window from config (the system's 02:00 UTC) kept for the configured days, and a final snapshot when
-the group is deleted. ElastiCache has no deletion-protection flag; ``protect`` guards it instead.
+Encrypted at rest with the domain's KMS key and in transit (TLS required: ``transit_encryption_mode``
+``required`` on Redis 7, the only mode on 6; the service's minimum is TLS 1.2 and has no setting),
+slow and engine logs in JSON to KMS-encrypted log groups with the configured retention, an AUTH
+token generated and kept in Secrets Manager and rotated on a schedule by a rotation function
+(ElastiCache's ``ROTATE`` strategy keeps the previous token valid beside the new one, so no client is
+cut off), automatic failover and Multi-AZ from config, daily snapshots in a window from config (the
+system's 02:00 UTC) kept for the configured days, and a final snapshot when the group is deleted.
+ElastiCache has no deletion-protection flag; ``protect`` guards it instead.
 
 Restored instead of created empty when ``restore`` is set (``platform:restore.redis``): the group
 starts from a named ElastiCache snapshot in this region, encrypted with this stack's key; the snapshot
@@ -17,12 +21,24 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
+from components.datastores.common import (
+    Datastore,
+    DatastoreLogs,
+    Placement,
+    SecretSpec,
+    log_groups,
+    password,
+    security_group,
+    stored_secret,
+)
+from components.datastores.rotation import CredentialRotation, rotate
 from infra.config.backups import DatabaseRestore
 from infra.config.datastores import RedisConfig
 from infra.config.workloads import ProtectionConfig
 
 PORT = 6379
+# ElastiCache's log types and the name of each log group (slow queries; the engine's own log).
+LOG_TYPES = {"slow-log": "slow", "engine-log": "engine"}
 
 
 @dataclass(frozen=True)
@@ -33,6 +49,8 @@ class RedisArgs:
     kms_key_arn: pulumi.Input[str]
     secret: SecretSpec
     protection: ProtectionConfig
+    logs: DatastoreLogs
+    rotation: CredentialRotation
     restore: DatabaseRestore | None = None  # platform:restore.redis: a named snapshot (config refuses "latest")
 
 
@@ -56,6 +74,14 @@ class Redis(Datastore):
         )
         # ElastiCache AUTH tokens: 16-128 printable characters; letters and digits avoid every excluded one.
         token = password(self, f"{name}-auth-token", length=64)
+        groups = log_groups(
+            self,
+            name,
+            f"/aws/elasticache/{args.replication_group_id}",
+            tuple(LOG_TYPES.values()),
+            args.logs,
+            args.protection.protect,
+        )
 
         group = aws.elasticache.ReplicationGroup(
             f"{name}-group",
@@ -82,11 +108,21 @@ class Redis(Datastore):
             maintenance_window=spec.maintenance_window,
             final_snapshot_identifier=f"{args.replication_group_id}-final",
             snapshot_name=args.restore.snapshot if args.restore is not None else None,
+            log_delivery_configurations=[
+                aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
+                    destination=groups[stream].name,
+                    destination_type="cloudwatch-logs",
+                    log_format="json",
+                    log_type=log_type,
+                )
+                for log_type, stream in LOG_TYPES.items()
+            ],
             apply_immediately=False,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.protection.protect,
-                ignore_changes=["snapshotName"] if args.restore is not None else None,
+                # The rotation function owns the token after creation (ElastiCache's ROTATE strategy).
+                ignore_changes=["authToken", *(["snapshotName"] if args.restore is not None else [])],
             ),
         )
         port = group.port.apply(lambda p: int(p or PORT))
@@ -106,6 +142,29 @@ class Redis(Datastore):
                 "url": pulumi.Output.format("rediss://:{0}@{1}:{2}/0", token, group.primary_endpoint_address, port),
             },
             protect=args.protection.protect,
+            rotated=True,
+        )
+        rotate(
+            self,
+            name,
+            f"{args.replication_group_id}-rotation",
+            "redis",
+            secret,
+            args.kms_key_arn,
+            args.rotation,
+            args.protection.protect,
+            environment={"REPLICATION_GROUP_ID": group.replication_group_id},
+            statements=[
+                group.arn.apply(
+                    lambda arn: {
+                        "Sid": "SetThisGroupsToken",
+                        "Effect": "Allow",
+                        "Action": ["elasticache:DescribeReplicationGroups", "elasticache:ModifyReplicationGroup"],
+                        "Resource": arn,
+                    }
+                )
+            ],
+            timeout=900,  # ROTATE applies in minutes; the test step waits for it
         )
 
         self.reader_host = group.reader_endpoint_address

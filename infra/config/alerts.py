@@ -8,11 +8,18 @@ Prometheus clients' default buckets), or the share of fast requests cannot be re
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from infra.config.base import Environment, _Model
+
+Engine = Literal["postgres", "documentdb", "redis", "rabbitmq"]
+# About 80 % of each engine's limit on prod's classes: PostgreSQL's max_connections on db.r6g.large
+# (its memory / 9531392: 1802), DocumentDB's 1700 on db.r6g.large, Redis's maxclients (65000), and
+# Amazon MQ's 5000 connections per RabbitMQ node on mq.m5.large. The tiers below lower them for their
+# smaller classes (db.t4g.medium: 450 and 500; db.t4g.large: 901; mq.t3.micro: 100).
+DEFAULT_CONNECTIONS: dict[Engine, int] = {"postgres": 1400, "documentdb": 1360, "redis": 50000, "rabbitmq": 4000}
 
 # The default buckets of the Prometheus client libraries (Python and JavaScript alike).
 HISTOGRAM_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
@@ -47,6 +54,24 @@ class AlertsConfig(_Model):
     edge_error_ratio: float = Field(0.05, gt=0, lt=1, description="Kong's 5xx share that pages (over 5 minutes)")
     certificate_days: int = Field(14, ge=1, le=60, description="warn this many days before a certificate expires")
     restarts: int = Field(3, ge=1, le=50, description="container restarts in 15 minutes that count as crash-looping")
+    # The datastores and the broker (CloudWatch, through the exporter).
+    datastore_cpu_percent: int = Field(80, ge=10, le=100, description="CPU share a datastore may hold 15 minutes")
+    free_storage_ratio: float = Field(
+        0.05, gt=0, lt=0.5, description="PostgreSQL's free storage, as a share of allocatedStorageGib, that pages"
+    )
+    cache_memory_percent: int = Field(90, ge=10, le=100, description="Redis's share of maxmemory that warns")
+    connections: dict[Engine, int] = Field(
+        default_factory=lambda: dict(DEFAULT_CONNECTIONS), description="connections per engine that warn"
+    )
+    backlog_messages: int = Field(1000, ge=1, le=10_000_000, description="a queue deeper than this and growing")
+
+    @field_validator("connections")
+    @classmethod
+    def _connections(cls, value: dict[Engine, int]) -> dict[Engine, int]:
+        for engine, limit in value.items():
+            if limit < 1:
+                raise ValueError(f"connections.{engine} must be at least 1")
+        return {**DEFAULT_CONNECTIONS, **value}
 
     @field_validator("latency_seconds")
     @classmethod
@@ -68,7 +93,17 @@ class AlertsConfig(_Model):
 
 # ``platform:alerts`` per environment, unless the stack file says otherwise.
 TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
-    Environment.DEV: {"availability": 0.99, "latencySeconds": 1.0, "latencyTarget": 0.95},
-    Environment.STAGING: {"availability": 0.995, "latencySeconds": 0.5, "latencyTarget": 0.99},
+    Environment.DEV: {
+        "availability": 0.99,
+        "latencySeconds": 1.0,
+        "latencyTarget": 0.95,
+        "connections": {"postgres": 360, "documentdb": 400, "rabbitmq": 80},
+    },
+    Environment.STAGING: {
+        "availability": 0.995,
+        "latencySeconds": 0.5,
+        "latencyTarget": 0.99,
+        "connections": {"postgres": 720, "documentdb": 400},
+    },
     Environment.PROD: {"availability": 0.999, "latencySeconds": 0.5, "latencyTarget": 0.99},
 }

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, field_validator, mo
 
 from infra.config.base import (
     Environment,
+    RetentionDays,
     _allowed_version,
     _class_pattern,
     _KeyedError,
@@ -65,6 +66,9 @@ class PostgresConfig(_Model):
     backup_window: Annotated[str, AfterValidator(lambda w: _window_length(w, 30, weekly=False))] = "02:00-02:30"
     maintenance_window: Annotated[str, AfterValidator(lambda w: _window_length(w, 30, weekly=True))] = (
         "sun:04:00-sun:04:30"
+    )
+    monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = Field(
+        60, description="Enhanced Monitoring's interval (0: off)"
     )
 
     @field_validator("database_name", "username")
@@ -173,6 +177,8 @@ class DatastoresConfig(_Model):
 
     namespace: str = Field("apps", description="namespace of the services; the ExternalSecrets land here")
     secret_recovery_window_days: int = Field(30, description="0 (delete at once) or 7 to 30")
+    log_retention_days: RetentionDays = Field(365, description="the datastores' audit, slow and engine logs")
+    credential_rotation_days: int = Field(30, ge=1, le=365, description="Redis's and RabbitMQ's credentials rotate")
     postgres: PostgresConfig = PostgresConfig()
     redis: RedisConfig = RedisConfig()
     rabbitmq: RabbitMqConfig = RabbitMqConfig()
@@ -200,6 +206,7 @@ class DatastoresConfig(_Model):
 TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
     Environment.DEV: {
         "secretRecoveryWindowDays": 0,  # dev is torn down and rebuilt: names must be free again at once
+        "logRetentionDays": 30,
         "postgres": {
             "instanceClass": "db.t4g.medium",
             "multiAz": False,

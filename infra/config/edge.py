@@ -25,6 +25,15 @@ _ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 _EMAIL = re.compile(r"^[^@\s]+@([a-z0-9-]+\.)+[a-z]{2,63}$")
 _ROUTE_PATH = re.compile(r"^/[a-z0-9][a-z0-9/_-]*$")
 RESERVED_GATEWAY_PATHS = ("/health",)
+# The AWS managed rule groups of the edge's WAF, in priority order: common web exploits, known bad inputs,
+# IP reputation, anonymous IPs (VPNs, Tor, hosting providers), SQL injection (the API fronts PostgreSQL).
+WAF_MANAGED_RULE_GROUPS = (
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesAmazonIpReputationList",
+    "AWSManagedRulesAnonymousIpList",
+    "AWSManagedRulesSQLiRuleSet",
+)
 
 
 class IngressConfig(_Model):
@@ -41,6 +50,9 @@ class IngressConfig(_Model):
     hsts_max_age_seconds: int = Field(31_536_000, ge=300, le=63_072_000)
     cert_manager_replicas: int = Field(1, ge=1, le=5)
     waf_log_retention_days: RetentionDays = 365
+    access_log_retention_days: int = Field(365, ge=1, le=3650, description="days the ALB's access logs are kept")
+    # Managed rule groups in count mode (they log matches, block nothing); every other group blocks.
+    waf_count_only: tuple[str, ...] = ()
 
     @field_validator("hostnames")
     @classmethod
@@ -74,6 +86,15 @@ class IngressConfig(_Model):
     def _email(cls, value: str) -> str:
         if not _EMAIL.match(value):
             raise ValueError(f"{value!r} is not an e-mail address (Let's Encrypt sends expiry notices there)")
+        return value
+
+    @field_validator("waf_count_only")
+    @classmethod
+    def _count_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for group in value:
+            if group not in WAF_MANAGED_RULE_GROUPS:
+                allowed = ", ".join(WAF_MANAGED_RULE_GROUPS)
+                raise ValueError(f"{group!r} is not one of the WAF's rule groups ({allowed})")
         return value
 
     @model_validator(mode="after")

@@ -91,6 +91,10 @@ class MonitoringConfig(_Model):
     alertmanager_replicas: int = Field(1, ge=1, le=5)
     alertmanager_storage_gib: int = Field(10, ge=1, le=1_024)
     grafana_storage_gib: int = Field(10, ge=1, le=1_024)
+    # The CloudWatch exporter's period (and scraping interval): fresher figures cost more API calls.
+    cloudwatch_period_seconds: int = Field(300, ge=60, le=3600, multiple_of=60)
+    # How often the backup freshness function measures the vaults (minutes).
+    backup_age_interval_minutes: int = Field(5, ge=1, le=60)
     alerting: AlertingConfig = AlertingConfig()
 
 

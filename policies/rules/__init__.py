@@ -8,6 +8,7 @@ from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 from policies.rules import (
     access,
     backups,
+    datastores,
     delivery,
     edge,
     encryption,
@@ -32,5 +33,6 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *stack.POLICIES,
     *backups.POLICIES,
     *isolation.POLICIES,
+    *datastores.POLICIES,
     *delivery.POLICIES,
 )

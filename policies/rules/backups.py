@@ -11,7 +11,7 @@ from pulumi_policy import PolicyResource, Severity, StackValidationArgs
 
 from policies.rules._base import config, decoded, environments_of, get, in_environments, is_true, listify, stack_rule
 from policies.rules.protection import ENVIRONMENTS_SCHEMA
-from policies.rules.s3 import belongs
+from policies.rules.s3 import access_log_buckets, belongs
 
 Found = Iterable[tuple[str, str | None]]
 DATABASES = ("aws:rds/instance:Instance", "aws:rds/cluster:Cluster", "aws:docdb/cluster:Cluster")
@@ -121,7 +121,12 @@ def _continuous(args: StackValidationArgs) -> Found:
 def _backup_buckets(args: StackValidationArgs) -> Found:
     replications = list(_of(args, REPLICATION))
     versionings = list(_of(args, *VERSIONING))
-    buckets = [b for b in _of(args, *BUCKETS) if _protected(args, b)]
+    log_names, log_urns = access_log_buckets(args)  # a load balancer's access logs: kept, not backed up
+    buckets = [
+        b
+        for b in _of(args, *BUCKETS)
+        if _protected(args, b) and b.urn not in log_urns and get(b.props, "bucket") not in log_names
+    ]
     for bucket in buckets:
         versioned = any(
             belongs(v, bucket)
@@ -169,8 +174,8 @@ CONTINUOUS_BACKUP = stack_rule(
 )
 BUCKETS_REPLICATED = stack_rule(
     "backup-buckets-versioned-and-replicated",
-    "In protected environments every bucket is versioned and, unless it is itself a replica, replicated to "
-    "another region with S3 Replication Time Control.",
+    "In protected environments every bucket but a load balancer's access-log bucket is versioned and, unless "
+    "it is itself a replica, replicated to another region with S3 Replication Time Control.",
     Severity.HIGH,
     "Add a BucketVersioning (Enabled) and a BucketReplicationConfig with replication_time enabled "
     "(components/backups/buckets.py).",

@@ -3,7 +3,9 @@ buckets) and the split resources that configure them, in both their names (``Buc
 ``BucketVersioningV2``, ...). Every bucket blocks public access, is versioned, is encrypted with a
 customer-managed KMS key and has a policy denying requests without TLS; no ACL, object, access point
 or policy makes anything public. A configuration resource belongs to a bucket by its ``bucket``
-input: the bucket's URN among its dependencies, or the bucket's name."""
+input: the bucket's URN among its dependencies, or the bucket's name. The one exception to KMS: a
+bucket a load balancer writes access logs into may use SSE-S3 (AES-256), the only encryption Elastic
+Load Balancing accepts there."""
 
 from __future__ import annotations
 
@@ -115,6 +117,30 @@ def _kms_rules(rules: Any) -> bool:
     )
 
 
+def _sse_s3_rules(rules: Any) -> bool:
+    listed = listify(rules)
+    return bool(listed) and all(
+        str(get(r, "applyServerSideEncryptionByDefault", "sseAlgorithm", default="")).lower() == "aes256"
+        for r in listed
+    )
+
+
+LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+
+
+def access_log_buckets(args: StackValidationArgs) -> tuple[set[str], set[str]]:
+    """The names and URNs of the buckets load balancers write access logs into."""
+    names: set[str] = set()
+    urns: set[str] = set()
+    for lb in _of(args, *LOAD_BALANCERS):
+        if is_true(get(lb.props, "accessLogs", "enabled")):
+            name = get(lb.props, "accessLogs", "bucket")
+            if isinstance(name, str):
+                names.add(name)
+            urns |= {d.urn for d in lb.property_dependencies.get("accessLogs", [])}
+    return names, urns
+
+
 def _denies_plain_http(statement: Mapping[str, Any]) -> bool:
     if str(field(statement, "Effect") or "").strip().lower() != "deny" or "*" not in principals(statement):
         return False
@@ -136,7 +162,9 @@ def _buckets(args: StackValidationArgs) -> Iterable[tuple[str, str | None]]:
     encryptions = list(_of(args, *ENCRYPTION))
     policies = list(_of(args, *POLICY))
     websites = list(_of(args, *WEBSITES))
+    log_names, log_urns = access_log_buckets(args)
     for bucket in _of(args, *BUCKETS):
+        access_logs = bucket.urn in log_urns or get(bucket.props, "bucket") in log_names
         mine = [b for b in blocks if belongs(b, bucket)]
         if not mine:
             yield "the bucket has no public access block", bucket.urn
@@ -160,7 +188,9 @@ def _buckets(args: StackValidationArgs) -> Iterable[tuple[str, str | None]]:
             for rule in listify(get(config, "rule")) + listify(get(config, "rules"))
         ]
         configured = [e for e in encryptions if belongs(e, bucket)]
-        if (
+        if access_logs and configured and all(_sse_s3_rules(get(e.props, "rules")) for e in configured):
+            pass  # ELB writes access logs only into SSE-S3 buckets
+        elif (
             not (configured or inline_sse)
             or not all(_kms_rules(get(e.props, "rules")) for e in configured)
             or (inline_sse and not configured and not _kms_rules(inline_sse))

@@ -104,9 +104,13 @@ def test_check_accepts_a_pulumi_stack_export(tmp_path: Path) -> None:
     }
     path = tmp_path / "export.json"
     path.write_text(json.dumps(export))
-    # The database is read whole from the export: its only finding is that no backup plan selects it.
+    # The database is read whole from the export: no backup plan selects it, and its password is the
+    # program's (the secret input is seen as set), not RDS's managed one.
     found = check(load_resources(path), ALL_POLICIES)
-    assert [(v.policy, v.urn) for v in found] == [("databases-backed-up-to-another-region", resource_urn(export))]
+    assert sorted({(v.policy, v.urn) for v in found}) == [
+        ("databases-backed-up-to-another-region", resource_urn(export)),
+        ("datastore-credentials-managed", resource_urn(export)),
+    ]
     assert run_cli("check", "--plan", str(path)).returncode == 1
 
 

@@ -150,6 +150,14 @@ def test_each_datastore_admits_only_its_clients_security_group_on_its_port(plann
         sg = one(resources, "aws:ec2/securityGroup:SecurityGroup", f"{store}-sg")
         assert sg["inputs"]["egress"] == [] and not sg["inputs"].get("ingress")
         mine = [r for r in rules if r["inputs"]["securityGroupId"] == sg["id"]]
+        if store == "rabbitmq":  # the management API, to the rotation function alone
+            (management,) = [r for r in mine if r["urn"].endswith("::rabbitmq-from-rotation")]
+            function_sg = one(resources, "aws:ec2/securityGroup:SecurityGroup", "rabbitmq-rotation")
+            assert (management["inputs"]["fromPort"], management["inputs"]["referencedSecurityGroupId"]) == (
+                443,
+                function_sg["id"],
+            )
+            mine.remove(management)
         assert [
             (r["inputs"]["fromPort"], r["inputs"]["toPort"], r["inputs"]["referencedSecurityGroupId"]) for r in mine
         ] == [(port, port, cluster_sg)], store
@@ -192,8 +200,29 @@ def plain_text_hits(out: Path, values: Iterable[str]) -> list[str]:
 def test_no_generated_password_in_plain_text_anywhere(planned: Plan, stack: str) -> None:
     out, resources = planned(stack)
     passwords = generated_passwords(resources)
-    assert len(passwords) == 4
+    assert len(passwords) == 2  # Redis's AUTH token and RabbitMQ's password; RDS and DocumentDB manage theirs
     assert plain_text_hits(out, passwords.values()) == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rds_and_documentdb_passwords_are_never_pulumi_inputs(planned: Plan, stack: str) -> None:
+    _, resources = planned(stack)
+    db = one(resources, "aws:rds/instance:Instance")["inputs"]
+    cluster = one(resources, "aws:docdb/cluster:Cluster")["inputs"]
+    assert db["manageMasterUserPassword"] is True and cluster["manageMasterUserPassword"] is True
+    assert not {"password", "passwordWo"} & set(db) and not {"masterPassword", "masterPasswordWo"} & set(cluster)
+    # The services still find a ready URL under the same key, built from the managed secret.
+    externals = {e["inputs"]["metadata"]["name"]: e["inputs"]["spec"] for e in
+                 of_type(resources, "kubernetes:external-secrets.io/v1:ExternalSecret")}  # fmt: skip
+    for store, component in (("postgres", "Postgres"), ("documentdb", "DocumentDb")):
+        spec = externals[f"{store}-credentials"]
+        assert "url" in spec["target"]["template"]["data"] and spec["target"]["template"]["mergePolicy"] == "Merge"
+        (managed,) = [
+            c["outputs"]["credentials_secret_arn"]
+            for c in resources
+            if not c["custom"] and c["type"] == f"platform:datastores:{component}"
+        ]
+        assert {d["remoteRef"]["key"] for d in spec["data"]} == {managed}
 
 
 def test_the_plain_text_scan_finds_a_planted_password(planned: Plan, tmp_path: Path) -> None:
@@ -224,7 +253,15 @@ def test_secrets_are_encrypted_with_their_domain_key_and_delivered(planned: Plan
         if p["urn"].endswith("::external-secrets-operator")
     )
     statements = {s["Sid"]: s for s in policy(role_policy, "policy")["Statement"]}
-    assert statements["ReadTheDatastoreSecrets"]["Resource"] == sorted(s["outputs"]["arn"] for s in secrets)
+    managed = [
+        c["outputs"]["credentials_secret_arn"]
+        for c in resources
+        if not c["custom"] and c["type"] in ("platform:datastores:Postgres", "platform:datastores:DocumentDb")
+    ]
+    assert len(managed) == 2 and all(":secret:rds!" in arn for arn in managed)
+    assert sorted(statements["ReadTheDatastoreSecrets"]["Resource"]) == sorted(
+        [s["outputs"]["arn"] for s in secrets] + managed
+    )
     assert sorted(statements["DecryptThemThroughSecretsManager"]["Resource"]) == sorted(
         keys[d] for d in set(domain.values())
     )

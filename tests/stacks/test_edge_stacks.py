@@ -86,6 +86,8 @@ def test_prod_waf_has_managed_groups_and_a_rate_rule_and_guards_the_alb(planned:
         "AWSManagedRulesCommonRuleSet",
         "AWSManagedRulesKnownBadInputsRuleSet",
         "AWSManagedRulesAmazonIpReputationList",
+        "AWSManagedRulesAnonymousIpList",
+        "AWSManagedRulesSQLiRuleSet",
     }
     assert [s["rateBasedStatement"]["limit"] for s in statements if "rateBasedStatement" in s] == [2000]
     association = one(resources, "aws:wafv2/webAclAssociation:WebAclAssociation")

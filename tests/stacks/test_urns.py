@@ -40,6 +40,8 @@ PINNED = (
     "platform:backups:BackupPlan$aws:backup/vault:Vault::backup-plan-vault",
     "platform:backups:CacheExport$aws:cloudwatch/logGroup:LogGroup::cache-export-logs",
     "platform:backups:CacheExport$aws:kms/key:Key::cache-export-logs",
+    "platform:backups:BackupFreshness$aws:cloudwatch/logGroup:LogGroup::backup-freshness-logs",
+    "platform:backups:BackupFreshness$aws:kms/key:Key::backup-freshness-logs",
     "platform:cluster:Cluster$aws:cloudwatch/logGroup:LogGroup::cluster-control-plane",
     "platform:cluster:Cluster$aws:eks/cluster:Cluster::cluster-eks",
     "platform:cluster:Cluster$aws:kms/key:Key::cluster-logs",
@@ -74,6 +76,21 @@ PINNED = (
     "platform:service:ServiceDeployment$aws:kms/key:Key::data-processing-ecr",
     "platform:service:ServiceDeployment$aws:kms/key:Key::user-service-ecr",
     "platform:workload_namespace:WorkloadNamespace$kubernetes:core/v1:Namespace::apps-ns",
+    # Audit, slow and engine logs of the datastores, the rotation functions' logs, the ALB's access logs.
+    "platform:datastores:DocumentDb$aws:cloudwatch/logGroup:LogGroup::documentdb-audit-logs",
+    "platform:datastores:DocumentDb$aws:cloudwatch/logGroup:LogGroup::documentdb-profiler-logs",
+    "platform:datastores:DocumentDb$aws:kms/key:Key::documentdb-logs",
+    "platform:datastores:Postgres$aws:cloudwatch/logGroup:LogGroup::postgres-postgresql-logs",
+    "platform:datastores:Postgres$aws:cloudwatch/logGroup:LogGroup::postgres-upgrade-logs",
+    "platform:datastores:Postgres$aws:kms/key:Key::postgres-logs",
+    "platform:datastores:RabbitMq$aws:cloudwatch/logGroup:LogGroup::rabbitmq-rotation-logs",
+    "platform:datastores:RabbitMq$aws:kms/key:Key::rabbitmq-rotation-logs",
+    "platform:datastores:Redis$aws:cloudwatch/logGroup:LogGroup::redis-engine-logs",
+    "platform:datastores:Redis$aws:cloudwatch/logGroup:LogGroup::redis-rotation-logs",
+    "platform:datastores:Redis$aws:cloudwatch/logGroup:LogGroup::redis-slow-logs",
+    "platform:datastores:Redis$aws:kms/key:Key::redis-logs",
+    "platform:datastores:Redis$aws:kms/key:Key::redis-rotation-logs",
+    "platform:ingress:Ingress$aws:s3/bucket:Bucket::ingress-alb-logs",
 )
 
 

@@ -7,7 +7,9 @@ from typing import Any, TypeVar
 
 import pydantic
 
-from components.datastores.common import Placement, SecretSpec
+from components.datastores.common import DatastoreLogs, Placement, SecretSpec
+from components.datastores.rotation import CredentialRotation
+from infra.aws_context import AwsContext
 from infra.config import ProtectionConfig
 from tests.support import of_type, one
 from tools.offline.outputs import mock_password
@@ -20,6 +22,8 @@ PLACEMENT = Placement(
     subnet_ids=["subnet-0a", "subnet-0b", "subnet-0c"],
     allowed_security_group_ids=[CLUSTER_SG],
 )
+LOGS = DatastoreLogs(AwsContext("123456789012", "aws", "us-east-1", "amazonaws.com"), retention_days=365)
+ROTATION = CredentialRotation(LOGS.aws, every_days=30, log_retention_days=365, subnet_ids=["subnet-0p", "subnet-1p"])
 SECRET = SecretSpec(name="platform-test/datastores/x", recovery_window_days=30)
 # What prod has, and what dev may relax to (a final snapshot and encryption stay on either way).
 PROTECTED = ProtectionConfig(protect=True, deletion_protection=True)

@@ -96,14 +96,14 @@ def test_the_export_runs_after_the_snapshot_window(window: str, schedule: str) -
 
 def test_prod_exports_redis_daily_into_the_replicated_bucket(planned: Any) -> None:
     _, resources = planned("prod")
-    function = one(resources, "aws:lambda/function:Function")
+    function = one(resources, "aws:lambda/function:Function", "cache-export-function")
     assert function["inputs"]["environment"]["variables"] == {
         "REPLICATION_GROUP_ID": "platform-prod-redis",
         "BUCKET": "platform-prod-backups-us-east-1-123456789012",
     }
     code = function["inputs"]["code"]["assets"]["cache_export_handler.py"]["text"]
     assert "def handler(" in code and "copy_snapshot" in code, "the function ships the handler module"
-    schedule = one(resources, "aws:scheduler/schedule:Schedule")
+    schedule = one(resources, "aws:scheduler/schedule:Schedule", "cache-export-daily")
     assert schedule["inputs"]["scheduleExpression"] == "cron(30 3 * * ? *)"
     assert schedule["inputs"]["target"]["arn"] == function["outputs"]["arn"]
     role_policy = one(resources, "aws:iam/rolePolicy:RolePolicy", "cache-export-function")

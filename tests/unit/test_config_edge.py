@@ -60,7 +60,11 @@ def test_the_edge_is_optional() -> None:
         ({"acmeEnvironment": "prod"}, None, "platform:ingress.acmeEnvironment: 'prod' is not allowed"),
         ({"replicas": 2, "minAvailable": 2}, None, "platform:ingress.minAvailable: 2 must be below replicas"),
         ({"wafRateLimit": 5}, None, "platform:ingress.wafRateLimit: 5 is out of range"),
-        ({"sslProtocols": "TLSv1.2"}, None, "platform:ingress.sslProtocols: unknown key (allowed: acmeEmail"),
+        (
+            {"sslProtocols": "TLSv1.2"},
+            None,
+            "platform:ingress.sslProtocols: unknown key (allowed: accessLogRetentionDays, acmeEmail",
+        ),
         (
             None,
             {"accessTokenTtlSeconds": 3600, "refreshTokenTtlSeconds": 3600},

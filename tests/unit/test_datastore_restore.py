@@ -46,12 +46,13 @@ def test_postgres_restores_from_a_copy_of_the_snapshot_under_this_stacks_key(
     assert "restoreToPointInTime" not in db
 
 
-def test_postgres_from_a_snapshot_takes_its_database_and_user_and_gets_the_new_password(
+def test_postgres_from_a_snapshot_takes_its_database_and_user_and_gets_a_managed_password(
     postgres_from_snapshot: list[dict[str, Any]],
 ) -> None:
     db = instance(postgres_from_snapshot)
     assert "dbName" not in db["inputs"] and "username" not in db["inputs"]
-    assert "password" in db["inputs"], "the generated password replaces the snapshot's: the secret stays true"
+    # RDS's managed password replaces the snapshot's right after the restore: its secret stays true.
+    assert db["inputs"]["manageMasterUserPassword"] is True and "password" not in db["inputs"]
     assert one(postgres_from_snapshot, "aws:secretsmanager/secret:Secret")
 
 
@@ -82,7 +83,7 @@ def test_postgres_to_a_point_in_time_of_its_source(source: str, key: str) -> Non
     db = instance(resources)["inputs"]
     assert db["restoreToPointInTime"] == {"restoreTime": POINT, key: source}
     assert "snapshotIdentifier" not in db and not of_type(resources, "aws:rds/snapshotCopy:SnapshotCopy")
-    assert "dbName" not in db and "username" not in db and "password" in db
+    assert "dbName" not in db and "username" not in db and db["manageMasterUserPassword"] is True
     # The instance keeps the key of the backups it comes from; asking for another would replace it.
     assert "kmsKeyId" not in db and db["storageEncrypted"] is True
 
@@ -106,7 +107,8 @@ def test_documentdb_restores_from_the_cluster_snapshot_under_this_stacks_key() -
     inputs = cluster["inputs"]
     assert inputs["snapshotIdentifier"] == CLUSTER_SNAPSHOT_ARN
     assert inputs["storageEncrypted"] is True and inputs["kmsKeyId"] == KEY_ARN
-    assert "masterUsername" not in inputs and "masterPassword" in inputs
+    assert "masterUsername" not in inputs and inputs["manageMasterUserPassword"] is True
+    assert "masterPassword" not in inputs
     assert inputs["deletionProtection"] is True and cluster["protect"] is True
     assert inputs["skipFinalSnapshot"] is False
     assert cluster["ignoreChanges"] == ["snapshotIdentifier"]
@@ -127,9 +129,10 @@ def test_redis_restores_from_the_named_snapshot_under_this_stacks_key() -> None:
     assert inputs["snapshotName"] == "platform-prod-redis-dr"
     assert inputs["atRestEncryptionEnabled"] is True and inputs["kmsKeyId"] == KEY_ARN
     assert inputs["transitEncryptionEnabled"] is True and "authToken" in inputs
-    assert group["protect"] is True and group["ignoreChanges"] == ["snapshotName"]
+    assert group["protect"] is True and group["ignoreChanges"] == ["authToken", "snapshotName"]
 
 
 def test_redis_created_empty_has_no_snapshot() -> None:
     group = one(redis(), "aws:elasticache/replicationGroup:ReplicationGroup")
-    assert "snapshotName" not in group["inputs"] and not group.get("ignoreChanges")
+    # Only the token is the rotation function's; nothing about a snapshot is ignored.
+    assert "snapshotName" not in group["inputs"] and group.get("ignoreChanges") == ["authToken"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
@@ -12,11 +13,11 @@ from infra.config import DOCUMENTDB_VERSIONS, DocumentDbConfig
 from tests.support import build, of_type, one
 from tests.unit.datastores import (
     KEY_ARN,
+    LOGS,
     PLACEMENT,
     PROTECTED,
     SECRET,
     UNPROTECTED,
-    assert_password_never_plain,
     assert_placed_in_data_subnets,
     assert_secret_stored,
     component_outputs,
@@ -39,6 +40,7 @@ ARGS = DocumentDbArgs(
     kms_key_arn=KEY_ARN,
     secret=SECRET,
     protection=PROTECTED,
+    logs=LOGS,
 )
 
 
@@ -58,7 +60,12 @@ def resources() -> list[dict[str, Any]]:
 def test_tls_required_by_the_cluster_parameter_group(resources: list[dict[str, Any]]) -> None:
     params = one(resources, "aws:docdb/clusterParameterGroup:ClusterParameterGroup")
     assert params["inputs"]["family"] == "docdb5.0"
-    assert {p["name"]: p["value"] for p in params["inputs"]["parameters"]} == {"tls": "enabled"}
+    assert {p["name"]: p["value"] for p in params["inputs"]["parameters"]} == {
+        "tls": "tls1.3+",  # "enabled" would also accept TLS 1.0 and 1.1
+        "audit_logs": "enabled",
+        "profiler": "enabled",
+        "profiler_threshold_ms": "100",
+    }
     cluster = one(resources, "aws:docdb/cluster:Cluster")
     assert cluster["inputs"]["dbClusterParameterGroupName"] == params["outputs"]["name"]
 
@@ -76,7 +83,24 @@ def test_encrypted_backed_up_and_protected(resources: list[dict[str, Any]]) -> N
         inputs["skipFinalSnapshot"] is False and inputs["finalSnapshotIdentifier"] == "platform-test-documentdb-final"
     )
     assert cluster.get("protect") is True
-    assert "ciphertext" in str(inputs["masterPassword"])
+    assert inputs["manageMasterUserPassword"] is True and "masterPassword" not in inputs
+
+
+def test_audit_and_profiler_logs_go_to_encrypted_groups(resources: list[dict[str, Any]]) -> None:
+    cluster = one(resources, "aws:docdb/cluster:Cluster")
+    assert cluster["inputs"]["enabledCloudwatchLogsExports"] == ["audit", "profiler"]
+    groups = of_type(resources, "aws:cloudwatch/logGroup:LogGroup")
+    assert sorted(g["inputs"]["name"] for g in groups) == [
+        "/aws/docdb/platform-test-documentdb/audit",
+        "/aws/docdb/platform-test-documentdb/profiler",
+    ]
+    key = one(resources, "aws:kms/key:Key")
+    policy = json.loads(key["inputs"]["policy"])
+    logs = [s for s in policy["Statement"] if s.get("Principal", {}).get("Service") == "logs.us-east-1.amazonaws.com"]
+    assert logs and "/aws/docdb/platform-test-documentdb/*" in json.dumps(logs)
+    for group in groups:
+        assert group["inputs"]["kmsKeyId"] == key["outputs"]["arn"] and group["inputs"]["retentionInDays"] == 365
+        assert group["urn"] in cluster["dependencies"]
 
 
 def test_instances_belong_to_the_cluster_and_are_protected(resources: list[dict[str, Any]]) -> None:
@@ -102,12 +126,13 @@ def test_private_behind_its_own_group(resources: list[dict[str, Any]]) -> None:
     )
 
 
-def test_password_generated_and_stored(resources: list[dict[str, Any]]) -> None:
-    assert_password_never_plain(resources, "documentdb-master", 40)
+def test_password_managed_and_connection_stored(resources: list[dict[str, Any]]) -> None:
+    assert not of_type(resources, "random:index/randomPassword:RandomPassword")
     assert_secret_stored(resources, KEY_ARN, protect=True)
     outputs = component_outputs(resources, "platform:datastores:DocumentDb")
     cluster = one(resources, "aws:docdb/cluster:Cluster")
     assert outputs["host"] == cluster["outputs"]["endpoint"] and outputs["port"] == 27017
+    assert outputs["credentials_secret_arn"] == cluster["outputs"]["masterUserSecrets"][0]["secretArn"]
 
 
 def test_dev_one_instance_unprotected() -> None:

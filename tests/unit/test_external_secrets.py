@@ -17,8 +17,10 @@ from components.datastores.external_secrets import (
 )
 from tests.support import build, of_type, one
 
+MANAGED = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1234-abcdef"
+URL = "postgresql://{{ .username | urlquery }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/users"
 SECRETS = [
-    DeliveredSecret("postgres-credentials", "p/datastores/postgres"),
+    DeliveredSecret("postgres-credentials", "p/datastores/postgres", MANAGED, {"url": URL}),
     DeliveredSecret("redis-credentials", "p/datastores/redis"),
 ]
 STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
@@ -91,13 +93,23 @@ def test_one_external_secret_per_datastore_in_the_apps_namespace(resources: list
         assert external["inputs"]["metadata"]["namespace"] == "apps"
         assert spec["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "aws-secrets-manager"}
         assert spec["dataFrom"] == [{"extract": {"key": delivered.secret_name}}]
-        assert spec["target"] == {
+        target = dict(spec["target"])
+        template = target.pop("template", None)
+        assert target == {
             "name": delivered.kubernetes_name,
             "creationPolicy": "Owner",
             "deletionPolicy": "Retain",
         }
-        assert spec["refreshInterval"] == "1h"
+        # Read again every 5 minutes: a rotated credential reaches the cluster within that.
+        assert spec["refreshInterval"] == "5m"
         assert store["urn"] in external["dependencies"]
+        if delivered.credentials_secret is None:
+            assert template is None and "data" not in spec
+        else:
+            assert template == {"engineVersion": "v2", "mergePolicy": "Merge", "data": {"url": URL}}
+            assert spec["data"] == [
+                {"secretKey": k, "remoteRef": {"key": MANAGED, "property": k}} for k in ("username", "password")
+            ]
 
 
 def test_the_delivery_makes_no_namespace_role_or_release(resources: list[dict[str, Any]]) -> None:

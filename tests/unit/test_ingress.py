@@ -295,3 +295,57 @@ def test_waf_logs_go_to_an_encrypted_group_without_tokens(resources: list[dict[s
     assert key["protect"] is True
     redacted = {f["singleHeader"]["name"] for f in logging["redactedFields"]}
     assert redacted == {"authorization", "cookie"}
+
+
+def test_waf_blocks_with_five_groups_sql_injection_and_anonymous_ips_included(resources: list[dict[str, Any]]) -> None:
+    rules = one(resources, "aws:wafv2/webAcl:WebAcl")["inputs"]["rules"]
+    managed = {r["name"]: r for r in rules if "managedRuleGroupStatement" in r["statement"]}
+    assert len(managed) >= 5
+    assert {"AWSManagedRulesSQLiRuleSet", "AWSManagedRulesAnonymousIpList"} <= set(managed)
+    assert all("none" in r["overrideAction"] for r in managed.values()), "the groups' own block actions apply"
+
+
+def test_a_group_named_in_config_only_counts() -> None:
+    spec = IngressConfig.model_validate(
+        {**SPEC.model_dump(by_alias=True), "wafCountOnly": ["AWSManagedRulesAnonymousIpList"]}
+    )
+    rules = one(ingress(spec), "aws:wafv2/webAcl:WebAcl")["inputs"]["rules"]
+    modes = {r["name"]: set(r["overrideAction"]) for r in rules if "managedRuleGroupStatement" in r["statement"]}
+    assert modes["AWSManagedRulesAnonymousIpList"] == {"count"}
+    assert all(m == {"none"} for g, m in modes.items() if g != "AWSManagedRulesAnonymousIpList")
+
+
+def test_the_config_refuses_an_unknown_count_only_group() -> None:
+    with pytest.raises(ValueError, match=r"is not one of the WAF.s rule groups"):
+        IngressConfig.model_validate({**SPEC.model_dump(by_alias=True), "wafCountOnly": ["AWSManagedRulesNope"]})
+
+
+def test_alb_access_logs_go_to_a_private_tls_only_bucket_elb_may_write(resources: list[dict[str, Any]]) -> None:
+    import json
+
+    from components.alb_logs import ELB_LOG_ACCOUNTS, log_delivery_principal
+
+    alb = one(resources, "aws:lb/loadBalancer:LoadBalancer")
+    bucket = one(resources, "aws:s3/bucket:Bucket")
+    assert alb["inputs"]["accessLogs"] == {"bucket": bucket["id"], "prefix": "alb", "enabled": True}
+    policy_resource = one(resources, "aws:s3/bucketPolicy:BucketPolicy")
+    assert policy_resource["urn"] in alb["dependencies"]
+    statements = {s["Sid"]: s for s in json.loads(policy_resource["inputs"]["policy"])["Statement"]}
+    deny = statements["DenyInsecureTransport"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    write = statements["LoadBalancerAccessLogs"]
+    assert write["Principal"] == {"AWS": "arn:aws:iam::127311923021:root"}  # us-east-1's ELB account
+    assert write["Resource"].endswith("/alb/AWSLogs/123456789012/*") and write["Action"] == "s3:PutObject"
+    sse = one(resources, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    assert sse["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+    block = one(resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")["inputs"]
+    assert all(
+        block[f] is True for f in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    versioning = one(resources, "aws:s3/bucketVersioning:BucketVersioning")["inputs"]
+    assert versioning["versioningConfiguration"]["status"] == "Enabled"
+    (rule,) = one(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["inputs"]["rules"]
+    assert rule["status"] == "Enabled" and rule["expiration"]["days"] == SPEC.access_log_retention_days == 365
+    # A region opened after August 2022 has no ELB account: the log-delivery service writes there.
+    assert "ca-west-1" not in ELB_LOG_ACCOUNTS
+    assert log_delivery_principal("ca-west-1", "aws") == {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}

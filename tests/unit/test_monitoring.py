@@ -28,10 +28,16 @@ def monitoring(spec: MonitoringConfig = SPEC) -> list[Resource]:
         provider = k8s.Provider("k8s", kubeconfig="{}")
         # What the caller makes it wait for: the External Secrets Operator (the Password generator's CRD).
         crds = k8s.core.v1.ConfigMap("crds-stand-in", opts=pulumi.ResourceOptions(provider=provider))
+        # The Prometheus Operator's CRDs (a release of their own in the stacks) that the stack waits for.
+        operator_crds = k8s.core.v1.ConfigMap("operator-crds", opts=pulumi.ResourceOptions(provider=provider))
         built = Monitoring(
             "monitoring",
             MonitoringArgs(
-                spec=spec, kubernetes_provider=provider, storage_class="gp3-encrypted", secret_store="store"
+                spec=spec,
+                kubernetes_provider=provider,
+                storage_class="gp3-encrypted",
+                secret_store="store",
+                operator_crds=operator_crds,
             ),
             opts=pulumi.ResourceOptions(depends_on=[crds]),
         )
@@ -58,7 +64,9 @@ def test_chart_is_pinned_atomic_and_sets_only_known_keys(resources: list[Resourc
     assert inputs["repositoryOpts"]["repo"] == KUBE_PROMETHEUS_STACK.repository
     assert inputs["atomic"] is True and inputs["cleanupOnFail"] is True
     assert unknown_keys(KUBE_PROMETHEUS_STACK, inputs["values"]) == []
-    assert inputs["values"]["crds"] == {"enabled": True}
+    # The CRDs come from their own release, installed first: the stack leaves them alone and waits.
+    assert inputs["values"]["crds"] == {"enabled": False}
+    assert one(resources, STAND_IN, "operator-crds")["urn"] in release(resources)["dependencies"]
 
 
 def test_only_kube_prometheus_stack_is_installed_here(resources: list[Resource]) -> None:
@@ -106,7 +114,7 @@ def test_grafana_admin_comes_from_an_existing_secret_generated_in_the_cluster(re
 
 def test_the_password_generator_waits_for_the_callers_depends_on(resources: list[Resource]) -> None:
     generator = one(resources, "kubernetes:generators.external-secrets.io/v1alpha1:Password")
-    assert one(resources, STAND_IN)["urn"] in generator["dependencies"]
+    assert one(resources, STAND_IN, "crds-stand-in")["urn"] in generator["dependencies"]
 
 
 def test_kube_prometheus_stack_is_its_add_on_a_child_of_monitoring(resources: list[Resource]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pydantic
@@ -11,16 +12,16 @@ import pytest
 from components.datastores.common import SecretSpec
 from components.datastores.postgres import Postgres, PostgresArgs
 from infra.config import PostgresConfig
-from tests.support import build, one
+from tests.support import build, of_type, one
 from tests.unit.datastores import (
     CLUSTER_SG,
     KEY_ARN,
+    LOGS,
     OTHER_SG,
     PLACEMENT,
     PROTECTED,
     SECRET,
     UNPROTECTED,
-    assert_password_never_plain,
     assert_placed_in_data_subnets,
     assert_secret_stored,
     assert_security_group_admits_only,
@@ -47,6 +48,7 @@ ARGS = PostgresArgs(
     kms_key_arn=KEY_ARN,
     secret=SECRET,
     protection=PROTECTED,
+    logs=LOGS,
 )
 
 
@@ -106,9 +108,52 @@ def test_two_admitted_groups_get_one_rule_each() -> None:
 def test_tls_is_forced_by_the_parameter_group(resources: list[dict[str, Any]]) -> None:
     params = one(resources, "aws:rds/parameterGroup:ParameterGroup")
     assert params["inputs"]["family"] == "postgres17"
-    assert {p["name"]: p["value"] for p in params["inputs"]["parameters"]}["rds.force_ssl"] == "1"
+    values = {p["name"]: p["value"] for p in params["inputs"]["parameters"]}
+    assert values["rds.force_ssl"] == "1"
+    assert values["ssl_min_protocol_version"] == "TLSv1.3"
     db = one(resources, "aws:rds/instance:Instance")
     assert db["inputs"]["parameterGroupName"] == params["outputs"]["name"]
+
+
+@pytest.mark.parametrize(("version", "minimum"), [("14", "TLSv1.2"), ("15", "TLSv1.2"), ("16", "TLSv1.3")])
+def test_the_tls_minimum_is_the_highest_the_major_offers(version: str, minimum: str) -> None:
+    params = one(postgres({"engine_version": version}), "aws:rds/parameterGroup:ParameterGroup")
+    assert {p["name"]: p["value"] for p in params["inputs"]["parameters"]}["ssl_min_protocol_version"] == minimum
+
+
+def test_connections_and_ddl_are_audited_and_exported_to_encrypted_groups(resources: list[dict[str, Any]]) -> None:
+    params = one(resources, "aws:rds/parameterGroup:ParameterGroup")
+    values = {p["name"]: p["value"] for p in params["inputs"]["parameters"]}
+    assert values["log_connections"] == values["log_disconnections"] == "1"
+    assert "pgaudit" in values["shared_preload_libraries"].split(",") and values["pgaudit.log"] == "ddl,role"
+    db = one(resources, "aws:rds/instance:Instance")
+    assert db["inputs"]["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
+    groups = of_type(resources, "aws:cloudwatch/logGroup:LogGroup")
+    assert sorted(g["inputs"]["name"] for g in groups) == [
+        "/aws/rds/instance/platform-test-postgres/postgresql",
+        "/aws/rds/instance/platform-test-postgres/upgrade",
+    ]
+    key = one(resources, "aws:kms/key:Key")
+    for group in groups:
+        assert group["inputs"]["kmsKeyId"] == key["outputs"]["arn"]
+        assert group["inputs"]["retentionInDays"] == LOGS.retention_days
+        assert group["urn"] in db["dependencies"], "RDS would make the group itself, unencrypted"
+
+
+def test_enhanced_monitoring_through_its_own_role(resources: list[dict[str, Any]]) -> None:
+    db = one(resources, "aws:rds/instance:Instance")
+    role = one(resources, "aws:iam/role:Role")
+    assert db["inputs"]["monitoringInterval"] == 60
+    assert db["inputs"]["monitoringRoleArn"] == role["outputs"]["arn"]
+    trust = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    attachment = one(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert attachment["inputs"]["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    off = postgres({"monitoring_interval_seconds": 0})
+    assert not of_type(off, "aws:iam/role:Role") and not one(off, "aws:rds/instance:Instance")["inputs"].get(
+        "monitoringRoleArn"
+    )
 
 
 def test_backups_point_in_time_and_final_snapshot(resources: list[dict[str, Any]]) -> None:
@@ -123,11 +168,16 @@ def test_backups_point_in_time_and_final_snapshot(resources: list[dict[str, Any]
     assert db.get("protect") is True
 
 
-def test_password_generated_secret_and_stored_encrypted(resources: list[dict[str, Any]]) -> None:
+def test_the_password_is_rds_managed_and_never_in_state(resources: list[dict[str, Any]]) -> None:
     db = one(resources, "aws:rds/instance:Instance")
-    assert "ciphertext" in str(db["inputs"]["password"])
-    assert_password_never_plain(resources, "postgres-master", 40)
+    assert db["inputs"]["manageMasterUserPassword"] is True
+    assert db["inputs"]["masterUserSecretKmsKeyId"] == KEY_ARN
+    assert "password" not in db["inputs"]
+    assert not of_type(resources, "random:index/randomPassword:RandomPassword")
     assert_secret_stored(resources, KEY_ARN, protect=True)
+    outputs = component_outputs(resources, "platform:datastores:Postgres")
+    assert outputs["credentials_secret_arn"] == db["outputs"]["masterUserSecrets"][0]["secretArn"]
+    assert outputs["credentials_secret_arn"].split(":secret:")[1].startswith("rds!db-")
 
 
 def test_the_secret_is_named_and_kept_as_its_spec_says() -> None:

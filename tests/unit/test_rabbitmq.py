@@ -9,12 +9,13 @@ import pytest
 
 from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
 from infra.config import RabbitMqConfig
-from tests.support import build, one
+from tests.support import build, of_type, one
 from tests.unit.datastores import (
     CLUSTER_SG,
     KEY_ARN,
     PLACEMENT,
     PROTECTED,
+    ROTATION,
     SECRET,
     UNPROTECTED,
     assert_password_never_plain,
@@ -39,6 +40,7 @@ ARGS = RabbitMqArgs(
     kms_key_arn=KEY_ARN,
     secret=SECRET,
     protection=PROTECTED,
+    rotation=ROTATION,
 )
 
 
@@ -89,9 +91,33 @@ def test_customer_managed_key_and_general_logs(resources: list[dict[str, Any]]) 
 
 def test_only_amqps_from_the_given_group(resources: list[dict[str, Any]]) -> None:
     broker = one(resources, "aws:mq/broker:Broker")
-    sg = one(resources, "aws:ec2/securityGroup:SecurityGroup")
+    sg = one(resources, "aws:ec2/securityGroup:SecurityGroup", "rabbitmq-sg")
     assert broker["inputs"]["securityGroups"] == [sg["id"]]
-    assert_security_group_admits_only(resources, 5671, [CLUSTER_SG])
+    # The clients' side; the rotation function's own group and its one rule are checked below.
+    clients = [r for r in resources if "rotation" not in r["urn"].rsplit("::", 1)[-1]]
+    assert_security_group_admits_only(clients, 5671, [CLUSTER_SG])
+
+
+def test_the_user_rotates_through_the_management_api_opened_to_the_function_only(
+    resources: list[dict[str, Any]],
+) -> None:
+    broker_sg = one(resources, "aws:ec2/securityGroup:SecurityGroup", "rabbitmq-sg")
+    function_sg = one(resources, "aws:ec2/securityGroup:SecurityGroup", "rabbitmq-rotation")
+    rule = one(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "rabbitmq-from-rotation")
+    assert rule["inputs"]["securityGroupId"] == broker_sg["id"]
+    assert rule["inputs"]["referencedSecurityGroupId"] == function_sg["id"]
+    assert (rule["inputs"]["fromPort"], rule["inputs"]["toPort"]) == (443, 443)
+    assert function_sg["inputs"]["egress"] == []
+    egress = {r["urn"].rsplit("::", 1)[-1]: r["inputs"] for r in
+              of_type(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")}  # fmt: skip
+    assert egress["rabbitmq-rotation-to-store"]["referencedSecurityGroupId"] == broker_sg["id"]
+    assert egress["rabbitmq-rotation-to-api"]["fromPort"] == egress["rabbitmq-rotation-to-api"]["toPort"] == 443
+    function = one(resources, "aws:lambda/function:Function")["inputs"]
+    assert function["vpcConfig"] == {"subnetIds": ["subnet-0p", "subnet-1p"], "securityGroupIds": [function_sg["id"]]}
+    assert function["environment"]["variables"] == {"ENGINE": "rabbitmq"}
+    rotation = one(resources, "aws:secretsmanager/secretRotation:SecretRotation")["inputs"]
+    assert rotation["secretId"] == one(resources, "aws:secretsmanager/secret:Secret")["id"]
+    assert "users" in one(resources, "aws:mq/broker:Broker")["ignoreChanges"]
 
 
 def test_password_secret_even_inside_the_users_list(resources: list[dict[str, Any]]) -> None:
@@ -107,3 +133,19 @@ def test_host_comes_from_the_amqps_endpoint(resources: list[dict[str, Any]]) -> 
     endpoint = broker["outputs"]["instances"][0]["endpoints"][0]
     assert endpoint == f"amqps://{outputs['host']}:5671"
     assert outputs["port"] == 5671 and outputs["secret_name"] == SECRET.name
+
+
+def test_the_rotation_function_is_traced_and_its_role_reaches_only_this_secret(resources: list[dict[str, Any]]) -> None:
+    import json
+
+    function = one(resources, "aws:lambda/function:Function")["inputs"]
+    assert function["tracingConfig"] == {"mode": "Active"} and function["reservedConcurrentExecutions"] == 1
+    policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy")["inputs"]["policy"])
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    secret = one(resources, "aws:secretsmanager/secret:Secret")
+    assert statements["RotateThisSecret"]["Resource"] == secret["outputs"]["arn"]
+    assert statements["UseTheKeyThroughSecretsManager"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
+    }
+    wildcard = {sid for sid, s in statements.items() if s["Resource"] == "*"}
+    assert wildcard == {"GeneratePasswords", "TraceItsCalls", "AttachToTheVpc"}, "only actions that take no resource"

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import pytest
 
 from components.datastores.redis import Redis, RedisArgs
 from infra.config import RedisConfig
-from tests.support import build, one
+from tests.support import build, of_type, one
 from tests.unit.datastores import (
     KEY_ARN,
+    LOGS,
     PLACEMENT,
     PROTECTED,
+    ROTATION,
     SECRET,
     UNPROTECTED,
     assert_password_never_plain,
@@ -33,6 +36,7 @@ SPEC = RedisConfig(
     snapshot_window="02:00-03:00",
     maintenance_window="sun:05:00-sun:06:00",
 )
+GROUP_ID = "platform-test-redis"
 ARGS = RedisArgs(
     spec=SPEC,
     replication_group_id="platform-test-redis",
@@ -40,6 +44,8 @@ ARGS = RedisArgs(
     kms_key_arn=KEY_ARN,
     secret=SECRET,
     protection=PROTECTED,
+    rotation=ROTATION,
+    logs=LOGS,
 )
 
 
@@ -121,3 +127,44 @@ def test_dev_shape_single_node_unprotected() -> None:
 def test_redis_6_has_tls_without_a_mode() -> None:
     group = one(redis({"engine_version": "6.2"}), "aws:elasticache/replicationGroup:ReplicationGroup")["inputs"]
     assert group["transitEncryptionEnabled"] is True and "transitEncryptionMode" not in group
+
+
+def test_slow_and_engine_logs_go_to_encrypted_groups(resources: list[dict[str, Any]]) -> None:
+    group = one(resources, "aws:elasticache/replicationGroup:ReplicationGroup")
+    deliveries = {d["logType"]: d for d in group["inputs"]["logDeliveryConfigurations"]}
+    assert set(deliveries) == {"slow-log", "engine-log"}
+    logs = {g["inputs"]["name"]: g for g in of_type(resources, "aws:cloudwatch/logGroup:LogGroup")}
+    key = one(resources, "aws:kms/key:Key", "redis-logs")
+    for log_type, stream in (("slow-log", "slow"), ("engine-log", "engine")):
+        delivery = deliveries[log_type]
+        assert delivery["destinationType"] == "cloudwatch-logs" and delivery["logFormat"] == "json"
+        target = logs[delivery["destination"]]
+        assert target["inputs"]["name"] == f"/aws/elasticache/platform-test-redis/{stream}"
+        assert target["inputs"]["kmsKeyId"] == key["outputs"]["arn"] and target["inputs"]["retentionInDays"] == 365
+
+
+def test_the_token_rotates_on_a_schedule_and_pulumi_never_writes_it_again(resources: list[dict[str, Any]]) -> None:
+    group = one(resources, "aws:elasticache/replicationGroup:ReplicationGroup")
+    assert "authToken" in group["ignoreChanges"]
+    secret = one(resources, "aws:secretsmanager/secret:Secret")
+    assert one(resources, "aws:secretsmanager/secretVersion:SecretVersion")["ignoreChanges"] == ["secretString"]
+    rotation = one(resources, "aws:secretsmanager/secretRotation:SecretRotation")
+    function = one(resources, "aws:lambda/function:Function")
+    assert rotation["inputs"]["secretId"] == secret["id"]
+    assert rotation["inputs"]["rotationLambdaArn"] == function["outputs"]["arn"]
+    assert rotation["inputs"]["rotationRules"]["automaticallyAfterDays"] == 30
+    assert rotation["inputs"]["rotateImmediately"] is True
+    assert function["inputs"]["environment"]["variables"] == {"ENGINE": "redis", "REPLICATION_GROUP_ID": GROUP_ID}
+    assert function["inputs"]["timeout"] == 900 and "vpcConfig" not in function["inputs"]
+    permission = one(resources, "aws:lambda/permission:Permission")["inputs"]
+    assert (
+        permission["principal"] == "secretsmanager.amazonaws.com"
+        and permission["sourceArn"] == secret["outputs"]["arn"]
+    )
+    statements = {
+        s["Sid"]: s
+        for s in json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy")["inputs"]["policy"])["Statement"]
+    }
+    assert statements["RotateThisSecret"]["Resource"] == secret["outputs"]["arn"]
+    assert statements["SetThisGroupsToken"]["Resource"] == group["outputs"]["arn"]
+    assert statements["UseTheKeyThroughSecretsManager"]["Resource"] == KEY_ARN

@@ -213,7 +213,7 @@ def _resource(
     }
     if reg.custom:
         entry["id"] = reg.id
-    entry["inputs"] = clean(reg.inputs)
+    entry["inputs"] = _secret_data_per_key(reg.type, clean(reg.inputs), reg.inputs)
     entry["outputs"] = outputs
     entry["parent"] = names.urn(reg.parent) if reg.parent else names.stack_urn
     if reg.protect:
@@ -237,6 +237,20 @@ def _resource(
     if aliases and reg.aliases:
         entry["aliases"] = list(dict.fromkeys(names.alias_urn(reg, alias) for alias in reg.aliases))
     return entry
+
+
+# Kubernetes Secrets: the SDK marks ``data`` and ``stringData`` secret as a whole. Their keys are not
+# secret and decide whether the object is valid, so each key gets its own placeholder instead.
+_SECRET_DATA = {"kubernetes:core/v1:Secret": ("data", "stringData")}
+
+
+def _secret_data_per_key(kind: str, cleaned: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """``cleaned`` with a Secret's wholly secret data maps replaced by one placeholder per key."""
+    for field in _SECRET_DATA.get(kind, ()):
+        inner = rpc.unwrap_rpc_secret(raw.get(field))
+        if rpc.is_rpc_secret(raw.get(field)) and isinstance(inner, dict):
+            cleaned[field] = {str(k): secret_placeholder() for k in sorted(inner)}
+    return cleaned
 
 
 def _sorted_unique(items: Iterable[str]) -> list[str]:

@@ -37,7 +37,20 @@ def _rds_instance(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, 
         hostedZoneId="Z2R2ITUGPM61AM",
         status="available",
     )
+    if outputs.get("manageMasterUserPassword"):
+        outputs["masterUserSecrets"] = [_managed_secret(hashed, region, "db", outputs.get("masterUserSecretKmsKeyId"))]
     return identifier
+
+
+def _managed_secret(hashed: str, region: str, kind: str, key: Any) -> dict[str, Any]:
+    """The secret RDS or DocumentDB keeps the master password in (``rds!db-<uuid>``, ``rds!cluster-<uuid>``)."""
+    uuid = f"{hashed[:8]}-{hashed[8:12]}-4{hashed[12:15]}-8{hashed[15:17]}{digest(hashed, 'managed')[:10]}"
+    name = f"rds!{kind}-{uuid}"
+    return {
+        "secretArn": f"arn:{PARTITION}:secretsmanager:{region}:{ACCOUNT_ID}:secret:{name}-{digest(name)[:6]}",
+        "kmsKeyId": key or f"arn:{PARTITION}:kms:{region}:{ACCOUNT_ID}:alias/aws/secretsmanager",
+        "secretStatus": "active",
+    }
 
 
 def _snapshot_copy(args: MockResourceArgs, outputs: dict[str, Any], hashed: str, region: str) -> str:
@@ -88,6 +101,8 @@ def _docdb_cluster(args: MockResourceArgs, outputs: dict[str, Any], hashed: str,
         clusterResourceId="cluster-" + digest(hashed, "resource", length=26).upper(),
         hostedZoneId="ZNKXH85TT8WVW",
     )
+    if outputs.get("manageMasterUserPassword"):
+        outputs["masterUserSecrets"] = [_managed_secret(hashed, region, "cluster", None)]
     return identifier
 
 
