@@ -23,6 +23,7 @@ import pulumi_kubernetes as k8s
 
 from components.addons.argo_rollouts import NAMESPACE as ROLLOUTS
 from components.addons.cert_manager import NAMESPACE as CERT_MANAGER
+from components.addons.cloudwatch_exporter import RELEASE as CLOUDWATCH_EXPORTER_RELEASE
 from components.addons.external_secrets import NAMESPACE as EXTERNAL_SECRETS
 from components.addons.kong import NAMESPACE as KONG
 from components.addons.kong import POD_LABELS as KONG_PODS
@@ -36,6 +37,8 @@ from infra.config import PlatformConfig
 NGINX_PODS = {"app.kubernetes.io/name": "nginx-ingress"}
 PROMETHEUS = Pods(MONITORING, PROMETHEUS_POD_LABELS)
 ALERTMANAGER_PODS = {"app.kubernetes.io/name": "alertmanager"}
+# The CloudWatch exporter, by its release (the chart's standard instance label).
+CLOUDWATCH_EXPORTER_PODS = {"app.kubernetes.io/instance": CLOUDWATCH_EXPORTER_RELEASE}
 # Container ports (charts' defaults at the pinned versions).
 KONG_PROXY = 8000  # the gateway's port
 KONG_STATUS, KONG_CONTROLLER_METRICS, KONG_ADMISSION = 8100, 10255, 8080
@@ -76,6 +79,9 @@ def namespace_rules(services_namespace: str) -> dict[str, NamespaceRules]:
                 Allow("to-scrape-targets", Pods(None), (), PROMETHEUS_POD_LABELS),
                 Allow("to-nodes", "control-plane", (KUBELET, NODE_EXPORTER), PROMETHEUS_POD_LABELS),
                 Allow("to-receivers", "internet", (443,), ALERTMANAGER_PODS),
+                # CloudWatch and the tagging API have no interface endpoint here; STS has.
+                Allow("exporter-to-aws-apis", "internet", (443,), CLOUDWATCH_EXPORTER_PODS),
+                Allow("exporter-to-aws-endpoints", "aws-endpoints", (443,), CLOUDWATCH_EXPORTER_PODS),
             ),
             api_server=True,
             webhook_ports=(WEBHOOK,),
