@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -30,10 +32,11 @@ def build_consoles(
     ingress: Ingress | None,
     secret_store: pulumi.Resource,
     store_name: pulumi.Input[str],
+    more: Sequence[WebConsole] = (),
 ) -> Consoles:
-    """Grafana, Prometheus and Alertmanager (and Kibana once the logging stack lands: append its
-    ``WebConsole`` here), internal only or published on the edge behind a login, as configured."""
-    uis: list[WebConsole] = [*monitoring.consoles]
+    """Grafana, Prometheus and Alertmanager, and the UIs of other components (``more``: Kibana), internal
+    only or published on the edge behind a login, as configured."""
+    uis: list[WebConsole] = [*monitoring.consoles, *more]
     edge = None
     if ingress is not None:
         edge = ConsolesEdge(

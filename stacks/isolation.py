@@ -5,8 +5,9 @@ becomes a default deny of every pod of the namespace (ingress and egress), DNS e
 it names (``components/isolation.py``). Ports are the pods' own (what a NetworkPolicy sees after the
 Service), read in each chart's values at its pinned version.
 
-The services' namespace is not a row: it has its own default deny (``components/workload_namespace.py``)
-and each service its own allows (``components/service_objects.py``). ``kube-system`` is not a row: its
+The services' namespace and ``logging`` are not rows: each has its own default deny and allows
+(``components/workload_namespace.py`` with ``components/service_objects.py``; ``components/logging_network.py``).
+``kube-system`` is not a row: its
 pods are EKS's managed add-ons (CoreDNS, the CNI, the EBS driver, kube-proxy; most on the host network,
 where a NetworkPolicy does not apply), whose ports and probes AWS changes with each add-on version; a
 deny there risks cluster DNS for everyone. The policy pack requires a default deny in every other
@@ -24,6 +25,7 @@ import pulumi_kubernetes as k8s
 from components.addons.argo_rollouts import NAMESPACE as ROLLOUTS
 from components.addons.cert_manager import NAMESPACE as CERT_MANAGER
 from components.addons.cloudwatch_exporter import RELEASE as CLOUDWATCH_EXPORTER_RELEASE
+from components.addons.eck_operator import NAMESPACE as ECK_OPERATOR
 from components.addons.external_secrets import NAMESPACE as EXTERNAL_SECRETS
 from components.addons.kong import NAMESPACE as KONG
 from components.addons.kong import POD_LABELS as KONG_PODS
@@ -31,6 +33,7 @@ from components.addons.kube_prometheus_stack import PROMETHEUS_POD_LABELS
 from components.consoles import NAMESPACE as CONSOLES
 from components.ingress import NGINX_NAMESPACE
 from components.isolation import Allow, NamespaceIsolation, NamespaceIsolationArgs, NamespaceRules, Pods
+from components.logging import NAMESPACE as LOGGING
 from components.monitoring import NAMESPACE as MONITORING
 from infra.config import PlatformConfig
 
@@ -48,6 +51,7 @@ GRAFANA, PROMETHEUS_PORT, ALERTMANAGER = 3000, 9090, 9093
 WEBHOOK = 10250  # cert-manager's, External Secrets' and the Prometheus Operator's admission webhooks
 CERT_MANAGER_METRICS, EXTERNAL_SECRETS_METRICS, ROLLOUTS_METRICS = 9402, 8080, 8090
 KUBELET, NODE_EXPORTER = 10250, 9100
+ECK_WEBHOOK, ELASTICSEARCH_HTTP = 9443, 9200
 
 
 def namespace_rules(services_namespace: str) -> dict[str, NamespaceRules]:
@@ -108,6 +112,12 @@ def namespace_rules(services_namespace: str) -> dict[str, NamespaceRules]:
             egress=(Allow("to-prometheus", PROMETHEUS, (PROMETHEUS_PORT,)),),
             api_server=True,
             metrics_ports=(ROLLOUTS_METRICS,),
+        ),
+        # Elastic's operator manages the cluster in `logging` (which isolates itself, admitting the operator).
+        ECK_OPERATOR: NamespaceRules(
+            egress=(Allow("to-elasticsearch", Pods(LOGGING), (ELASTICSEARCH_HTTP,)),),
+            api_server=True,
+            webhook_ports=(ECK_WEBHOOK,),
         ),
         CONSOLES: NamespaceRules(
             ingress=(Allow("from-edge", Pods(NGINX_NAMESPACE, NGINX_PODS), (OAUTH2_PROXY,)),),

@@ -19,6 +19,7 @@ from components.addons.argo_rollouts import NAMESPACE as ROLLOUTS_NAMESPACE
 from components.addons.argo_rollouts import ArgoRollouts, ArgoRolloutsArgs
 from components.addons.cert_manager import NAMESPACE as CERT_MANAGER_NAMESPACE
 from components.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
+from components.addons.eck_operator import NAMESPACE as ECK_OPERATOR_NAMESPACE
 from components.addons.external_secrets import NAMESPACE as EXTERNAL_SECRETS_NAMESPACE
 from components.addons.external_secrets import ExternalSecretsOperator, ExternalSecretsOperatorArgs
 from components.addons.kong import NAMESPACE as KONG_NAMESPACE
@@ -61,6 +62,7 @@ from stacks.dashboards import build_dashboards
 from stacks.delivery import build_delivery
 from stacks.edge import build_edge
 from stacks.isolation import build_isolation
+from stacks.logging import build_logging
 from stacks.observability import build_observability, operator_crds
 from stacks.restore import restore_wiring
 
@@ -153,7 +155,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     assert isinstance(postgres, Postgres) and isinstance(documentdb, DocumentDb)
     redis = datastores.stores["redis"]
     assert isinstance(redis, Redis)
-    _, backup_plan = build_backups(cfg, context, replica, network, postgres, documentdb, redis, primary)
+    buckets, backup_plan = build_backups(cfg, context, replica, network, postgres, documentdb, redis, primary)
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(
@@ -167,8 +169,11 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         MetricsServerArgs(k8s_provider, cfg.monitoring.metrics_server_replicas, moved=moved.metrics_server()),
         opts=pulumi.ResourceOptions(depends_on=[crds.release]),  # its ServiceMonitor's CRD
     )
+    logging = build_logging(cfg, context, cluster, monitoring, datastores.operator, buckets, primary, CLUSTER_DNS)
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
-    consoles = build_consoles(cfg, k8s_provider, monitoring, ingress, datastores.secrets, datastores.secrets.store_name)
+    consoles = build_consoles(
+        cfg, k8s_provider, monitoring, ingress, datastores.secrets, datastores.secrets.store_name, [logging.console]
+    )
     delivery = build_delivery(cfg, context, cluster, apps, primary)
     releases = delivery.release_references if delivery is not None else {}
     rollouts = ArgoRollouts(
@@ -192,6 +197,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             EXTERNAL_SECRETS_NAMESPACE: datastores.operator,
             ROLLOUTS_NAMESPACE: rollouts,
             CONSOLES_NAMESPACE: consoles if cfg.consoles.published else None,
+            ECK_OPERATOR_NAMESPACE: logging,  # Elastic's operator comes before the logging stack
         },
     )
     managed = build_observability(cfg, stack, context, cluster, monitoring, backup_plan, primary)

@@ -6,7 +6,9 @@ from components.addons import (
     cert_manager,
     cloudwatch_exporter,
     cluster_autoscaler,
+    eck_operator,
     external_secrets,
+    fluent_bit,
     kong,
     kube_prometheus_stack,
     metrics_server,
@@ -29,4 +31,6 @@ PINS: tuple[ChartPin, ...] = (
     oauth2_proxy.PIN,
     prometheus_operator_crds.PIN,
     cloudwatch_exporter.PIN,
+    eck_operator.PIN,
+    fluent_bit.PIN,
 )

@@ -115,8 +115,10 @@ RESERVED_NAMESPACES: tuple[str, ...] = (
     "kube-node-lease",
     "argo-rollouts",
     "cert-manager",
+    "elastic-system",
     "external-secrets",
     "kong",
+    "logging",
     "monitoring",
     "nginx-ingress",
 )

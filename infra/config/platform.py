@@ -25,6 +25,7 @@ from infra.config import (
     consoles,
     datastores,
     edge,
+    logging,
     monitoring,
     network,
     services,
@@ -39,6 +40,7 @@ from infra.config.datastores import DatastoresConfig
 from infra.config.delivery import DeliveryConfig, release_role_name
 from infra.config.edge import GatewayConfig, IngressConfig
 from infra.config.errors import ConfigError, _format_error, shown
+from infra.config.logging import LoggingConfig
 from infra.config.monitoring import MonitoringConfig
 from infra.config.network import NetworkConfig
 from infra.config.services import ServicesConfig
@@ -76,6 +78,7 @@ class PlatformConfig(_Model):
     consoles: ConsolesConfig = ConsolesConfig()  # how the operators' UIs are reached
     backups: BackupsConfig = BackupsConfig()
     restore: RestoreConfig | None = None  # start datastores from backups (a disaster-recovery stack)
+    logging: LoggingConfig = LoggingConfig()  # the ELK stack
     delivery: DeliveryConfig = DeliveryConfig()  # who may release services and deploy from GitHub Actions
 
     @field_validator("project")
@@ -167,8 +170,6 @@ class PlatformConfig(_Model):
             raise _KeyedError("consoles.mode", "edge needs the platform's edge, and platform:ingress is not configured")
         for name, host in published.items():
             key = f"consoles.hostnames.{name}"
-            if name == "kibana":  # Kibana comes with the logging stack, which this platform does not install yet
-                raise _KeyedError(key, "Kibana is not installed on this platform yet (it comes with the logging stack)")
             zone = self.ingress.dns_zone_name
             if host != zone and not host.endswith(f".{zone}"):
                 raise _KeyedError(key, f"{host} is not inside the edge's DNS zone {zone}")
@@ -210,6 +211,7 @@ TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
         "alerts": alerts.TIER_DEFAULTS[env],
         "consoles": consoles.TIER_DEFAULTS[env],
         "backups": backups.TIER_DEFAULTS[env],
+        "logging": logging.TIER_DEFAULTS[env],
     }
     for env in Environment
 }

@@ -114,6 +114,7 @@ def test_the_stack_says_how_to_open_each_ui(planned: Plan, stack: str) -> None:
         "grafana": f"kubectl -n monitoring port-forward svc/{name}-grafana 8080:80",
         "prometheus": f"kubectl -n monitoring port-forward svc/{name}-prometheus 9090:9090",
         "alertmanager": f"kubectl -n monitoring port-forward svc/{name}-alertmanager 9093:9093",
+        "kibana": "kubectl -n logging port-forward svc/logs-kb-http 5601:5601",
     }
 
 

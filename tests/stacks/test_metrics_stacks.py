@@ -34,8 +34,11 @@ SERVICE_MONITOR_SWITCH = {
     "cloudwatch-exporter": "serviceMonitor.enabled",
     "consoles-oauth2-proxy": "metrics.serviceMonitor.enabled",
     "cluster-autoscaler": "serviceMonitor.enabled",
+    "logging-fluent-bit": "serviceMonitor.enabled",
 }
-NOT_SCRAPED = {"prometheus-operator-crds"}  # CRDs only
+# The CRDs release installs no workload; ECK's operator serves no metrics unless its metrics port is
+# set, and the chart's values at the pinned version offer no ServiceMonitor switch for it.
+NOT_SCRAPED = {"prometheus-operator-crds", "eck-operator"}
 
 
 def name_of(resource: Resource) -> str:

@@ -26,11 +26,13 @@ STATEFUL_TYPES = (
     "kubernetes:core/v1:Namespace",
     "aws:s3/bucket:Bucket",
     "aws:backup/vault:Vault",
+    "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch",
 )
 # The qualified type and name of each stateful resource of the prod stack (the URN after the project).
 PINNED = (
     "platform:addons:ArgoRollouts$kubernetes:core/v1:Namespace::argo-rollouts-ns",
     "platform:addons:CertManager$kubernetes:core/v1:Namespace::cert-manager-ns",
+    "platform:addons:EckOperator$kubernetes:core/v1:Namespace::eck-operator-ns",
     "platform:addons:ExternalSecretsOperator$kubernetes:core/v1:Namespace::external-secrets-operator",
     "platform:backups:BackupBuckets$aws:kms/key:Key::backups-key",
     "platform:backups:BackupBuckets$aws:kms/key:Key::backups-replica-key",
@@ -66,6 +68,8 @@ PINNED = (
     "platform:ingress:Ingress$aws:cloudwatch/logGroup:LogGroup::ingress-waf-logs",
     "platform:ingress:Ingress$aws:kms/key:Key::ingress-waf-logs",
     "platform:ingress:Ingress$kubernetes:core/v1:Namespace::ingress-nginx-ns",
+    "platform:logging:Logging$kubernetes:core/v1:Namespace::logging-ns",
+    "platform:logging:Logging$kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch::logging-elasticsearch",
     "platform:monitoring:Monitoring$kubernetes:core/v1:Namespace::monitoring-ns",
     "platform:network:Network$aws:cloudwatch/logGroup:LogGroup::network-flow-logs",
     "platform:network:Network$aws:kms/key:Key::network-flow-logs",

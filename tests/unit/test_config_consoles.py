@@ -86,8 +86,7 @@ def test_edge_mode_publishes_the_named_uis_and_reads_two_secrets() -> None:
             True,
             "platform:consoles.hostnames.prometheus: ui.platform.example.com is given to two UIs",
         ),
-        # Kibana comes with the logging stack: until the platform installs it, it cannot be published.
-        ({**EDGE, "hostnames": {"kibana": "kibana.platform.example.com"}}, True, "platform:consoles.hostnames.kibana:"),
+        ({**EDGE, "hostnames": {"kibana": "kibana.other.example.org"}}, True, "platform:consoles.hostnames.kibana:"),
         (
             {**EDGE, "identityProvider": {**IDP, "allowedEmailDomains": []}},
             True,
@@ -138,3 +137,8 @@ def test_bad_settings_are_one_line_naming_the_key(consoles: dict[str, Any], ingr
 def test_groups_alone_decide_who_gets_in() -> None:
     cfg = config({**EDGE, "identityProvider": {**IDP, "allowedEmailDomains": [], "allowedGroups": ["platform-ops"]}})
     assert cfg.consoles.identity_provider.allowed_groups == ("platform-ops",)
+
+
+def test_kibana_is_published_like_the_other_uis_now_that_the_logging_stack_runs() -> None:
+    cfg = config({**EDGE, "hostnames": {"kibana": "kibana.platform.example.com"}})
+    assert cfg.consoles.published == {"kibana": "kibana.platform.example.com"}

@@ -32,6 +32,9 @@ TYPICAL_SECONDS: dict[str, float] = {
     "aws:lb/loadBalancer:LoadBalancer": 180,
     "aws:acm/certificateValidation:CertificateValidation": 300,  # DNS propagation + ACM's check
     "kubernetes:cert-manager.io/v1:Certificate": 180,  # awaited (pulumi.com/waitFor): DNS-01 + issuance
+    # Awaited until Ready (pulumi.com/waitFor): images pulled, volumes attached, the nodes form a cluster.
+    "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch": 300,
+    "kubernetes:batch/v1:Job": 30,  # awaited until complete (the logging setup: a few API calls)
 }
 DEFAULT_SECONDS = 2.0
 
