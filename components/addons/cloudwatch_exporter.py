@@ -27,7 +27,7 @@ from typing import Any
 import pulumi
 import yaml
 
-from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
+from components.addons.base import AddOnArgs, ChartPin, HelmAddOn, resources
 from components.contracts import ClusterIdentity
 from infra.k8s_security import container_security_context, pod_security_context
 
@@ -231,7 +231,7 @@ class CloudWatchExporterSettings:
             # The image's user is 65534 (nobody); the platform's own fixed user works as well.
             "podSecurityContext": pod_security_context(),
             "securityContext": container_security_context(),
-            "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}},
+            "resources": resources("50m", "64Mi", "500m", "256Mi"),
             "extraArgs": {"scraping-interval": self.period_seconds},
             # CloudWatch has nothing newer than the period: scraping more often only repeats values.
             "serviceMonitor": {"enabled": True, "interval": "60s", "timeout": "30s"},

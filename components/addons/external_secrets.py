@@ -12,7 +12,7 @@ from typing import Any
 
 import pulumi
 
-from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
+from components.addons.base import SMALL, AddOnArgs, ChartPin, HelmAddOn
 from components.contracts import ClusterIdentity
 
 PIN = ChartPin(
@@ -35,11 +35,15 @@ PIN = ChartPin(
             "webhook.replicaCount",
             "certController.create",
             "certController.replicaCount",
+            "livenessProbe.enabled",
+            "readinessProbe.enabled",
+            "webhook.resources",
+            "certController.resources",
             "serviceMonitor.enabled",
             "serviceMonitor.renderMode",
         }
     ),
-    free_form=frozenset({"serviceAccount.annotations"}),
+    free_form=frozenset({"serviceAccount.annotations", "webhook.resources", "certController.resources"}),
 )
 NAMESPACE = "external-secrets"
 SERVICE_ACCOUNT = "external-secrets"
@@ -69,8 +73,11 @@ class ExternalSecretsSettings:
                 "requests": {"cpu": "50m", "memory": "128Mi"},
                 "limits": {"cpu": "500m", "memory": "512Mi"},
             },
-            "webhook": {"create": True, "replicaCount": 1},
-            "certController": {"create": True, "replicaCount": 1},
+            # The controller's health server and both probes (off in the chart by default).
+            "livenessProbe": {"enabled": True},
+            "readinessProbe": {"enabled": True},
+            "webhook": {"create": True, "replicaCount": 1, "resources": SMALL},
+            "certController": {"create": True, "replicaCount": 1, "resources": SMALL},
             # failIfMissing: a missing ServiceMonitor CRD fails the install instead of skipping the
             # ServiceMonitors without a word (the chart's default, skipIfMissing).
             "serviceMonitor": {"enabled": self.service_monitor, "renderMode": "failIfMissing"},

@@ -17,7 +17,7 @@ from typing import Any
 
 import pulumi
 
-from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
+from components.addons.base import AddOnArgs, ChartPin, HelmAddOn, resources
 
 PIN = ChartPin(
     chart="fluent-bit",
@@ -111,11 +111,12 @@ class FluentBitSettings:
             # Every node, whatever its taints (system pools, GPU pools, nodes being drained).
             "tolerations": [{"operator": "Exists"}],
             "priorityClassName": "system-node-critical",
-            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+            "resources": resources("100m", "128Mi", "1000m", "256Mi"),
             "securityContext": {
                 "allowPrivilegeEscalation": False,
                 "readOnlyRootFilesystem": True,
                 "capabilities": {"drop": ["ALL"]},
+                "seccompProfile": {"type": "RuntimeDefault"},
             },
             "testFramework": {"enabled": False},  # a helm-test pod on an unpinned busybox image
             "serviceMonitor": {"enabled": True},

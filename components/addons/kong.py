@@ -9,7 +9,7 @@ from typing import Any
 
 import pulumi
 
-from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
+from components.addons.base import SMALL, AddOnArgs, ChartPin, HelmAddOn
 from components.addons.nginx_ingress import zone_spread
 from components.contracts import PeerPods
 
@@ -50,15 +50,21 @@ PIN = ChartPin(
             "serviceMonitor.enabled",
             "serviceMonitor.trustCRDsExist",
             "ingressController.enabled",
+            "ingressController.resources",
+            "ingressController.image.tag",
+            "image.tag",
             "ingressController.ingressClass",
             "ingressController.createIngressClass",
             "ingressController.watchNamespaces",
         }
     ),
-    free_form=frozenset({"topologySpreadConstraints"}),
+    free_form=frozenset({"topologySpreadConstraints", "ingressController.resources"}),
 )
-# Images: the chart's own tags for its appVersion (kong:3.9, kong/kubernetes-ingress-controller:3.5); pin a
-# patch release here once its image is confirmed in the registry.
+# Images: the chart's defaults float on minor tags (kong:3.9, kong/kubernetes-ingress-controller:3.5), which
+# move with every patch release. Pinned to the first patch release of those minors, which the floating tags
+# were cut from: an exact, existing tag (raise them deliberately, with the chart).
+KONG_IMAGE_TAG = "3.9.0"
+INGRESS_CONTROLLER_IMAGE_TAG = "3.5.0"
 NAMESPACE = "kong"
 RELEASE = "kong"
 # The chart labels its proxy pods with the chart's name.
@@ -92,6 +98,7 @@ class KongSettings:
                 }
             )
         return {
+            "image": {"tag": KONG_IMAGE_TAG},
             "env": env,
             "replicaCount": self.replicas,
             "podDisruptionBudget": (
@@ -121,6 +128,8 @@ class KongSettings:
                 "ingressClass": self.ingress_class,
                 "createIngressClass": True,
                 **({"watchNamespaces": [NAMESPACE, *self.watch_namespaces]} if self.watch_namespaces else {}),
+                "image": {"tag": INGRESS_CONTROLLER_IMAGE_TAG},
+                "resources": SMALL,
             },
             # Scrapes Kong's status port (the global prometheus plugin's metrics) and the controller's.
             **({"serviceMonitor": {"enabled": True, "trustCRDsExist": True}} if self.service_monitor else {}),

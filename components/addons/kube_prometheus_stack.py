@@ -16,7 +16,7 @@ from typing import Any
 
 import pulumi
 
-from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
+from components.addons.base import JOB, SMALL, AddOnArgs, ChartPin, HelmAddOn, resources
 from components.contracts import DashboardSink, PeerPods, WebConsole
 
 PIN = ChartPin(
@@ -43,6 +43,15 @@ PIN = ChartPin(
             "alertmanager.alertmanagerSpec.alertmanagerConfigSelector",
             "alertmanager.alertmanagerSpec.alertmanagerConfigMatcherStrategy",
             "grafana.enabled",
+            "prometheusOperator.resources",
+            "prometheusOperator.prometheusConfigReloader.resources",
+            "prometheusOperator.admissionWebhooks.patch.resources",
+            "kube-state-metrics.resources",
+            "prometheus-node-exporter.resources",
+            "prometheus-node-exporter.containerSecurityContext",
+            "grafana.resources",
+            "grafana.initChownData.resources",
+            "grafana.sidecar.resources",
             # The grafana subchart (grafana-community/helm-charts, grafana 12.11.1, as Chart.yaml pins).
             "grafana.persistence.enabled",
             "grafana.persistence.type",
@@ -70,6 +79,15 @@ PIN = ChartPin(
         {
             "prometheus.prometheusSpec.resources",
             "prometheus.prometheusSpec.storageSpec",
+            "prometheusOperator.resources",
+            "prometheusOperator.prometheusConfigReloader.resources",
+            "prometheusOperator.admissionWebhooks.patch.resources",
+            "kube-state-metrics.resources",
+            "prometheus-node-exporter.resources",
+            "prometheus-node-exporter.containerSecurityContext",
+            "grafana.resources",
+            "grafana.initChownData.resources",
+            "grafana.sidecar.resources",
             "alertmanager.alertmanagerSpec.storage",
             "alertmanager.alertmanagerSpec.resources",
             "alertmanager.alertmanagerSpec.alertmanagerConfigSelector",  # a label selector
@@ -129,7 +147,7 @@ class KubePrometheusStackSettings:
                     "retention": f"{self.retention_days}d",
                     # Leave 10% of the volume free: Prometheus drops old blocks before the disk fills.
                     "retentionSize": f"{int(self.storage_gib * 0.9)}GiB",
-                    "resources": {"requests": {"cpu": "500m", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
+                    "resources": resources("500m", "2Gi", "2000m", "4Gi"),
                     "storageSpec": {"volumeClaimTemplate": {"spec": self._claim(self.storage_gib)}},
                     # Select every ServiceMonitor / PodMonitor / rule of the cluster, not only this release's.
                     "serviceMonitorSelectorNilUsesHelmValues": False,
@@ -145,14 +163,32 @@ class KubePrometheusStackSettings:
                     "podAntiAffinity": "hard" if self.alertmanager_replicas > 1 else "soft",
                     # Silences and the notification log survive a restart.
                     "storage": {"volumeClaimTemplate": {"spec": self._claim(self.alertmanager_storage_gib)}},
-                    "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+                    "resources": resources("50m", "128Mi", "500m", "256Mi"),
                     "alertmanagerConfigSelector": {"matchLabels": dict(ALERTMANAGER_CONFIG_LABELS)},
                     # Routes match alerts of every namespace, not only the AlertmanagerConfig's own.
                     "alertmanagerConfigMatcherStrategy": {"type": "None"},
                 },
             },
+            "prometheusOperator": {
+                "resources": SMALL,
+                "prometheusConfigReloader": {"resources": resources("10m", "32Mi", "200m", "64Mi")},
+                "admissionWebhooks": {"patch": {"resources": JOB}},
+            },
+            "kube-state-metrics": {"resources": resources("50m", "128Mi", "500m", "512Mi")},
+            "prometheus-node-exporter": {
+                "resources": resources("20m", "32Mi", "250m", "128Mi"),
+                # The host's namespaces it needs (excepted in tools/render/exceptions.py); nothing more.
+                "containerSecurityContext": {
+                    "readOnlyRootFilesystem": True,
+                    "allowPrivilegeEscalation": False,
+                    "capabilities": {"drop": ["ALL"]},
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+            },
             "grafana": {
                 "enabled": True,
+                "resources": resources("100m", "256Mi", "1000m", "1Gi"),
+                "initChownData": {"resources": JOB},
                 "persistence": {
                     "enabled": True,
                     "type": "pvc",
@@ -164,6 +200,7 @@ class KubePrometheusStackSettings:
                 # wait for it forever (Multi-Attach), so the old pod goes first.
                 "deploymentStrategy": {"type": "Recreate"},
                 "sidecar": {
+                    "resources": resources("20m", "64Mi", "200m", "256Mi"),
                     "dashboards": {
                         "enabled": True,
                         "label": DASHBOARD_LABEL,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pulumi
 
-from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
+from components.addons.base import AddOnArgs, ChartPin, HelmAddOn, resources
 
 PIN = ChartPin(
     chart="metrics-server",
@@ -41,7 +41,7 @@ class MetricsServerSettings:
             "podDisruptionBudget": {"enabled": self.replicas > 1, "minAvailable": 1},
             "metrics": {"enabled": True},
             "serviceMonitor": {"enabled": True},
-            "resources": {"requests": {"cpu": "100m", "memory": "200Mi"}, "limits": {"memory": "400Mi"}},
+            "resources": resources("100m", "200Mi", "1000m", "400Mi"),
         }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pulumi
 
-from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
+from components.addons.base import JOB, AddOnArgs, ChartPin, HelmAddOn
 
 PIN = ChartPin(
     chart="nginx-ingress",
@@ -36,6 +36,8 @@ PIN = ChartPin(
             "controller.podDisruptionBudget.minAvailable",
             "controller.topologySpreadConstraints",
             "controller.priorityClassName",
+            "controller.telemetryReporting.enable",
+            "controller.initContainerResources",
             "controller.resources.requests.cpu",
             "controller.resources.requests.memory",
             "controller.resources.limits.cpu",
@@ -50,7 +52,9 @@ PIN = ChartPin(
             "prometheus.serviceMonitor.create",
         }
     ),
-    free_form=frozenset({"controller.config.entries", "controller.topologySpreadConstraints"}),
+    free_form=frozenset(
+        {"controller.config.entries", "controller.topologySpreadConstraints", "controller.initContainerResources"}
+    ),
 )
 RELEASE = "nginx-ingress"
 # TLS 1.3 only towards clients of NGINX (nginx's ssl_protocols syntax).
@@ -124,6 +128,9 @@ class NginxIngressSettings:
                     {"app.kubernetes.io/name": "nginx-ingress", "app.kubernetes.io/instance": self.release}
                 ),
                 "priorityClassName": "system-cluster-critical",
+                # The controller reports usage data to the vendor unless told not to.
+                "telemetryReporting": {"enable": False},
+                "initContainerResources": JOB,
                 "resources": {
                     "requests": {"cpu": "500m", "memory": "512Mi"},
                     "limits": {"cpu": "2000m", "memory": "2Gi"},

@@ -21,6 +21,9 @@ from policies.rules import (
     stack,
 )
 
+# isort: split
+from policies.rules import readiness
+
 ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *encryption.POLICIES,
     *s3.POLICIES,
@@ -33,6 +36,7 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *stack.POLICIES,
     *backups.POLICIES,
     *isolation.POLICIES,
+    *readiness.POLICIES,
     *datastores.POLICIES,
     *delivery.POLICIES,
 )

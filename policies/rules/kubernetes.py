@@ -3,6 +3,7 @@ context, pinned images (the system's requirements: resource limits per pod, zero
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -164,14 +165,26 @@ def _security(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
             yield f"container {name} binds a port on the host (hostPort)"
 
 
+# Tags that move: named channels, and a bare major or major.minor (the next patch release replaces it).
+MOVING_TAGS = frozenset({"latest", "stable", "main", "master", "edge", "nightly", "dev", "mainline"})
+_MOVING_VERSION = re.compile(r"^v?[0-9]+(\.[0-9]+)?$")
+
+
 def _images(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
+    by_digest = bool(config(args).get("requireDigest", False))
     for container in containers(pod_spec(args.resource_type, props), init=True):
         image = str(get(container, "image", default=""))
+        name = get(container, "name", default="?")
         if "@sha256:" in image:
             continue
+        if by_digest:
+            yield f"container {name} image {image!r} is not referenced by digest (repo@sha256:...)"
+            continue
         tag = image.rsplit("/", 1)[-1].partition(":")[2]
-        if not tag or tag.lower() == "latest":
-            yield f"container {get(container, 'name', default='?')} image {image!r} is not pinned (digest or fixed tag)"
+        if not tag or tag.lower() in MOVING_TAGS:
+            yield f"container {name} image {image!r} is not pinned (digest or fixed tag)"
+        elif _MOVING_VERSION.match(tag):
+            yield f"container {name} image {image!r} has a moving tag (a bare major.minor): pin a patch release"
 
 
 CONTAINER_RESOURCES = resource_rule(
@@ -217,11 +230,13 @@ SECURITY_CONTEXT = resource_rule(
 
 PINNED_IMAGES = resource_rule(
     "images-pinned",
-    "Images are pinned by digest or an immutable tag, never ':latest' or untagged.",
+    "Images are pinned by digest or an exact tag, never ':latest', a channel, a bare major.minor or untagged; "
+    "by digest only where the config asks (requireDigest).",
     Severity.MEDIUM,
     "Reference images as repo@sha256:... or repo:<release> from an ECR repository with immutable tags.",
     (is_workload,),
     _images,
+    PolicyConfigSchema(properties={"requireDigest": {"type": "boolean", "default": False}}),
 )
 
 POLICIES = (CONTAINER_RESOURCES, PROBES, SECURITY_CONTEXT, PINNED_IMAGES)
