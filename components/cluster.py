@@ -63,6 +63,7 @@ class Cluster(pulumi.ComponentResource):
     storage_class_name: pulumi.Output[str]
     node_autoscaling_group_name: pulumi.Output[str]
     provider: k8s.Provider
+    network_addon: aws.eks.Addon
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:cluster:Cluster", name, None, opts)
@@ -199,6 +200,7 @@ class Cluster(pulumi.ComponentResource):
 
         node_group = self._node_group(name, args, cluster, volumes_key)
         addons = self._addons(name, args, cluster, oidc, oidc_issuer, volumes_key, node_group)
+        self.network_addon = addons[0]  # the VPC CNI: what NetworkPolicies and SecurityGroupPolicies need
 
         config = kubeconfig(
             cluster.name,

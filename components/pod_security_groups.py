@@ -23,6 +23,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.parts import depends_on_of
+
 SECURITY_GROUP_POLICY_API = "vpcresources.k8s.aws/v1beta1"  # served by EKS's VPC resource controller
 
 
@@ -49,6 +51,7 @@ class DatastoreClients(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DatastoreClientsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:pod_security_groups:DatastoreClients", name, None, opts)
+        after = depends_on_of(opts)
         child = pulumi.ResourceOptions(parent=self)
         group = aws.ec2.SecurityGroup(
             name,
@@ -109,7 +112,8 @@ class DatastoreClients(pulumi.ComponentResource):
                 },
                 "securityGroups": {"groupIds": [group.id]},
             },
-            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider),
+            # After what the caller names (the VPC CNI add-on that serves it, the namespace).
+            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=after or None),
         )
         self.security_group_id = group.id
         self.register_outputs({"security_group_id": self.security_group_id})

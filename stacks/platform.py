@@ -370,7 +370,7 @@ def datastore_clients(
             clients=sorted(clients),
             kubernetes_provider=cluster.provider,
         ),
-        opts=pulumi.ResourceOptions(providers={"aws": primary}, depends_on=apps.ready),
+        opts=pulumi.ResourceOptions(providers={"aws": primary}, depends_on=[*apps.ready, cluster.network_addon]),
     )
     return made.security_group_id
 
