@@ -33,6 +33,10 @@ from infra.providers import kubeconfig, kubernetes_provider
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
+VPC_CNI_SERVICE_ACCOUNT = "aws-node"  # the VPC CNI's DaemonSet, in kube-system
+# What the workers' own role keeps: joining the cluster, pulling images, and Session Manager (the only way
+# onto a node: no SSH keys, no bastion; every session is logged). The VPC CNI has its own role (IRSA).
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore")
 DEFAULT_STORAGE_CLASS = "gp3-encrypted"
 
 
@@ -59,6 +63,7 @@ class Cluster(pulumi.ComponentResource):
     storage_class_name: pulumi.Output[str]
     node_autoscaling_group_name: pulumi.Output[str]
     provider: k8s.Provider
+    network_addon: aws.eks.Addon
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:cluster:Cluster", name, None, opts)
@@ -125,14 +130,32 @@ class Cluster(pulumi.ComponentResource):
                 resources=["secrets"],
             ),
             enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+            # Administrators come from config as access entries (below); the creator keeps EKS's bootstrap
+            # admin only while config names none. EKS sets this at creation only: a cluster made before
+            # keeps its creator entry until `aws eks delete-access-entry` removes it (see docs/security.md).
             access_config=aws.eks.ClusterAccessConfigArgs(
-                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=True
+                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=spec.creator_admin
             ),
             deletion_protection=args.protection.deletion_protection,
             opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protection.protect, depends_on=[cluster_policy, log_group]
+                parent=self,
+                protect=args.protection.protect,
+                depends_on=[cluster_policy, log_group],
+                ignore_changes=["accessConfig.bootstrapClusterCreatorAdminPermissions"],  # never a replacement
             ),
         )
+        self._pod_eni_policy: list[pulumi.Resource] = []
+        if spec.pod_security_groups:  # EKS manages the trunk and branch ENIs of security groups for pods
+            self._pod_eni_policy.append(
+                aws.iam.RolePolicyAttachment(
+                    f"{name}-cluster-vpc-resource-controller",
+                    role=cluster_role.name,
+                    policy_arn=pulumi.Output.concat(
+                        "arn:", args.aws.partition, ":iam::aws:policy/AmazonEKSVPCResourceController"
+                    ),
+                    opts=child,
+                )
+            )
 
         oidc_issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer or "")  # type: ignore[index]
         oidc = aws.iam.OpenIdConnectProvider(
@@ -142,23 +165,50 @@ class Cluster(pulumi.ComponentResource):
             opts=child,
         )
 
-        for i, principal in enumerate(spec.admin_role_arns):
+        # Cluster administration: one role this plan creates, which the configured roles may assume (the one
+        # that runs `pulumi up` among them: the Kubernetes provider's token is for this role).
+        admin_role: aws.iam.Role | None = None
+        if spec.admin_role_arns:
+            admin_role = aws.iam.Role(
+                f"{name}-administrators",
+                description=f"Administrators of the {args.cluster_name} cluster (EKS access entry, no IAM permissions)",
+                assume_role_policy=iam.document(
+                    {
+                        "Sid": "ConfiguredAdministratorsAssume",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": list(spec.admin_role_arns)},
+                        "Action": "sts:AssumeRole",
+                    }
+                ),
+                opts=child,
+            )
             entry = aws.eks.AccessEntry(
-                f"{name}-admin-{i}", cluster_name=cluster.name, principal_arn=principal, type="STANDARD", opts=child
+                f"{name}-administrators",
+                cluster_name=cluster.name,
+                principal_arn=admin_role.arn,
+                type="STANDARD",
+                opts=child,
             )
             aws.eks.AccessPolicyAssociation(
-                f"{name}-admin-{i}",
+                f"{name}-administrators",
                 cluster_name=cluster.name,
-                principal_arn=entry.principal_arn,
+                principal_arn=admin_role.arn,
                 policy_arn=CLUSTER_ADMIN_POLICY,
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]),
             )
 
         node_group = self._node_group(name, args, cluster, volumes_key)
         addons = self._addons(name, args, cluster, oidc, oidc_issuer, volumes_key, node_group)
+        self.network_addon = addons[0]  # the VPC CNI: what NetworkPolicies and SecurityGroupPolicies need
 
-        config = kubeconfig(cluster.name, cluster.endpoint, cluster.certificate_authority.data, args.aws.region)
+        config = kubeconfig(
+            cluster.name,
+            cluster.endpoint,
+            cluster.certificate_authority.data,
+            args.aws.region,
+            role_arn=admin_role.arn if admin_role is not None else None,
+        )
         provider = kubernetes_provider(
             f"{name}-k8s",
             config,
@@ -221,12 +271,7 @@ class Cluster(pulumi.ComponentResource):
                 policy_arn=pulumi.Output.concat("arn:", args.aws.partition, f":iam::aws:policy/{policy}"),
                 opts=child,
             )
-            for policy in (
-                "AmazonEKSWorkerNodePolicy",
-                "AmazonEC2ContainerRegistryReadOnly",
-                "AmazonEKS_CNI_Policy",
-                "AmazonSSMManagedInstanceCore",
-            )
+            for policy in NODE_POLICIES
         ]
         template = aws.ec2.LaunchTemplate(
             f"{name}-nodes",
@@ -324,23 +369,49 @@ class Cluster(pulumi.ComponentResource):
             policy=iam.document(
                 volumes_key.arn.apply(
                     lambda arn: {
+                        "Sid": "UseTheVolumesKey",
                         "Effect": "Allow",
                         "Action": [
-                            "kms:Encrypt",
                             "kms:Decrypt",
-                            "kms:ReEncrypt*",
-                            "kms:GenerateDataKey*",
                             "kms:DescribeKey",
-                            "kms:CreateGrant",
-                            "kms:ListGrants",
-                            "kms:RevokeGrant",
+                            "kms:Encrypt",
+                            "kms:GenerateDataKeyWithoutPlaintext",
+                            "kms:ReEncryptFrom",
+                            "kms:ReEncryptTo",
                         ],
                         "Resource": arn,
                     }
-                )
+                ),
+                volumes_key.arn.apply(
+                    lambda arn: {
+                        "Sid": "GrantsOnlyForEbsVolumes",
+                        "Effect": "Allow",
+                        "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                        "Resource": arn,
+                        "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+                    }
+                ),
             ),
             opts=child,
         )
+        # The VPC CNI's own role: only aws-node may assign addresses and ENIs (the nodes' role may not).
+        cni_role = self._irsa_role(f"{name}-vpc-cni", oidc, issuer, "kube-system", VPC_CNI_SERVICE_ACCOUNT)
+        cni_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-vpc-cni",
+            role=cni_role.name,
+            policy_arn=pulumi.Output.concat("arn:", args.aws.partition, ":iam::aws:policy/AmazonEKS_CNI_Policy"),
+            opts=child,
+        )
+        cni_settings: dict[str, object] = {"enableNetworkPolicy": "true"}  # the policy agent enforces them
+        if args.spec.pod_security_groups:
+            cni_settings.update(
+                {
+                    # Branch ENIs for pods a SecurityGroupPolicy selects; "standard" keeps NetworkPolicies,
+                    # kube-proxy Services and kubelet probes working for those pods.
+                    "env": {"ENABLE_POD_ENI": "true", "POD_SECURITY_GROUP_ENFORCING_MODE": "standard"},
+                    "init": {"env": {"DISABLE_TCP_EARLY_DEMUX": "true"}},  # kubelet probes reach branch ENIs
+                }
+            )
 
         def addon(
             addon_name: str,
@@ -361,7 +432,12 @@ class Cluster(pulumi.ComponentResource):
 
         return [
             # Network policies are enforced by the VPC CNI's policy agent.
-            addon("vpc-cni", [], configuration_values=json.dumps({"enableNetworkPolicy": "true"})),
+            addon(
+                "vpc-cni",
+                [cni_policy, *self._pod_eni_policy],
+                configuration_values=json.dumps(cni_settings, sort_keys=True),
+                service_account_role_arn=cni_role.arn,
+            ),
             addon("kube-proxy", []),
             addon("coredns", [node_group]),
             addon("aws-ebs-csi-driver", [node_group], service_account_role_arn=ebs_role.arn),

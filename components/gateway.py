@@ -97,6 +97,7 @@ class Gateway(pulumi.ComponentResource):
             ingress_class=KONG_INGRESS_CLASS,
             trusted_cidrs=tuple(args.trusted_cidrs),
             service_monitor=args.service_monitor,
+            watch_namespaces=(args.service_namespace,),
         )
         kong = Kong(
             f"{name}-kong",

@@ -69,6 +69,8 @@ class IngressArgs:
     # Hostnames other components route through this edge (the operators' UIs), after spec.hostnames: on
     # the ALB's certificate and in DNS; NGINX's own certificate and the gateway keep to spec.hostnames.
     extra_hostnames: Sequence[str] = ()
+    # The namespaces whose Ingresses NGINX serves (the gateway's, the consoles'); its own is added.
+    served_namespaces: Sequence[str] = ()
 
     @property
     def cluster_issuer_name(self) -> str:
@@ -178,6 +180,7 @@ class Ingress(pulumi.ComponentResource):
             hsts_max_age_seconds=spec.hsts_max_age_seconds,
             ingress_class=INGRESS_CLASS,
             service_monitor=args.service_monitor,
+            watch_namespaces=(NGINX_NAMESPACE, *args.served_namespaces) if args.served_namespaces else (),
         )
         return NginxIngress(
             f"{name}-nginx",

@@ -104,6 +104,9 @@ class ServiceDeploymentArgs:
     aws_api_cidrs: Sequence[str] = ()  # where the AWS API endpoints are (only used with AWS permissions)
     token_signer: TokenSigner | None = None  # for the service that issues tokens
     keep_images: int = 30
+    # A fixed name for the service's IAM role, when another policy must name the role before it exists
+    # (the token signing key names its issuer); None: Pulumi names it.
+    role_name: str | None = None
     # The tag or digest a release rolled out (its record, see components/delivery.py); None: the
     # stack file's image.
     image_reference: pulumi.Input[str] | None = None
@@ -232,6 +235,7 @@ class ServiceDeployment(pulumi.ComponentResource):
         # -- identity (IRSA) ----------------------------------------------------------------------
         role = aws.iam.Role(
             f"{name}-irsa",
+            name=args.role_name,
             description=pulumi.Output.concat(svc, " in ", args.namespace, ": only the AWS permissions it needs"),
             assume_role_policy=iam.irsa_assume_role(
                 args.identity.oidc_provider_arn, args.identity.oidc_issuer_url, args.namespace, svc

@@ -34,6 +34,8 @@ class TokenSigningArgs:
     kubernetes_provider: k8s.Provider
     aws: AwsContext
     protection: ProtectionConfig
+    # The roles of the services that issue tokens: the only principals the key lets sign.
+    signer_role_arns: Sequence[pulumi.Input[str]] = ()
 
 
 class TokenSigning(pulumi.ComponentResource):
@@ -50,7 +52,12 @@ class TokenSigning(pulumi.ComponentResource):
             customer_master_key_spec=KEY_SPEC,
             # KMS rotates symmetric keys only; an asymmetric key is replaced by a new key and a new alias.
             deletion_window_in_days=30,
-            policy=iam.key_policy(args.aws),
+            # Administered by the named administrators; used by the token issuer alone (no account-wide use).
+            policy=iam.key_policy(
+                args.aws,
+                *(iam.signer_only_statements(args.aws, args.signer_role_arns) if args.signer_role_arns else []),
+                account_uses=False,
+            ),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protection.protect),
         )
         aws.kms.Alias(

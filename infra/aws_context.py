@@ -15,6 +15,9 @@ class AwsContext:
     partition: pulumi.Input[str]
     region: str
     dns_suffix: str = "amazonaws.com"
+    # The IAM roles that administer the account's KMS keys (``platform:cluster.adminRoleArns``); none: the
+    # account administers them through IAM (management actions only, never their use).
+    key_administrators: tuple[str, ...] = ()
 
     def service_principal(self, service: str) -> str:
         return f"{service}.{self.dns_suffix}"

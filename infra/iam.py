@@ -74,18 +74,108 @@ def irsa_assume_role(
     return document(pulumi.Output.all(oidc_provider_arn, oidc_issuer_url, namespace).apply(statement))
 
 
-def key_policy(aws: AwsContext, *service_statements: pulumi.Input[Statement]) -> pulumi.Output[str]:
-    """A KMS key policy: the account administers the key through IAM; services get what they add."""
-    root = pulumi.Output.all(aws.partition, aws.account_id).apply(
-        lambda pa: {
-            "Sid": "AccountAdministersKeyThroughIam",
+# What administering a key takes, and nothing that uses it (no Encrypt, Decrypt, Sign ...).
+KEY_ADMINISTRATION_ACTIONS: tuple[str, ...] = (
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
+    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus", "kms:GetPublicKey", "kms:ListAliases", "kms:ListGrants", "kms:ListKeyPolicies",
+    "kms:ListResourceTags", "kms:PutKeyPolicy", "kms:RevokeGrant", "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)  # fmt: skip
+# What a principal of the account may do with a symmetric key when IAM grants it.
+KEY_USE_ACTIONS: tuple[str, ...] = (
+    "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
+)  # fmt: skip
+KEY_GRANT_ACTIONS: tuple[str, ...] = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
+
+
+def _account_root(aws: AwsContext) -> pulumi.Output[str]:
+    return pulumi.Output.all(aws.partition, aws.account_id).apply(lambda pa: f"arn:{pa[0]}:iam::{pa[1]}:root")
+
+
+def key_policy(
+    aws: AwsContext, *service_statements: pulumi.Input[Statement], account_uses: bool = True
+) -> pulumi.Output[str]:
+    """A KMS key policy that names who administers the key and who uses it; nobody gets ``kms:*``.
+
+    - administrators: the configured roles (``aws.key_administrators``), or, when none are configured,
+      the account through IAM; either way only the management actions, never the key's use;
+    - users (``account_uses``): principals of this account that IAM lets use the key (the datastores'
+      services, the roles that read the secrets), for the symmetric actions only and only as callers
+      from this account, and grants only for AWS resources (the way RDS, EBS and the others use a key);
+    - ``service_statements``: the services named for their part (CloudWatch Logs, Auto Scaling, ...).
+    """
+    root = _account_root(aws)
+    administrators: pulumi.Input[Any] = list(aws.key_administrators) if aws.key_administrators else root
+    statements: list[pulumi.Input[Statement]] = [
+        pulumi.Output.from_input(administrators).apply(
+            lambda who: {
+                "Sid": "KeyAdministrators",
+                "Effect": "Allow",
+                "Principal": {"AWS": who},
+                "Action": list(KEY_ADMINISTRATION_ACTIONS),
+                "Resource": "*",
+            }
+        )
+    ]
+    if account_uses:
+        statements += [
+            pulumi.Output.all(root, aws.account_id).apply(
+                lambda ra: {
+                    "Sid": "AccountPrincipalsUseKeyThroughIam",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ra[0]},
+                    "Action": list(KEY_USE_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"kms:CallerAccount": ra[1]}},
+                }
+            ),
+            pulumi.Output.all(root, aws.account_id).apply(
+                lambda ra: {
+                    "Sid": "AccountPrincipalsGrantForAwsResources",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": ra[0]},
+                    "Action": list(KEY_GRANT_ACTIONS),
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"kms:CallerAccount": ra[1]},
+                        "Bool": {"kms:GrantIsForAWSResource": True},
+                    },
+                }
+            ),
+        ]
+    return document(*statements, *service_statements)
+
+
+def signer_only_statements(
+    aws: AwsContext, signer_role_arns: Sequence[pulumi.Input[str]]
+) -> list[pulumi.Output[Statement]]:
+    """An asymmetric signing key's users: only the roles ``signer_role_arns`` may sign (and read the public
+    half); every other principal is denied ``kms:Sign``, whatever IAM says."""
+    root = _account_root(aws)
+    signers = pulumi.Output.all(*signer_role_arns)
+    allow = pulumi.Output.all(root, signers).apply(
+        lambda rs: {
+            "Sid": "OnlyTheTokenIssuerSigns",
             "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{pa[0]}:iam::{pa[1]}:root"},
-            "Action": "kms:*",
+            "Principal": {"AWS": rs[0]},
+            "Action": ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"],
             "Resource": "*",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": list(rs[1])}},
         }
     )
-    return document(root, *service_statements)
+    deny = signers.apply(
+        lambda signer: {
+            "Sid": "NobodyElseSigns",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "kms:Sign",
+            "Resource": "*",
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": list(signer)}},
+        }
+    )
+    return [allow, deny]
 
 
 def logs_key_statement(aws: AwsContext, log_group_pattern: str) -> pulumi.Output[Statement]:

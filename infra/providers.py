@@ -25,11 +25,14 @@ def kubeconfig(
     endpoint: pulumi.Input[str],
     certificate_authority: pulumi.Input[str],
     region: str,
+    role_arn: pulumi.Input[str] | None = None,
 ) -> pulumi.Output[str]:
-    """A kubeconfig that authenticates with ``aws eks get-token`` (short-lived tokens, no static keys)."""
+    """A kubeconfig that authenticates with ``aws eks get-token`` (short-lived tokens, no static keys), as
+    ``role_arn`` when given (the cluster's administrators' role)."""
 
     def build(args: list[str]) -> str:
-        name, server, ca = args
+        name, server, ca, role = args
+        assume = ["--role-arn", role] if role else []
         config = {
             "apiVersion": "v1",
             "kind": "Config",
@@ -43,7 +46,7 @@ def kubeconfig(
                         "exec": {
                             "apiVersion": "client.authentication.k8s.io/v1beta1",
                             "command": "aws",
-                            "args": ["eks", "get-token", "--cluster-name", name, "--region", region],
+                            "args": ["eks", "get-token", "--cluster-name", name, "--region", region, *assume],
                             "interactiveMode": "Never",
                         }
                     },
@@ -52,7 +55,7 @@ def kubeconfig(
         }
         return json.dumps(config, sort_keys=True)
 
-    return pulumi.Output.all(cluster_name, endpoint, certificate_authority).apply(build)
+    return pulumi.Output.all(cluster_name, endpoint, certificate_authority, role_arn or "").apply(build)
 
 
 def kubernetes_provider(

@@ -38,6 +38,7 @@ def build_backups(
         partition=context.partition,
         region=cfg.backup_region,
         dns_suffix=context.dns_suffix,
+        key_administrators=context.key_administrators,
     )
     with_primary = pulumi.ResourceOptions(providers={"aws": primary})
     # Restoring: the source's replica here is read by name; the buckets below are this stack's own.

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pulumi
 
 from components.addons.cert_manager import CertManager, CertManagerArgs
+from components.addons.kong import NAMESPACE as KONG_NAMESPACE
 from components.cluster import Cluster
+from components.consoles import NAMESPACE as CONSOLES_NAMESPACE
 from components.gateway import Gateway, GatewayArgs
 from components.ingress import Ingress, IngressArgs
 from components.monitoring import Monitoring
@@ -57,6 +59,8 @@ def build_edge(
             kubernetes_provider=cluster.provider,
             protection=cfg.protection,
             extra_hostnames=consoles,
+            # NGINX serves the gateway's public Ingress and, when published, the consoles' logins.
+            served_namespaces=(KONG_NAMESPACE, *((CONSOLES_NAMESPACE,) if consoles else ())),
         ),
         # The ClusterIssuer needs cert-manager's CRDs, NGINX's ServiceMonitor the Prometheus Operator's.
         opts=pulumi.ResourceOptions.merge(

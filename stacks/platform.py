@@ -15,27 +15,39 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.addons.argo_rollouts import NAMESPACE as ROLLOUTS_NAMESPACE
 from components.addons.argo_rollouts import ArgoRollouts, ArgoRolloutsArgs
+from components.addons.cert_manager import NAMESPACE as CERT_MANAGER_NAMESPACE
 from components.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutoscalerArgs
+from components.addons.eck_operator import NAMESPACE as ECK_OPERATOR_NAMESPACE
+from components.addons.external_secrets import NAMESPACE as EXTERNAL_SECRETS_NAMESPACE
 from components.addons.external_secrets import ExternalSecretsOperator, ExternalSecretsOperatorArgs
+from components.addons.kong import NAMESPACE as KONG_NAMESPACE
 from components.addons.metrics_server import MetricsServer, MetricsServerArgs
 from components.alerts.component import Alerts, AlertsArgs
 from components.cluster import Cluster, ClusterArgs
+from components.consoles import NAMESPACE as CONSOLES_NAMESPACE
 from components.contracts import DatastoreEndpoint, PeerPods
 from components.datastores.common import Datastore, DatastoreLogs, Placement, SecretSpec
+from components.datastores.documentdb import PORT as DOCUMENTDB_PORT
 from components.datastores.documentdb import DocumentDb, DocumentDbArgs
 from components.datastores.external_secrets import DeliveredSecret, ExternalSecrets, ExternalSecretsArgs
 from components.datastores.keys import DataKeys, DataKeysArgs
+from components.datastores.postgres import PORT as POSTGRES_PORT
 from components.datastores.postgres import Postgres, PostgresArgs
+from components.datastores.rabbitmq import PORT as RABBITMQ_PORT
 from components.datastores.rabbitmq import RabbitMq, RabbitMqArgs
+from components.datastores.redis import PORT as REDIS_PORT
 from components.datastores.redis import Redis, RedisArgs
 from components.datastores.rotation import CredentialRotation
 from components.gateway import Gateway
-from components.ingress import Ingress
+from components.ingress import NGINX_NAMESPACE, Ingress
 from components.monitoring import NAMESPACE as MONITORING_NAMESPACE
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
+from components.pod_security_groups import DatastoreClients, DatastoreClientsArgs
 from components.service import ServiceDeployment, ServiceDeploymentArgs, TokenSigner
+from components.service_objects import NAME_LABEL as SERVICE_NAME_LABEL
 from components.token_signing import ALGORITHM as TOKEN_ALGORITHM
 from components.token_signing import TokenSigning, TokenSigningArgs
 from components.workload_namespace import WorkloadNamespace, WorkloadNamespaceArgs
@@ -49,12 +61,15 @@ from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
 from stacks.dashboards import build_dashboards
 from stacks.delivery import build_delivery
 from stacks.edge import build_edge
+from stacks.isolation import build_isolation
 from stacks.logging import build_logging
 from stacks.observability import build_observability, operator_crds
 from stacks.restore import restore_wiring
 
 # Data domains and the datastores that keep their data under the domain's KMS key.
 DATA_DOMAINS = {"users": ("postgres", "redis"), "processing": ("rabbitmq",), "analytics": ("documentdb",)}
+# The datastores' ports, which their clients' security group may reach in the data subnets.
+DATASTORE_PORTS = (POSTGRES_PORT, REDIS_PORT, RABBITMQ_PORT, DOCUMENTDB_PORT)
 # Cluster DNS (CoreDNS, the EKS add-on): the one thing every service may always reach.
 CLUSTER_DNS = PeerPods(namespace="kube-system", pod_labels={"k8s-app": "kube-dns"})
 
@@ -98,6 +113,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         partition=aws.get_partition_output(opts=on_primary).partition,
         region=cfg.region,
         dns_suffix="amazonaws.com",
+        key_administrators=cfg.cluster.admin_role_arns,
     )
     with_primary = pulumi.ResourceOptions(providers={"aws": primary})
     protection = cfg.protection
@@ -122,6 +138,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             cluster_name=cfg.name_prefix,
             region=cfg.region,
             kubernetes_version=cfg.cluster.kubernetes_version,
+            aws=context,
             moved=moved.cluster_autoscaler(),
         ),
         # Its ServiceMonitor's CRD.
@@ -154,7 +171,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     )
     logging = build_logging(cfg, context, cluster, monitoring, datastores.operator, buckets, primary, CLUSTER_DNS)
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
-    build_consoles(
+    consoles = build_consoles(
         cfg,
         k8s_provider,
         monitoring,
@@ -165,8 +182,29 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     )
     delivery = build_delivery(cfg, context, cluster, apps, primary)
     releases = delivery.release_references if delivery is not None else {}
+    rollouts = ArgoRollouts(
+        "argo-rollouts",
+        ArgoRolloutsArgs(cluster.provider, cfg.services.rollouts_controller_replicas, moved=moved.argo_rollouts()),
+        opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
+    )
     services = build_services(
-        cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary, releases=releases
+        cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary, rollouts, releases=releases
+    )
+    build_isolation(  # every platform namespace: default deny, then the allows of its row
+        cfg,
+        k8s_provider,
+        network.layout.public,
+        network.layout.private,
+        {
+            NGINX_NAMESPACE: ingress,
+            CERT_MANAGER_NAMESPACE: ingress,  # cert-manager comes with the edge, before the ingress
+            KONG_NAMESPACE: gateway,
+            MONITORING_NAMESPACE: monitoring,
+            EXTERNAL_SECRETS_NAMESPACE: datastores.operator,
+            ROLLOUTS_NAMESPACE: rollouts,
+            CONSOLES_NAMESPACE: consoles if cfg.consoles.published else None,
+            ECK_OPERATOR_NAMESPACE: logging,  # Elastic's operator comes before the logging stack
+        },
     )
     managed = build_observability(cfg, stack, context, cluster, monitoring, backup_plan, primary)
     Alerts(
@@ -234,7 +272,9 @@ def build_datastores(
     opts = pulumi.ResourceOptions(providers={"aws": primary, "random": random.Provider("random")})
     keys = DataKeys("data-keys", DataKeysArgs(prefix, tuple(DATA_DOMAINS), context, cfg.protection), opts=opts)
     key_of = {store: keys.key_arns[domain] for domain, stores in DATA_DOMAINS.items() for store in stores}
-    placement = Placement(network.vpc_id, network.data_subnet_ids, [cluster.cluster_security_group_id])
+    placement = Placement(
+        network.vpc_id, network.data_subnet_ids, [datastore_clients(cfg, network, cluster, apps, primary)]
+    )
     on_region = pulumi.InvokeOutputOptions(provider=primary)
     logs = DatastoreLogs(context, ds.log_retention_days)  # platform:datastores.logRetentionDays
     rotation = CredentialRotation(
@@ -316,6 +356,33 @@ def build_datastores(
     return Datastores(keys=keys, stores=stores, operator=operator, secrets=secrets)
 
 
+def datastore_clients(
+    cfg: PlatformConfig, network: Network, cluster: Cluster, apps: WorkloadNamespace, primary: aws.Provider
+) -> pulumi.Input[str]:
+    """The security group the datastores admit: their clients' own (security groups for pods), or, with
+    ``platform:cluster.podSecurityGroups`` off, the cluster's (every pod's)."""
+    clients = {name: svc for name, svc in cfg.services.enabled.items() if svc.datastores}
+    if not cfg.cluster.pod_security_groups or not clients:
+        return cluster.cluster_security_group_id
+    made = DatastoreClients(
+        "datastore-clients",
+        DatastoreClientsArgs(
+            vpc_id=network.vpc_id,
+            cluster_security_group_id=cluster.cluster_security_group_id,
+            endpoint_security_group_id=network.endpoint_security_group_id,
+            datastore_cidrs=network.layout.data,
+            datastore_ports=DATASTORE_PORTS,
+            client_ports=sorted({port for svc in clients.values() for port in svc.ports}),
+            namespace=apps.name,
+            pod_label=SERVICE_NAME_LABEL,
+            clients=sorted(clients),
+            kubernetes_provider=cluster.provider,
+        ),
+        opts=pulumi.ResourceOptions(providers={"aws": primary}, depends_on=[*apps.ready, cluster.network_addon]),
+    )
+    return made.security_group_id
+
+
 def build_services(
     cfg: PlatformConfig,
     network: Network,
@@ -326,17 +393,15 @@ def build_services(
     gateway: Gateway | None,
     context: AwsContext,
     primary: aws.Provider,
+    rollouts: ArgoRollouts,
     releases: Mapping[str, pulumi.Output[str]] | None = None,
 ) -> dict[str, ServiceDeployment]:
-    """Argo Rollouts (which acts on the services' Rollouts), the token signing key when a gateway
-    verifies tokens, and one ServiceDeployment per configured service."""
+    """The token signing key when a gateway verifies tokens, and one ServiceDeployment per configured
+    service, after Argo Rollouts (which acts on the services' Rollouts)."""
     with_primary = pulumi.ResourceOptions(providers={"aws": primary})
-    rollouts = ArgoRollouts(
-        "argo-rollouts",
-        ArgoRolloutsArgs(cluster.provider, cfg.services.rollouts_controller_replicas, moved=moved.argo_rollouts()),
-        opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
-    )
     signer: TokenSigner | None = None
+    # The token issuers' roles have fixed names: the signing key's policy names them before they exist.
+    issuer_roles = {n: f"{cfg.name_prefix}-{n}" for n, s in cfg.services.enabled.items() if s.tokens is not None}
     if gateway is not None:
         signing = TokenSigning(
             "token-signing",
@@ -347,6 +412,10 @@ def build_services(
                 kubernetes_provider=cluster.provider,
                 aws=context,
                 protection=cfg.protection,
+                signer_role_arns=[
+                    pulumi.Output.format("arn:{0}:iam::{1}:role/{2}", context.partition, context.account_id, role)
+                    for role in issuer_roles.values()
+                ],
             ),
             opts=with_primary,
         )
@@ -376,8 +445,9 @@ def build_services(
                 service_annotations=balanced if behind_gateway else {},
                 datastores={store: datastores.endpoint(store) for store in svc.datastores},
                 datastore_cidrs=network.layout.data,
-                aws_api_cidrs=[cfg.network.cidr],
+                aws_api_cidrs=list(network.layout.private),  # the interface endpoints' subnets, not the VPC
                 token_signer=signer,
+                role_name=issuer_roles.get(name) if signer is not None else None,
                 image_reference=(releases or {}).get(name),  # what its last release rolled out
             ),
             opts=pulumi.ResourceOptions.merge(

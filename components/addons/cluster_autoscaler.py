@@ -10,6 +10,7 @@ import pulumi
 
 from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
 from components.contracts import ClusterIdentity
+from infra.aws_context import AwsContext
 
 PIN = ChartPin(
     chart="cluster-autoscaler",
@@ -111,33 +112,52 @@ class ClusterAutoscalerSettings:
         }
 
 
-def scaling_statements(cluster_name: str) -> list[dict[str, Any]]:
-    """Read the groups; scale and terminate only groups tagged as owned by this cluster."""
+def scaling_statements(cluster_name: str, aws: AwsContext) -> list[pulumi.Output[dict[str, Any]]]:
+    """Read what the autoscaler simulates (the describe calls support no resource scoping); describe only
+    this cluster's node groups; scale and terminate only Auto Scaling groups tagged as this cluster's
+    (EKS tags a managed node group's group ``k8s.io/cluster-autoscaler/<cluster>: owned``)."""
+    where = pulumi.Output.all(aws.partition, aws.account_id)
     return [
-        {
-            "Sid": "Read",
-            "Effect": "Allow",
-            "Action": [
-                "autoscaling:DescribeAutoScalingGroups",
-                "autoscaling:DescribeAutoScalingInstances",
-                "autoscaling:DescribeLaunchConfigurations",
-                "autoscaling:DescribeScalingActivities",
-                "autoscaling:DescribeTags",
-                "ec2:DescribeImages",
-                "ec2:DescribeInstanceTypes",
-                "ec2:DescribeLaunchTemplateVersions",
-                "ec2:GetInstanceTypesFromInstanceRequirements",
-                "eks:DescribeNodegroup",
-            ],
-            "Resource": "*",
-        },
-        {
-            "Sid": "ScaleOnlyThisClustersGroups",
-            "Effect": "Allow",
-            "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
-            "Resource": "*",
-            "Condition": {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}},
-        },
+        pulumi.Output.from_input(
+            {
+                "Sid": "ReadWhatTheSimulationNeeds",
+                "Effect": "Allow",
+                "Action": [
+                    "autoscaling:DescribeAutoScalingGroups",
+                    "autoscaling:DescribeAutoScalingInstances",
+                    "autoscaling:DescribeLaunchConfigurations",
+                    "autoscaling:DescribeScalingActivities",
+                    "autoscaling:DescribeTags",
+                    "ec2:DescribeImages",
+                    "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeLaunchTemplateVersions",
+                    "ec2:GetInstanceTypesFromInstanceRequirements",
+                ],
+                "Resource": "*",
+            }
+        ),
+        where.apply(
+            lambda pa: {
+                "Sid": "DescribeOnlyThisClustersNodeGroups",
+                "Effect": "Allow",
+                "Action": ["eks:DescribeNodegroup"],
+                "Resource": f"arn:{pa[0]}:eks:{aws.region}:{pa[1]}:nodegroup/{cluster_name}/*/*",
+            }
+        ),
+        where.apply(
+            lambda pa: {
+                "Sid": "ScaleOnlyThisClustersGroups",
+                "Effect": "Allow",
+                "Action": ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                "Resource": f"arn:{pa[0]}:autoscaling:{aws.region}:{pa[1]}:autoScalingGroup:*:autoScalingGroupName/*",
+                "Condition": {
+                    "StringEquals": {
+                        f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned",
+                        "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
+                    }
+                },
+            }
+        ),
     ]
 
 
@@ -147,6 +167,7 @@ class ClusterAutoscalerArgs(AddOnArgs):
     cluster_name: str  # the node groups carry k8s.io/cluster-autoscaler/<cluster_name>: owned
     region: str
     kubernetes_version: str
+    aws: AwsContext  # the account whose groups it scales
 
 
 class ClusterAutoscaler(HelmAddOn):
@@ -156,7 +177,12 @@ class ClusterAutoscaler(HelmAddOn):
         super().__init__(name, args, opts)
         self._use_namespace(NAMESPACE)
         self._role(
-            name, args.identity, NAMESPACE, SERVICE_ACCOUNT, scaling_statements(args.cluster_name), policy_name=name
+            name,
+            args.identity,
+            NAMESPACE,
+            SERVICE_ACCOUNT,
+            scaling_statements(args.cluster_name, args.aws),
+            policy_name=name,
         )
         assert self.role_arn is not None
         settings = ClusterAutoscalerSettings(

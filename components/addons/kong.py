@@ -55,6 +55,7 @@ PIN = ChartPin(
             "image.tag",
             "ingressController.ingressClass",
             "ingressController.createIngressClass",
+            "ingressController.watchNamespaces",
         }
     ),
     free_form=frozenset({"topologySpreadConstraints", "ingressController.resources"}),
@@ -82,6 +83,9 @@ class KongSettings:
     # the real client, not NGINX's pod address.
     trusted_cidrs: tuple[str, ...] = ()
     service_monitor: bool = False  # only once the Prometheus Operator's CRDs are in the cluster
+    # Where its routes, plugins and consumers live (the services' namespace) besides its own: the chart then
+    # grants namespaced Roles there only; empty: every namespace.
+    watch_namespaces: tuple[pulumi.Input[str], ...] = ()
 
     def values(self) -> dict[str, Any]:
         env: dict[str, Any] = {"database": "off", "nginx_worker_processes": "2"}
@@ -123,6 +127,7 @@ class KongSettings:
                 "enabled": True,
                 "ingressClass": self.ingress_class,
                 "createIngressClass": True,
+                **({"watchNamespaces": [NAMESPACE, *self.watch_namespaces]} if self.watch_namespaces else {}),
                 "image": {"tag": INGRESS_CONTROLLER_IMAGE_TAG},
                 "resources": SMALL,
             },

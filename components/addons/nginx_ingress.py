@@ -23,6 +23,8 @@ PIN = ChartPin(
             "controller.replicaCount",
             "controller.ingressClass.name",
             "controller.ingressClass.create",
+            "controller.watchNamespace",
+            "controller.watchSecretNamespace",
             "controller.config.entries",
             "controller.defaultTLS.secret",
             "controller.wildcardTLS.secret",
@@ -84,10 +86,15 @@ class NginxIngressSettings:
     ingress_class: str = "nginx"
     metrics_port: int = 9113
     service_monitor: bool = False  # only once the Prometheus Operator's CRDs are in the cluster
+    # The namespaces whose Ingresses (and their Secrets) it serves, its own (the default certificate)
+    # included; empty: every namespace. An internet-facing pod then watches no other namespace's Secrets.
+    watch_namespaces: tuple[str, ...] = ()
 
     def values(self) -> dict[str, Any]:
+        watched = ",".join(sorted(set(self.watch_namespaces)))
         return {
             "controller": {
+                **({"watchNamespace": watched, "watchSecretNamespace": watched} if watched else {}),
                 "kind": "deployment",
                 "replicaCount": self.replicas,
                 "ingressClass": {"name": self.ingress_class, "create": True},

@@ -73,6 +73,26 @@ class ClusterConfig(_Model):
     node_group: NodeGroupConfig = NodeGroupConfig()
     log_retention_days: RetentionDays = 90
     admin_role_arns: tuple[str, ...] = ()
+    # Pods that reach the datastores get the datastores' client security group (EKS security groups for
+    # pods: trunk and branch ENIs) instead of sharing the cluster security group with every other pod.
+    pod_security_groups: bool = False
+
+    @property
+    def creator_admin(self) -> bool:
+        """The cluster creator keeps EKS's bootstrap cluster-admin only while no access entry names an
+        administrator (the identity that runs ``pulumi up`` must be one of ``adminRoleArns``)."""
+        return not self.admin_role_arns
+
+    @model_validator(mode="after")
+    def _trunk_capable(self) -> ClusterConfig:
+        if self.pod_security_groups:
+            burstable = [t for t in self.node_group.instance_types if re.match(r"^t\d", t)]
+            if burstable:
+                raise ValueError(
+                    f"podSecurityGroups needs instance types with trunk ENIs; {', '.join(burstable)} (the t family) "
+                    "has none: choose e.g. m6i.large or turn podSecurityGroups off"
+                )
+        return self
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
@@ -122,6 +142,14 @@ TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
         "nodeGroup": {"minSize": 2, "desiredSize": 2, "maxSize": 4, "instanceTypes": ["t3.large"]},
         "logRetentionDays": 30,
     },
-    Environment.STAGING: {"nodeGroup": {"minSize": 2, "desiredSize": 3, "maxSize": 6}, "logRetentionDays": 90},
-    Environment.PROD: {"nodeGroup": {"minSize": 3, "desiredSize": 3, "maxSize": 10}, "logRetentionDays": 365},
+    Environment.STAGING: {
+        "nodeGroup": {"minSize": 2, "desiredSize": 3, "maxSize": 6},
+        "logRetentionDays": 90,
+        "podSecurityGroups": True,
+    },
+    Environment.PROD: {
+        "nodeGroup": {"minSize": 3, "desiredSize": 3, "maxSize": 10},
+        "logRetentionDays": 365,
+        "podSecurityGroups": True,
+    },
 }

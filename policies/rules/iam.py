@@ -7,7 +7,7 @@ statement or a list, one value or a list, ``*``/``?`` patterns in actions, ``Not
 every resource (``*``, ``arn:aws:*:*:*:*``, ``arn:aws:s3:::*``); ``iam:PassRole`` without a named role
 and the ``iam:PassedToService`` condition; trust policies for service accounts without both ``sub`` and
 ``aud``; principals ``*`` in any shape without a condition naming the caller; KMS key policies giving
-every KMS action to anyone but the account."""
+every KMS action to anyone, the account's root included (they name administrators and users)."""
 
 from __future__ import annotations
 
@@ -142,20 +142,21 @@ def _resource_policy_problems(statement: Mapping[str, Any]) -> Iterable[str]:
         yield "lets anyone in (Principal '*' in some form, without a condition naming the caller)"
 
 
-_ROOT = re.compile(r"^(arn:aws[a-z-]*:iam::(?P<arn>\d{12}):root|(?P<id>\d{12}))$")
-
-
 def _key_policy_problems(statements: list[Mapping[str, Any]]) -> Iterable[str]:
-    """Every KMS action goes to one account's root (IAM then decides), never to a role, user or a second account."""
+    """Nobody holds every KMS action on a key, the account's root included: a key policy names who
+    administers the key (management actions) and who uses it (use actions, conditioned for the account)."""
     given: set[str] = set()
     for statement in statements:
         actions = [str(a).strip().lower() for a in listify(field(statement, "Action"))]
-        if allows(statement) and any(a in ("*", "kms:*") for a in actions):
-            given |= set(principals(statement))
-    roots = [m for p in given if (m := _ROOT.match(p))]
-    accounts = {m["arn"] or m["id"] for m in roots}
-    if len(roots) < len(given) or len(accounts) > 1:
-        yield f"gives every KMS action to {', '.join(sorted(given))}: only the key's own account may hold it"
+        if allows(statement) and (
+            any(a in ("*", "kms:*") for a in actions) or field(statement, "NotAction") is not None
+        ):
+            given |= set(principals(statement)) or {"(no principal)"}
+    if given:
+        yield (
+            f"gives every KMS action to {', '.join(sorted(given))}: name the key's administrators "
+            "(management actions) and users (use actions) instead"
+        )
 
 
 def _admin(args: ResourceValidationArgs, props: Props) -> Iterable[str]:
@@ -201,7 +202,7 @@ NO_WILDCARD_ADMIN = resource_rule(
     "No IAM policy grants administrator access in any spelling (every action; a wildcard action or identity "
     "write on every resource; iam:PassRole without named roles and iam:PassedToService; NotAction/NotResource "
     "allows), attaches an administrator policy, or trusts anyone; service-account trust pins sub and aud; no "
-    "resource policy lets anyone in; KMS key policies give every KMS action to the account only.",
+    "resource policy lets anyone in; no KMS key policy gives every KMS action to anyone, the account included.",
     Severity.CRITICAL,
     "List the actions and resource ARNs the role needs (least privilege); trust a specific principal; pin "
     "iam:PassRole to roles and services.",

@@ -65,6 +65,8 @@ CONTROLLERS: tuple[Controller, ...] = (
                                      "apm.k8s.elastic.co", "enterprisesearch.k8s.elastic.co"],
          charts=["eck-operator"]),
     _row("Istio", groups=["networking.istio.io", "security.istio.io", "telemetry.istio.io"], charts=["istiod"]),
+    # EKS's VPC resource controller (control plane) with the VPC CNI's branch interfaces on the nodes.
+    _row("security groups for pods (the VPC CNI add-on)", groups=["vpcresources.k8s.aws"], addons=["vpc-cni"]),
 )  # fmt: skip
 
 # StorageClass provisioners -> the CSI driver that serves them (a chart or an EKS add-on of that name).

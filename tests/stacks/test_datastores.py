@@ -134,10 +134,17 @@ def test_the_world_check_catches_an_open_rule() -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_each_datastore_admits_only_the_cluster_security_group_on_its_port(planned: Plan, stack: str) -> None:
+def test_each_datastore_admits_only_its_clients_security_group_on_its_port(planned: Plan, stack: str) -> None:
+    """Staging and prod: the clients' own group (security groups for pods); dev (t3 nodes, no trunk ENIs):
+    the cluster's."""
     _, resources = planned(stack)
     eks = one(resources, "aws:eks/cluster:Cluster")
-    cluster_sg = eks["outputs"]["vpcConfig"]["clusterSecurityGroupId"]
+    clients = [
+        g for g in of_type(resources, "aws:ec2/securityGroup:SecurityGroup") if g["urn"].endswith("::datastore-clients")
+    ]
+    assert bool(clients) is (stack != "dev")
+    cluster_sg = clients[0]["id"] if clients else eks["outputs"]["vpcConfig"]["clusterSecurityGroupId"]
+    admitted = clients[0]["urn"] if clients else eks["urn"]
     rules = of_type(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
     for store, port in PORTS.items():
         sg = one(resources, "aws:ec2/securityGroup:SecurityGroup", f"{store}-sg")
@@ -154,7 +161,7 @@ def test_each_datastore_admits_only_the_cluster_security_group_on_its_port(plann
         assert [
             (r["inputs"]["fromPort"], r["inputs"]["toPort"], r["inputs"]["referencedSecurityGroupId"]) for r in mine
         ] == [(port, port, cluster_sg)], store
-        assert all(eks["urn"] in r["dependencies"] for r in mine), "the edge to the cluster must survive the mocks"
+        assert all(admitted in r["dependencies"] for r in mine), "the edge to the admitted group must survive the mocks"
         assert eks["urn"] not in sg["dependencies"], "the datastore need not wait for the cluster"
 
 

@@ -121,6 +121,11 @@ def test_environments_are_the_same_code(planned: Plan) -> None:
         "aws:ec2/securityGroup:SecurityGroup",  # the restore tests' isolated group
         # Made only when platform:monitoring.alerting has receivers (dev has none).
         "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig",
+        # platform:cluster.podSecurityGroups (staging, prod): the datastores' clients' own group.
+        "platform:pod_security_groups:DatastoreClients",
+        "kubernetes:vpcresources.k8s.aws/v1beta1:SecurityGroupPolicy",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        # platform:cluster.adminRoleArns (staging, prod): the administrators' role and its access entry.
         # Made only when platform:delivery names repositories (dev names none).
         "platform:delivery:Delivery",
         "aws:ssm/parameter:Parameter",
@@ -138,15 +143,15 @@ def test_environments_are_the_same_code(planned: Plan) -> None:
         "aws:ec2/route:Route",
         "aws:ec2/natGateway:NatGateway",
         "aws:ec2/eip:Eip",
-        "aws:eks/accessEntry:AccessEntry",
-        "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+        "aws:ec2/securityGroup:SecurityGroup",  # the datastores' clients' (podSecurityGroups)
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",  # the clients' ports
+        "aws:iam/role:Role",  # the cluster administrators' (adminRoleArns)
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",  # the VPC resource controller's (podSecurityGroups)
         "aws:docdb/clusterInstance:ClusterInstance",  # platform:datastores.documentdb.instances
         "kubernetes:external-secrets.io/v1:ExternalSecret",  # Alertmanager's receivers, when there are any
         # platform:delivery: GitHub's OIDC provider and the release and pipeline roles.
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
-        "aws:iam/role:Role",
         "aws:iam/rolePolicy:RolePolicy",
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         *switched,
     }
     for kind in counts["prod"]:

@@ -22,12 +22,12 @@ SERVICES = ("user-service", "data-processing", "analytics")
 WEB_PORTS = {"user-service": 8001, "analytics": 8002}
 
 
-def objects(out_dir: Path, kind: str) -> dict[str, dict[str, Any]]:
-    """Manifests of one kind, by name (names are unique per kind in this platform)."""
+def objects(out_dir: Path, kind: str, namespace: str = "apps") -> dict[str, dict[str, Any]]:
+    """Manifests of one kind in the services' namespace, by name (unique per kind there)."""
     found: dict[str, dict[str, Any]] = {}
     for path in sorted((out_dir / "manifests").glob("*.yaml")):
         obj = yaml.safe_load(path.read_text())
-        if obj["kind"] == kind:
+        if obj["kind"] == kind and obj["metadata"].get("namespace", namespace) == namespace:
             found[obj["metadata"]["name"]] = obj
     return found
 

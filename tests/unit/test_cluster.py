@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pulumi
@@ -149,7 +150,9 @@ def test_the_published_identity_is_the_oidc_provider() -> None:
     assert published == {"arn": oidc["outputs"]["arn"], "issuer": oidc["inputs"]["url"]}
 
 
-def test_the_only_irsa_role_is_the_ebs_drivers_and_trusts_its_service_account(resources: list[dict[str, Any]]) -> None:
+def test_the_irsa_roles_are_the_ebs_drivers_and_the_cnis_each_trusting_its_service_account(
+    resources: list[dict[str, Any]],
+) -> None:
     roles = {r["urn"].rsplit("::", 1)[-1]: r for r in of_type(resources, "aws:iam/role:Role")}
     web_identity = {
         name: role
@@ -157,12 +160,76 @@ def test_the_only_irsa_role_is_the_ebs_drivers_and_trusts_its_service_account(re
         if any(s["Action"] == "sts:AssumeRoleWithWebIdentity" for s in policy(role, "assumeRolePolicy")["Statement"])
     }
     # The cluster autoscaler is an add-on of its own now: no role for it here.
-    assert set(web_identity) == {"cluster-ebs-csi"}
-    (statement,) = policy(web_identity["cluster-ebs-csi"], "assumeRolePolicy")["Statement"]
-    conditions = statement["Condition"]["StringEquals"]
-    assert [v for k, v in conditions.items() if k.endswith(":sub")] == [
-        "system:serviceaccount:kube-system:ebs-csi-controller-sa"
-    ]
+    assert set(web_identity) == {"cluster-ebs-csi", "cluster-vpc-cni"}
+    for role, account in (("cluster-ebs-csi", "ebs-csi-controller-sa"), ("cluster-vpc-cni", "aws-node")):
+        (statement,) = policy(web_identity[role], "assumeRolePolicy")["Statement"]
+        conditions = statement["Condition"]["StringEquals"]
+        assert [v for k, v in conditions.items() if k.endswith(":sub")] == [
+            f"system:serviceaccount:kube-system:{account}"
+        ]
+
+
+def _attached(resources: list[dict[str, Any]], role: str) -> set[str]:
+    arn = one(resources, "aws:iam/role:Role", role)
+    return {
+        a["inputs"]["policyArn"].rsplit("/", 1)[-1]
+        for a in of_type(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if a["inputs"]["role"] == arn["outputs"]["name"]
+    }
+
+
+def test_the_cni_has_its_own_role_and_the_nodes_role_keeps_only_what_nodes_need(
+    resources: list[dict[str, Any]],
+) -> None:
+    assert _attached(resources, "cluster-vpc-cni") == {"AmazonEKS_CNI_Policy"}
+    assert _attached(resources, "cluster-nodes") == {
+        "AmazonEKSWorkerNodePolicy",
+        "AmazonEC2ContainerRegistryReadOnly",
+        "AmazonSSMManagedInstanceCore",
+    }
+    cni = one(resources, "aws:eks/addon:Addon", "cluster-vpc-cni")["inputs"]
+    assert cni["serviceAccountRoleArn"] == one(resources, "aws:iam/role:Role", "cluster-vpc-cni")["outputs"]["arn"]
+
+
+def test_security_groups_for_pods_turn_on_branch_enis_and_the_resource_controller() -> None:
+    off = json.loads(one(cluster(), "aws:eks/addon:Addon", "cluster-vpc-cni")["inputs"]["configurationValues"])
+    assert "env" not in off
+    on = cluster(SPEC.model_copy(update={"pod_security_groups": True}))
+    settings = json.loads(one(on, "aws:eks/addon:Addon", "cluster-vpc-cni")["inputs"]["configurationValues"])
+    assert settings["env"] == {"ENABLE_POD_ENI": "true", "POD_SECURITY_GROUP_ENFORCING_MODE": "standard"}
+    assert settings["init"]["env"] == {"DISABLE_TCP_EARLY_DEMUX": "true"}
+    assert settings["enableNetworkPolicy"] == "true"
+    assert "AmazonEKSVPCResourceController" in _attached(on, "cluster-cluster")
+    assert "AmazonEKSVPCResourceController" not in _attached(cluster(), "cluster-cluster")
+
+
+def test_the_ebs_drivers_grants_are_only_for_aws_resources(resources: list[dict[str, Any]]) -> None:
+    statements = policy(one(resources, "aws:iam/rolePolicy:RolePolicy", "cluster-ebs-csi-kms"), "policy")["Statement"]
+    for statement in statements:
+        grants = [a for a in statement["Action"] if "Grant" in a]
+        if grants:
+            assert statement["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert any("kms:CreateGrant" in s["Action"] for s in statements)
+
+
+def test_administrators_from_config_replace_the_creators_bootstrap_admin() -> None:
+    creator = one(cluster(), "aws:eks/cluster:Cluster")["inputs"]["accessConfig"]
+    assert creator["bootstrapClusterCreatorAdminPermissions"] is True  # nobody named: the creator stays admin
+    admin = "arn:aws:iam::123456789012:role/platform-deployer"
+    named = cluster(SPEC.model_copy(update={"admin_role_arns": (admin,)}))
+    eks = one(named, "aws:eks/cluster:Cluster")
+    assert eks["inputs"]["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is False
+    # Changing it on an existing cluster would replace the cluster: the field is left as created.
+    assert "accessConfig.bootstrapClusterCreatorAdminPermissions" in eks["ignoreChanges"]
+    # The configured roles assume the administrators' role the plan creates; only that role has an entry.
+    role = one(named, "aws:iam/role:Role", "cluster-administrators")
+    (trust,) = policy(role, "assumeRolePolicy")["Statement"]
+    assert trust["Principal"] == {"AWS": [admin]} and trust["Action"] == "sts:AssumeRole"
+    (entry,) = of_type(named, "aws:eks/accessEntry:AccessEntry")
+    assert entry["inputs"]["principalArn"] == role["outputs"]["arn"]
+    (association,) = of_type(named, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert association["inputs"]["policyArn"].endswith("/AmazonEKSClusterAdminPolicy")
+    assert not of_type(cluster(), "aws:eks/accessEntry:AccessEntry")
 
 
 def test_network_policy_enforcement_and_core_addons(resources: list[dict[str, Any]]) -> None:

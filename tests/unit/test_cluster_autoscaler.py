@@ -21,7 +21,7 @@ from components.addons.cluster_autoscaler import (
 )
 from components.contracts import ClusterIdentity
 from infra.config import SUPPORTED_KUBERNETES_VERSIONS
-from tests.support import build, one, policy
+from tests.support import AWS, build, one, policy
 
 OIDC_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
 ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/ABC"
@@ -42,6 +42,7 @@ def autoscaler(kubernetes_version: str = "1.35", after: bool = False) -> list[di
                 cluster_name="platform-test",
                 region="us-east-1",
                 kubernetes_version=kubernetes_version,
+                aws=AWS,
             ),
             opts=pulumi.ResourceOptions(depends_on=waits_for),
         )
@@ -111,7 +112,15 @@ def test_scaling_is_limited_to_groups_tagged_for_this_cluster(resources: list[di
         "autoscaling:SetDesiredCapacity",
         "autoscaling:TerminateInstanceInAutoScalingGroup",
     ]
-    assert scale["Condition"] == {"StringEquals": {"aws:ResourceTag/k8s.io/cluster-autoscaler/platform-test": "owned"}}
+    assert scale["Condition"] == {
+        "StringEquals": {
+            "aws:ResourceTag/k8s.io/cluster-autoscaler/platform-test": "owned",
+            "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
+        }
+    }
+    assert scale["Resource"] == ("arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:*:autoScalingGroupName/*")
+    (describe,) = [s for s in statements if s["Action"] == ["eks:DescribeNodegroup"]]
+    assert describe["Resource"] == "arn:aws:eks:us-east-1:123456789012:nodegroup/platform-test/*/*"
 
 
 @pytest.mark.parametrize("version", SUPPORTED_KUBERNETES_VERSIONS)

@@ -143,3 +143,13 @@ def test_graviton_instances_get_the_arm_image() -> None:
     assert cfg.cluster.node_group.ami_type == "AL2023_ARM_64_STANDARD"
     with pytest.raises(ConfigError, match="mix Graviton"):
         build_config({"environment": "dev", "cluster": {"nodeGroup": {"instanceTypes": ["m7g.large", "m6i.large"]}}})
+
+
+def test_security_groups_for_pods_need_trunk_capable_instance_types() -> None:
+    from infra.config import ClusterConfig, NodeGroupConfig
+
+    with pytest.raises(ValueError, match=r"podSecurityGroups needs instance types with trunk ENIs; t3\.large"):
+        ClusterConfig(pod_security_groups=True, node_group=NodeGroupConfig(instance_types=("t3.large",)))
+    assert ClusterConfig(pod_security_groups=True).pod_security_groups is True
+    assert ClusterConfig().creator_admin is True
+    assert ClusterConfig(admin_role_arns=("arn:aws:iam::123456789012:role/ops",)).creator_admin is False

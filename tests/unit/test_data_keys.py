@@ -21,8 +21,11 @@ def test_one_rotating_symmetric_key_per_domain_with_alias() -> None:
         assert key["inputs"]["keyUsage"] == "ENCRYPT_DECRYPT"
         assert key["inputs"]["deletionWindowInDays"] == 30
         assert key.get("protect") is True
-        (statement,) = policy(key, "policy")["Statement"]
-        assert statement["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
+        statements = {s["Sid"]: s for s in policy(key, "policy")["Statement"]}
+        assert all(s["Action"] not in ("kms:*", ["kms:*"]) for s in statements.values())
+        assert statements["AccountPrincipalsUseKeyThroughIam"]["Condition"] == {
+            "StringEquals": {"kms:CallerAccount": "123456789012"}
+        }
     aliases = {a["inputs"]["name"]: a["inputs"]["targetKeyId"] for a in of_type(resources, "aws:kms/alias:Alias")}
     assert aliases == {
         "alias/platform-test/users": next(k["id"] for k in keys if k["urn"].endswith("keys-users")),

@@ -1,0 +1,69 @@
+"""The isolation component: one row makes a namespace's default deny, its DNS and exactly its allows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi_kubernetes as k8s
+import pytest
+
+from components.isolation import Allow, NamespaceIsolation, NamespaceIsolationArgs, NamespaceRules, Pods
+from tests.support import build, of_type
+
+SCRAPERS = Pods("monitoring", {"app.kubernetes.io/name": "prometheus"})
+PLACES = {"control-plane": ["10.0.0.0/19"], "load-balancer": ["10.0.192.0/22"]}
+
+
+def isolate(rows: dict[str, NamespaceRules]) -> list[dict[str, Any]]:
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        NamespaceIsolation("isolation", NamespaceIsolationArgs(provider, rows, PLACES, SCRAPERS, "10.0.0.0/16"))
+
+    return build(program)
+
+
+def test_a_row_is_a_default_deny_dns_and_its_allows() -> None:
+    row = NamespaceRules(
+        ingress=(Allow("from-edge", Pods("edge", {"app": "proxy"}), (8000,), {"app": "gateway"}),),
+        egress=(Allow("to-internet", "internet", (443,)),),
+        api_server=True,
+        webhook_ports=(10250,),
+        metrics_ports=(9402,),
+    )
+    policies = {
+        p["inputs"]["metadata"]["name"]: p["inputs"]
+        for p in of_type(isolate({"team": row}), "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    assert set(policies) == {
+        "default-deny-all", "to-dns", "within-namespace", "from-edge", "to-internet", "from-scrapers",
+        "from-control-plane", "to-api-server",
+    }  # fmt: skip
+    assert all(p["metadata"]["namespace"] == "team" for p in policies.values())
+    assert policies["default-deny-all"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    (dns,) = policies["to-dns"]["spec"]["egress"]
+    assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
+    (edge,) = policies["from-edge"]["spec"]["ingress"]
+    assert policies["from-edge"]["spec"]["podSelector"] == {"matchLabels": {"app": "gateway"}}
+    assert edge["from"][0]["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "edge"}}
+    (out,) = policies["to-internet"]["spec"]["egress"]
+    assert out["to"] == [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.0.0.0/16"]}}]
+    (api,) = policies["to-api-server"]["spec"]["egress"]
+    assert api["to"] == [{"ipBlock": {"cidr": "10.0.0.0/19"}}] and api["ports"] == [{"protocol": "TCP", "port": 443}]
+
+
+def test_a_row_without_same_namespace_traffic_gets_no_such_allow() -> None:
+    made = isolate({"solo": NamespaceRules(same_namespace=False)})
+    names = {p["inputs"]["metadata"]["name"] for p in of_type(made, "kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    assert names == {"default-deny-all", "to-dns"}
+
+
+def test_rows_are_checked() -> None:
+    provider = k8s.Provider.__new__(k8s.Provider)  # never used: the arguments fail first
+    with pytest.raises(ValueError, match="no addresses given for aws-endpoints"):
+        NamespaceIsolationArgs(
+            provider, {"a": NamespaceRules(egress=(Allow("x", "aws-endpoints"),))}, PLACES, SCRAPERS, "10.0.0.0/16"
+        )
+    with pytest.raises(ValueError, match="to-dns is taken"):
+        NamespaceIsolationArgs(
+            provider, {"a": NamespaceRules(egress=(Allow("to-dns", "internet"),))}, PLACES, SCRAPERS, "10.0.0.0/16"
+        )
