@@ -44,6 +44,8 @@ class Neighbours:
     consoles_namespace: str
     scrapers: PeerPods
     api_cidrs: Sequence[str]
+    vpc_cidr: str  # nothing inside the VPC but the endpoints is reached over HTTPS
+    endpoint_cidrs: Sequence[str]  # the private subnets, where the interface endpoints (STS) answer
 
 
 def _here(labels: Mapping[str, str]) -> Peer:
@@ -100,7 +102,15 @@ def network_policies(name: str, namespace: pulumi.Input[str], peers: Neighbours,
         ),
         opts=opts,
     )
-    https_anywhere = Egress(to=[Peer(ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0"))], ports=[_tcp(443)])
+    # S3's public ranges (through the gateway endpoint) and the interface endpoints; not the rest of the
+    # VPC, where the broker's management API also listens on 443.
+    https_to_aws = Egress(
+        to=[
+            Peer(ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0", except_=[peers.vpc_cidr])),
+            *(Peer(ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)) for cidr in peers.endpoint_cidrs),
+        ],
+        ports=[_tcp(443)],
+    )
     policy(
         "elasticsearch",
         ES_PODS,
@@ -120,7 +130,7 @@ def network_policies(name: str, namespace: pulumi.Input[str], peers: Neighbours,
         egress=[Egress(to=[_here(ES_PODS)], ports=[_tcp(ES_TRANSPORT)])],
     )
     # S3 (the snapshots) and STS (the role's credentials) over HTTPS.
-    policy("elasticsearch-to-aws-apis", ES_PODS, ingress=[], egress=[https_anywhere])
+    policy("elasticsearch-to-aws-apis", ES_PODS, ingress=[], egress=[https_to_aws])
     to_elasticsearch = Egress(to=[_here(ES_PODS)], ports=[_tcp(ES_HTTP)])
     policy(
         "kibana",

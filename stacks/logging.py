@@ -4,6 +4,7 @@ backup bucket and its datasource in Grafana."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -35,6 +36,7 @@ def build_logging(
     buckets: BackupBuckets,
     primary: aws.Provider,
     dns: PeerPods,
+    private_cidrs: Sequence[str],
 ) -> Logging:
     operator = EckOperator(
         "eck-operator", EckOperatorArgs(kubernetes_provider=cluster.provider, managed_namespaces=[NAMESPACE])
@@ -61,6 +63,8 @@ def build_logging(
                 scrapers=monitoring.scrapers,
                 # The API endpoint's addresses in the VPC, and the "kubernetes" Service in front of them.
                 api_cidrs=[cfg.network.cidr, f"{ipaddress.ip_network(cfg.cluster.service_cidr)[1]}/32"],
+                vpc_cidr=cfg.network.cidr,
+                endpoint_cidrs=list(private_cidrs),
             ),
             job_resources=cfg.workloads.resources,
         ),

@@ -169,7 +169,9 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         MetricsServerArgs(k8s_provider, cfg.monitoring.metrics_server_replicas, moved=moved.metrics_server()),
         opts=pulumi.ResourceOptions(depends_on=[crds.release]),  # its ServiceMonitor's CRD
     )
-    logging = build_logging(cfg, context, cluster, monitoring, datastores.operator, buckets, primary, CLUSTER_DNS)
+    logging = build_logging(
+        cfg, context, cluster, monitoring, datastores.operator, buckets, primary, CLUSTER_DNS, network.layout.private
+    )
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
     consoles = build_consoles(
         cfg,

@@ -152,3 +152,23 @@ def test_fluent_bit_may_reach_the_kubernetes_api_and_nothing_else_outside_the_cl
     vpc = one(resources, "aws:ec2/vpc:Vpc")["inputs"]["cidrBlock"]
     assert sorted(peer["ipBlock"]["cidr"] for peer in rule["to"]) == sorted([vpc, "172.20.0.1/32"])
     assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
+
+
+def test_elasticsearch_reaches_aws_over_https_but_not_the_rest_of_the_vpc(planned: Plan) -> None:
+    _, resources = planned("prod")
+    (policy,) = [
+        p["inputs"]["spec"]
+        for p in of_type(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if p["inputs"]["metadata"]["name"] == "elasticsearch-to-aws-apis"
+    ]
+    (rule,) = policy["egress"]
+    vpc = one(resources, "aws:ec2/vpc:Vpc")["inputs"]["cidrBlock"]
+    private = sorted(
+        s["inputs"]["cidrBlock"]
+        for s in of_type(resources, "aws:ec2/subnet:Subnet")
+        if s["inputs"].get("tags", {}).get("Tier") == "private"
+    )
+    blocks = [peer["ipBlock"] for peer in rule["to"]]
+    assert {"cidr": "0.0.0.0/0", "except": [vpc]} in blocks  # S3's public ranges, through its gateway
+    assert sorted(b["cidr"] for b in blocks if b["cidr"] != "0.0.0.0/0") == private  # STS and the endpoints
+    assert private and rule["ports"] == [{"protocol": "TCP", "port": 443}]

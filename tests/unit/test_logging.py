@@ -78,6 +78,8 @@ def logging_stack(spec: LoggingConfig) -> list[Resource]:
                     consoles_namespace="consoles",
                     scrapers=PeerPods("monitoring", {"app.kubernetes.io/name": "prometheus"}),
                     api_cidrs=["10.0.0.0/16"],
+                    vpc_cidr="10.0.0.0/16",
+                    endpoint_cidrs=["10.0.32.0/19"],
                 ),
                 job_resources=PodResources(),
             ),
