@@ -81,6 +81,8 @@ class NamespaceIsolationArgs:
     places: Mapping[str, Sequence[pulumi.Input[str]]]  # each Place -> its CIDRs
     scrapers: Pods  # the pods that scrape metrics
     vpc_cidr: str  # "internet" is everything but this
+    # namespace -> what makes it: its policies wait for that alone (the rest wait for opts.depends_on)
+    made_by: Mapping[str, pulumi.Resource] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         wanted = {a.peer for r in self.rows.values() for a in (*r.ingress, *r.egress) if isinstance(a.peer, str)}
@@ -140,6 +142,12 @@ class NamespaceIsolation(pulumi.ComponentResource):
             return found or None
 
         for namespace, row in sorted(args.rows.items()):
+            maker = args.made_by.get(namespace)
+            after_maker = (
+                on_cluster
+                if maker is None
+                else pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[maker])
+            )
             made: list[k8s.networking.v1.NetworkPolicy] = []
 
             def policy(
@@ -147,13 +155,14 @@ class NamespaceIsolation(pulumi.ComponentResource):
                 spec: k8s.networking.v1.NetworkPolicySpecArgs,
                 namespace: str = namespace,
                 made: list[k8s.networking.v1.NetworkPolicy] = made,
+                after_maker: pulumi.ResourceOptions = after_maker,
             ) -> None:
                 made.append(
                     k8s.networking.v1.NetworkPolicy(
                         f"{namespace}-{purpose}",
                         metadata=k8s.meta.v1.ObjectMetaArgs(name=purpose, namespace=namespace),
                         spec=spec,
-                        opts=on_cluster,
+                        opts=after_maker,
                     )
                 )
 

@@ -157,6 +157,8 @@ def build_isolation(
             places=places,
             scrapers=PROMETHEUS,
             vpc_cidr=cfg.network.cidr,
+            # each namespace's policies wait for what makes that namespace, not for every maker
+            made_by={ns: maker for ns, maker in namespaces_made_by.items() if maker is not None and ns in present},
         ),
         opts=pulumi.ResourceOptions(depends_on=made_by),
     )

@@ -37,7 +37,7 @@ def build_logging(
     primary: aws.Provider,
     dns: PeerPods,
     private_cidrs: Sequence[str],
-) -> Logging:
+) -> tuple[Logging, EckOperator]:
     operator = EckOperator(
         "eck-operator", EckOperatorArgs(kubernetes_provider=cluster.provider, managed_namespaces=[NAMESPACE])
     )
@@ -77,4 +77,4 @@ def build_logging(
     )
     pulumi.export("elasticsearchUrl", logging.elasticsearch_url)
     pulumi.export("elasticUserSecret", logging.elastic_user_secret)
-    return logging
+    return logging, operator

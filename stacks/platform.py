@@ -169,7 +169,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         MetricsServerArgs(k8s_provider, cfg.monitoring.metrics_server_replicas, moved=moved.metrics_server()),
         opts=pulumi.ResourceOptions(depends_on=[crds.release]),  # its ServiceMonitor's CRD
     )
-    logging = build_logging(
+    logging, eck_operator = build_logging(
         cfg, context, cluster, monitoring, datastores.operator, buckets, primary, CLUSTER_DNS, network.layout.private
     )
     ingress, gateway = build_edge(cfg, context, network, cluster, apps, monitoring, with_primary)
@@ -205,7 +205,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             EXTERNAL_SECRETS_NAMESPACE: datastores.operator,
             ROLLOUTS_NAMESPACE: rollouts,
             CONSOLES_NAMESPACE: consoles if cfg.consoles.published else None,
-            ECK_OPERATOR_NAMESPACE: logging,  # Elastic's operator comes before the logging stack
+            ECK_OPERATOR_NAMESPACE: eck_operator,
         },
     )
     managed = build_observability(cfg, stack, context, cluster, monitoring, backup_plan, primary)

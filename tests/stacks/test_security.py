@@ -181,3 +181,24 @@ def test_each_namespaces_policies_wait_for_the_namespace(planned: Plan) -> None:
         namespace = policy_["inputs"]["metadata"]["namespace"]
         if namespace in PLATFORM_NAMESPACES:
             assert namespaces[namespace] in waits_for(policy_["urn"]), policy_["urn"]
+
+
+def test_a_namespaces_policies_do_not_wait_for_the_other_namespaces(planned: Plan) -> None:
+    """Each row waits for what makes its namespace, not for every maker (the logs' setup takes minutes)."""
+    _, resources = planned("prod")
+    by_urn = {r["urn"]: r for r in resources}
+    policies = [
+        p
+        for p in of_type(resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if p["inputs"]["metadata"]["namespace"] == "argo-rollouts"
+    ]
+    assert policies
+    for policy_ in policies:
+        seen: set[str] = set()
+        todo = [policy_["urn"]]
+        while todo:
+            for dependency in by_urn[todo.pop()].get("dependencies", []):
+                if dependency not in seen and dependency in by_urn:
+                    seen.add(dependency)
+                    todo.append(dependency)
+        assert not [u for u in seen if "::logging" in u or "elasticsearch" in u], policy_["urn"]
