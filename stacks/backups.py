@@ -12,6 +12,7 @@ from components.backups.plan import BackupPlan, BackupPlanArgs
 from components.datastores.documentdb import DocumentDb
 from components.datastores.postgres import Postgres
 from components.datastores.redis import Redis
+from components.logging import SNAPSHOT_PREFIX as LOGGING_SNAPSHOT_PREFIX
 from components.network import Network
 from infra.aws_context import AwsContext
 from infra.config import PlatformConfig
@@ -53,6 +54,8 @@ def build_backups(
             replica_provider=replica_provider,
             protection=cfg.protection,
             tags=backup_tags(cfg),
+            # Elasticsearch deletes the snapshot files no snapshot it keeps still needs.
+            pruned_by_writer=(LOGGING_SNAPSHOT_PREFIX,),
         ),
         opts=with_primary,
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,10 @@ class BackupBucketsArgs:
     replica_provider: AwsProvider  # the backup region's provider (the primary comes through opts)
     protection: ProtectionConfig
     tags: Mapping[str, str]  # what the backup plan selects by (AWS Backup protects the buckets too)
+    # Prefixes whose writer deletes what it no longer needs (an Elasticsearch snapshot repository: its
+    # files are shared between snapshots, so their age says nothing of whether a newer one needs them).
+    # With any, the age rule covers the cache exports' prefix only, and these keep their current objects.
+    pruned_by_writer: Sequence[str] = ()
 
 
 class BackupBuckets(pulumi.ComponentResource):
@@ -151,20 +155,7 @@ class BackupBuckets(pulumi.ComponentResource):
         aws.s3.BucketLifecycleConfiguration(
             name,
             bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-after-retention",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=spec.retention_days),
-                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                        noncurrent_days=spec.retention_days
-                    ),
-                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                        days_after_initiation=7
-                    ),
-                )
-            ],
+            rules=lifecycle_rules(spec.retention_days, args.pruned_by_writer),
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning])),
         )
         return bucket, versioning
@@ -366,3 +357,39 @@ def _bucket_policy(arn: str, allows: list[dict[str, Any]]) -> str:
         },
         sort_keys=True,
     )
+
+
+def lifecycle_rules(
+    retention_days: int, pruned_by_writer: Sequence[str]
+) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    """Objects expire after the retention, current and noncurrent versions alike, and incomplete uploads
+    after 7 days. An S3 rule cannot leave a prefix out, so where a writer prunes its own prefix the age
+    rule names the cache exports' prefix (the only other writer) instead of the whole bucket, and the
+    writer's prefix loses only the versions it deleted, after the retention."""
+
+    def rule(rule_id: str, prefix: str, expire_current: bool) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+        return aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id=rule_id,
+            status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=prefix),
+            # The writer's deletions leave delete markers: removed once no version is left behind them.
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=retention_days)
+            if expire_current
+            else aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(expired_object_delete_marker=True),
+            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                noncurrent_days=retention_days
+            ),
+            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                days_after_initiation=7
+            ),
+        )
+
+    if not pruned_by_writer:
+        return [rule("expire-after-retention", "", expire_current=True)]
+    clashes = [p for p in pruned_by_writer if not p.endswith("/") or p.startswith(CACHE_EXPORT_PREFIX)]
+    if clashes:
+        raise ValueError(f"a pruned prefix ends with '/' and is not under {CACHE_EXPORT_PREFIX}: {clashes}")
+    return [
+        rule("expire-after-retention", CACHE_EXPORT_PREFIX, expire_current=True),
+        *(rule(f"pruned-by-writer-{p.rstrip('/')}", p, expire_current=False) for p in pruned_by_writer),
+    ]

@@ -70,9 +70,14 @@ def test_backup_buckets_in_two_regions_are_versioned_encrypted_private_and_locke
         (lock,) = _attached(resources, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", bucket)
         assert lock["inputs"]["rule"]["defaultRetention"] == {"mode": "GOVERNANCE", "days": 30}
         (lifecycle,) = _attached(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", bucket)
-        (rule,) = lifecycle["inputs"]["rules"]
-        assert rule["expiration"]["days"] == 30 and rule["noncurrentVersionExpiration"]["noncurrentDays"] == 30
-        assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
+        rules = {rule["filter"]["prefix"]: rule for rule in lifecycle["inputs"]["rules"]}
+        assert set(rules) == {"elasticache/", "elasticsearch/"}
+        assert rules["elasticache/"]["expiration"] == {"days": 30}
+        # Elasticsearch prunes its own repository: no age rule on files a newer snapshot may still use.
+        assert rules["elasticsearch/"]["expiration"] == {"expiredObjectDeleteMarker": True}
+        for rule in rules.values():
+            assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == 30
+            assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
 
 
 def test_the_primary_bucket_replicates_to_the_backup_region_with_rtc(planned: Plan) -> None:
@@ -171,3 +176,26 @@ def test_documentdb_gets_an_hourly_snapshot_copied_to_the_backup_region(planned:
     selection = one(resources, "aws:backup/selection:Selection", "backup-plan-hourly")
     documentdb = one(resources, "aws:docdb/cluster:Cluster")
     assert selection["inputs"]["resources"] == [documentdb["outputs"]["arn"]]
+
+
+def test_every_prefix_a_writer_may_put_to_has_a_lifecycle_rule(planned: Plan) -> None:
+    """Without a rule for the whole bucket, a writer outside the rules' prefixes would keep its objects
+    for ever: every grant of s3:PutObject on the primary bucket names a prefix that has a rule."""
+    _, resources = planned("prod")
+    primary = one(resources, "aws:s3/bucket:Bucket", "backups-primary")
+    bucket = primary["outputs"]["arn"]
+    documents = [json.loads(p["inputs"]["policy"]) for p in of_type(resources, "aws:s3/bucketPolicy:BucketPolicy")]
+    documents += [json.loads(p["inputs"]["policy"]) for p in of_type(resources, "aws:iam/rolePolicy:RolePolicy")]
+    written: set[str] = set()
+    for document in documents:
+        for statement in document["Statement"]:
+            actions = statement.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            targets = statement.get("Resource", [])
+            targets = [targets] if isinstance(targets, str) else targets
+            if statement["Effect"] == "Allow" and "s3:PutObject" in actions:
+                written |= {t.removeprefix(f"{bucket}/") for t in targets if t.startswith(f"{bucket}/")}
+    (lifecycle,) = _attached(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", primary)
+    prefixes = [rule["filter"]["prefix"] for rule in lifecycle["inputs"]["rules"]]
+    assert written, "no writer found: the test reads the wrong documents"
+    assert all(any(w.startswith(p) for p in prefixes) for w in written), (written, prefixes)

@@ -114,3 +114,16 @@ def test_daily_start_reads_a_daily_schedule(schedule: str, start: tuple[int, int
 def test_aws_cron_refuses(bad: str) -> None:
     with pytest.raises(ValueError):
         aws_cron(bad)
+
+
+def test_a_pruned_prefix_takes_the_whole_bucket_rule_apart_and_may_not_hide_the_exports() -> None:
+    from components.backups.buckets import lifecycle_rules
+
+    (whole,) = lifecycle_rules(30, ())
+    assert whole.filter.prefix == "" and whole.expiration.days == 30  # type: ignore[union-attr]
+    aged, pruned = lifecycle_rules(30, ("elasticsearch/",))
+    assert aged.filter.prefix == "elasticache/" and aged.expiration.days == 30  # type: ignore[union-attr]
+    assert pruned.expiration.days is None and pruned.expiration.expired_object_delete_marker  # type: ignore[union-attr]
+    for bad in ("elasticache/snapshots/", "elasticsearch"):
+        with pytest.raises(ValueError, match="pruned prefix"):
+            lifecycle_rules(30, (bad,))
