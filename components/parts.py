@@ -1,10 +1,13 @@
-"""Children every kind of component makes the same way: a namespace with a Pod Security level, and a
-customer-managed KMS key. Helpers called from inside a component (``parent=`` that component), not
-components of their own.
+"""Children every kind of component makes the same way: a namespace with a Pod Security level, a
+customer-managed KMS key, an encrypted log group, and a function on a schedule. Helpers called from
+inside a component (``parent=`` that component), not components of their own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import pulumi
@@ -96,3 +99,107 @@ def encrypted_log_group(
         retention_in_days=retention_days,
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+@dataclass(frozen=True)
+class ScheduledFunctionSpec:
+    """What tells one scheduled function from another; the rest of :func:`scheduled_function` is the same."""
+
+    function_name: str  # the Lambda function's name, its log group's and its schedule's
+    role_description: str  # the function's IAM role
+    description: str  # the function's
+    handler: Path  # a module of its own with a ``handler(event, context)``; shipped alone
+    environment: Mapping[str, pulumi.Input[str]]
+    schedule_suffix: str  # the schedule's resource name is ``<name>-<schedule_suffix>``
+    schedule_description: str
+    schedule_expression: str  # rate(...) or cron(...)
+    retries: int  # the schedule's retry attempts of a failed invocation
+    schedule_timezone: str | None = None  # None: not set (EventBridge Scheduler's default, UTC)
+    runtime: str = "python3.12"
+    timeout: int = 60
+    memory_size: int = 128
+
+
+@dataclass(frozen=True)
+class ScheduledFunction:
+    """The children :func:`scheduled_function` made that a component may need again."""
+
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    logs: aws.cloudwatch.LogGroup
+
+
+def scheduled_function(
+    name: str,
+    spec: ScheduledFunctionSpec,
+    policy: Callable[[pulumi.Output[str]], pulumi.Input[str]],
+    aws_context: AwsContext,
+    log_retention_days: int,
+    parent: pulumi.Resource,
+    protect: bool,
+) -> ScheduledFunction:
+    """A Lambda function on an EventBridge Scheduler schedule, all children of ``parent``: its encrypted
+    log group (``<name>-logs``, key protected as asked), its role and role policy (``<name>-function``,
+    the policy made by ``policy`` from the log group's ARN), the function itself (``<name>-function``,
+    JSON logs into that group, created after it), and the schedule's own role (``<name>-schedule``) that
+    may invoke this function only."""
+    child = pulumi.ResourceOptions(parent=parent)
+    logs = encrypted_log_group(
+        f"{name}-logs",
+        f"/aws/lambda/{spec.function_name}",
+        f"Logs of {spec.function_name}",
+        aws_context,
+        log_retention_days,
+        parent,
+        protect,
+    )
+    role = aws.iam.Role(
+        f"{name}-function",
+        description=spec.role_description,
+        assume_role_policy=iam.service_assume_role(aws_context, "lambda"),
+        opts=child,
+    )
+    aws.iam.RolePolicy(f"{name}-function", role=role.id, policy=policy(logs.arn), opts=child)
+    function = aws.lambda_.Function(
+        f"{name}-function",
+        name=spec.function_name,
+        description=spec.description,
+        role=role.arn,
+        runtime=spec.runtime,
+        handler=f"{spec.handler.stem}.handler",
+        code=pulumi.AssetArchive({spec.handler.name: pulumi.StringAsset(spec.handler.read_text(encoding="utf-8"))}),
+        timeout=spec.timeout,
+        memory_size=spec.memory_size,
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(spec.environment)),
+        logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=logs.name),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[logs]),
+    )
+    scheduler_role = aws.iam.Role(
+        f"{name}-schedule",
+        description=f"EventBridge Scheduler: invoke {spec.function_name} only",
+        assume_role_policy=iam.service_assume_role(aws_context, "scheduler"),
+        opts=child,
+    )
+    aws.iam.RolePolicy(
+        f"{name}-schedule",
+        role=scheduler_role.id,
+        policy=iam.document(
+            function.arn.apply(lambda arn: {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arn})
+        ),
+        opts=child,
+    )
+    aws.scheduler.Schedule(
+        f"{name}-{spec.schedule_suffix}",
+        name=spec.function_name,
+        description=spec.schedule_description,
+        schedule_expression=spec.schedule_expression,
+        schedule_expression_timezone=spec.schedule_timezone,
+        flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+        target=aws.scheduler.ScheduleTargetArgs(
+            arn=function.arn,
+            role_arn=scheduler_role.arn,
+            retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_retry_attempts=spec.retries),
+        ),
+        opts=child,
+    )
+    return ScheduledFunction(function=function, role=role, logs=logs)

@@ -18,10 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
-import pulumi_aws as aws
 
-from components.parts import encrypted_log_group
-from infra import iam
+from components.parts import ScheduledFunctionSpec, scheduled_function
 from infra.aws_context import AwsContext
 from infra.config.workloads import ProtectionConfig
 
@@ -46,76 +44,30 @@ class CacheExport(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CacheExportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:backups:CacheExport", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         function_name = f"{args.name_prefix}-cache-export"
-        group_name = f"/aws/lambda/{function_name}"
-        logs = encrypted_log_group(
-            f"{name}-logs",
-            group_name,
-            f"Logs of {function_name}",
+        function = scheduled_function(
+            name,
+            ScheduledFunctionSpec(
+                function_name=function_name,
+                role_description=f"{function_name}: export the Redis group's newest snapshot to the backup bucket",
+                description="Exports the newest automatic ElastiCache snapshot to the backup bucket",
+                handler=HANDLER,
+                environment={"REPLICATION_GROUP_ID": args.replication_group_id, "BUCKET": args.bucket},
+                schedule_suffix="daily",
+                schedule_description="Daily, after the Redis snapshot window",
+                schedule_expression=args.schedule,
+                schedule_timezone="Etc/UTC",
+                retries=3,
+                runtime=RUNTIME,
+            ),
+            lambda log_group_arn: pulumi.Output.all(
+                args.aws.partition, args.aws.account_id, args.replication_group_id, args.bucket_arn, log_group_arn
+            ).apply(lambda v: _function_policy(v[0], v[1], v[2], v[3], v[4], region=args.aws.region)),
             args.aws,
             args.log_retention_days,
             self,
             args.protection.protect,
-        )
-        role = aws.iam.Role(
-            f"{name}-function",
-            description=f"{function_name}: export the Redis group's newest snapshot to the backup bucket",
-            assume_role_policy=iam.service_assume_role(args.aws, "lambda"),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-function",
-            role=role.id,
-            policy=pulumi.Output.all(
-                args.aws.partition, args.aws.account_id, args.replication_group_id, args.bucket_arn, logs.arn
-            ).apply(lambda v: _function_policy(v[0], v[1], v[2], v[3], v[4], region=args.aws.region)),
-            opts=child,
-        )
-        function = aws.lambda_.Function(
-            f"{name}-function",
-            name=function_name,
-            description="Exports the newest automatic ElastiCache snapshot to the backup bucket",
-            role=role.arn,
-            runtime=RUNTIME,
-            handler="cache_export_handler.handler",
-            code=pulumi.AssetArchive({HANDLER.name: pulumi.StringAsset(HANDLER.read_text(encoding="utf-8"))}),
-            timeout=60,
-            memory_size=128,
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={"REPLICATION_GROUP_ID": args.replication_group_id, "BUCKET": args.bucket}
-            ),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=logs.name),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
-        )
-        scheduler_role = aws.iam.Role(
-            f"{name}-schedule",
-            description=f"EventBridge Scheduler: invoke {function_name} only",
-            assume_role_policy=iam.service_assume_role(args.aws, "scheduler"),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-schedule",
-            role=scheduler_role.id,
-            policy=iam.document(
-                function.arn.apply(lambda arn: {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arn})
-            ),
-            opts=child,
-        )
-        aws.scheduler.Schedule(
-            f"{name}-daily",
-            name=f"{args.name_prefix}-cache-export",
-            description="Daily, after the Redis snapshot window",
-            schedule_expression=args.schedule,
-            schedule_expression_timezone="Etc/UTC",
-            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
-            target=aws.scheduler.ScheduleTargetArgs(
-                arn=function.arn,
-                role_arn=scheduler_role.arn,
-                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_retry_attempts=3),
-            ),
-            opts=child,
-        )
+        ).function
         self.function_arn = function.arn
         self.register_outputs({"function_arn": self.function_arn})
 

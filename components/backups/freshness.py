@@ -23,11 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi_aws as aws
 
 from components.backups.freshness_handler import NAMESPACE
-from components.parts import encrypted_log_group
-from infra import iam
+from components.parts import ScheduledFunctionSpec, scheduled_function
 from infra.aws_context import AwsContext
 from infra.config.workloads import ProtectionConfig
 
@@ -81,75 +79,32 @@ class BackupFreshness(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BackupFreshnessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:backups:BackupFreshness", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         function_name = f"{args.name_prefix}-backup-freshness"
-        logs = encrypted_log_group(
-            f"{name}-logs",
-            f"/aws/lambda/{function_name}",
-            f"Logs of {function_name}",
-            args.aws,
-            args.log_retention_days,
-            self,
-            args.protection.protect,
-        )
-        role = aws.iam.Role(
-            f"{name}-function",
-            description=f"{function_name}: publish the age of each vault's newest recovery point",
-            assume_role_policy=iam.service_assume_role(args.aws, "lambda"),
-            opts=child,
-        )
         arns = pulumi.Output.all(*[v.arn for v in args.vaults])
-        aws.iam.RolePolicy(
-            f"{name}-function",
-            role=role.id,
-            policy=pulumi.Output.all(arns, logs.arn).apply(lambda v: function_policy(v[0], v[1])),
-            opts=child,
-        )
         locations = [v.location for v in args.vaults]
 
         def vaults_env(values: list[Any]) -> str:
             return json.dumps([{"arn": a, "location": loc} for a, loc in zip(values, locations, strict=True)])
 
-        function = aws.lambda_.Function(
-            f"{name}-function",
-            name=function_name,
-            description=f"Publishes the age of each backup vault's newest recovery point to {NAMESPACE}",
-            role=role.arn,
-            runtime=RUNTIME,
-            handler="freshness_handler.handler",
-            code=pulumi.AssetArchive({HANDLER.name: pulumi.StringAsset(HANDLER.read_text(encoding="utf-8"))}),
-            timeout=60,
-            memory_size=128,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables={"VAULTS": arns.apply(vaults_env)}),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=logs.name),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs]),
-        )
-        scheduler_role = aws.iam.Role(
-            f"{name}-schedule",
-            description=f"EventBridge Scheduler: invoke {function_name} only",
-            assume_role_policy=iam.service_assume_role(args.aws, "scheduler"),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-schedule",
-            role=scheduler_role.id,
-            policy=iam.document(
-                function.arn.apply(lambda arn: {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": arn})
+        function = scheduled_function(
+            name,
+            ScheduledFunctionSpec(
+                function_name=function_name,
+                role_description=f"{function_name}: publish the age of each vault's newest recovery point",
+                description=f"Publishes the age of each backup vault's newest recovery point to {NAMESPACE}",
+                handler=HANDLER,
+                environment={"VAULTS": arns.apply(vaults_env)},
+                schedule_suffix="periodic",
+                schedule_description="Measure the backups' age for the RPO alert",
+                schedule_expression=f"rate({args.interval_minutes} minutes)",
+                retries=1,
+                runtime=RUNTIME,
             ),
-            opts=child,
-        )
-        aws.scheduler.Schedule(
-            f"{name}-periodic",
-            name=function_name,
-            description="Measure the backups' age for the RPO alert",
-            schedule_expression=f"rate({args.interval_minutes} minutes)",
-            flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
-            target=aws.scheduler.ScheduleTargetArgs(
-                arn=function.arn,
-                role_arn=scheduler_role.arn,
-                retry_policy=aws.scheduler.ScheduleTargetRetryPolicyArgs(maximum_retry_attempts=1),
-            ),
-            opts=child,
-        )
+            lambda log_group_arn: pulumi.Output.all(arns, log_group_arn).apply(lambda v: function_policy(v[0], v[1])),
+            args.aws,
+            args.log_retention_days,
+            self,
+            args.protection.protect,
+        ).function
         self.function_arn = function.arn
         self.register_outputs({"function_arn": self.function_arn})
