@@ -36,7 +36,7 @@ from components.addons.kube_prometheus_stack import (
     KubePrometheusStackSettings,
 )
 from components.contracts import DashboardSink, PeerPods, WebConsole
-from components.parts import depends_on_of, namespace
+from components.parts import crds_for, depends_on_of, namespace
 from infra.config.monitoring import AlertingConfig, MonitoringConfig, ReceiverConfig
 
 NAMESPACE = "monitoring"
@@ -139,7 +139,10 @@ class Monitoring(pulumi.ComponentResource):
             kind="Password",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_ADMIN_SECRET, namespace=created.metadata.name),
             spec={"length": 32, "digits": 8, "symbols": 0, "noUpper": False, "allowRepeat": True},
-            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=depends_on_of(opts)),
+            # The generator's CRD only: the store (also given) is for the receivers' secret.
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.kubernetes_provider, depends_on=crds_for(depends_on_of(opts), GENERATORS_API)
+            ),
         )
         admin = k8s.apiextensions.CustomResource(
             f"{name}-grafana-admin",

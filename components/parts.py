@@ -1,11 +1,12 @@
 """Children every kind of component makes the same way: a namespace with a Pod Security level, a
-customer-managed KMS key, an encrypted log group, and a function on a schedule. Helpers called from
+customer-managed KMS key, an encrypted log group, and a function on a schedule; and which of the
+releases a component waits for each of its children needs (:func:`crds_for`). Helpers called from
 inside a component (``parent=`` that component), not components of their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -73,6 +74,38 @@ def depends_on_of(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
     if isinstance(value, pulumi.Resource):
         return [value]
     return [r for r in value if isinstance(r, pulumi.Resource)]  # type: ignore[union-attr]
+
+
+# The attribute an add-on's release carries: the API groups whose CRDs (and webhooks) it installs.
+_CRD_GROUPS = "_platform_crd_groups"
+
+
+def installs_crds(release: pulumi.Resource, api_groups: Iterable[str]) -> None:
+    """Mark ``release`` as the one that installs the CRDs (and, being atomic, the webhooks) of
+    ``api_groups``, so a component given it in ``depends_on`` can hand it to exactly the children that
+    need it (:func:`crds_for`)."""
+    setattr(release, _CRD_GROUPS, frozenset(api_groups))
+
+
+def crd_groups(resource: pulumi.Resource) -> frozenset[str]:
+    """The API groups whose CRDs ``resource`` installs (empty: none, or not an add-on's release)."""
+    groups: object = getattr(resource, _CRD_GROUPS, None)
+    return groups if isinstance(groups, frozenset) else frozenset()
+
+
+def crds_for(after: Sequence[pulumi.Resource], *api_versions: str) -> list[pulumi.Resource]:
+    """Of what a component was told to wait for, the releases that install the CRDs of ``api_versions``
+    (``group/version``, as on the objects): what a child of those kinds needs, and nothing else it was
+    given (a namespace's or another chart's release). A kind whose CRDs none of them installs is a
+    wiring mistake: raised, not skipped, so a needed wait is never lost silently."""
+    picked: list[pulumi.Resource] = []
+    for api_version in api_versions:
+        group = api_version.rpartition("/")[0]
+        serving = [r for r in after if group in crd_groups(r)]
+        if not serving:
+            raise ValueError(f"no release in depends_on installs the CRDs of {group!r}: give it")
+        picked += [r for r in serving if all(r is not p for p in picked)]
+    return picked
 
 
 def encrypted_log_group(

@@ -145,6 +145,7 @@ class CertManager(HelmAddOn):
     ``release``."""
 
     PIN = PIN
+    CRD_GROUPS = frozenset({"cert-manager.io", "acme.cert-manager.io"})
 
     def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
