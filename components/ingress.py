@@ -33,6 +33,7 @@ from components.addons.nginx_ingress import RELEASE as NGINX_RELEASE
 from components.addons.nginx_ingress import NginxIngress, NginxIngressArgs, NginxIngressSettings
 from components.alb_logs import PREFIX as ACCESS_LOG_PREFIX
 from components.alb_logs import access_log_bucket
+from components.parts import certificate as tls_certificate
 from components.parts import crds_for, depends_on_of, namespace
 from components.waf import web_acl
 from infra.aws_context import AwsContext
@@ -148,24 +149,14 @@ class Ingress(pulumi.ComponentResource):
             opts=after_crds,
         )
         nginx_namespace = namespace(f"{name}-nginx-ns", NGINX_NAMESPACE, on_cluster)
-        certificate = k8s.apiextensions.CustomResource(
+        # NGINX refuses to start without its default certificate: the builder waits until it is issued.
+        certificate = tls_certificate(
             f"{name}-certificate",
-            api_version=cert_manager.API_VERSION,
-            kind="Certificate",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=TLS_SECRET,
-                namespace=nginx_namespace.metadata.name,
-                # NGINX refuses to start without its default certificate: wait until it is issued.
-                annotations={"pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "900"},
-            ),
-            spec={
-                "secretName": TLS_SECRET,
-                "dnsNames": list(spec.hostnames),
-                "issuerRef": {"name": args.cluster_issuer_name, "kind": "ClusterIssuer", "group": "cert-manager.io"},
-                "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
-                "renewBefore": "720h",
-            },
-            opts=pulumi.ResourceOptions(
+            TLS_SECRET,
+            nginx_namespace.metadata.name,
+            spec.hostnames,
+            args.cluster_issuer_name,
+            pulumi.ResourceOptions(
                 parent=self, provider=args.kubernetes_provider, depends_on=[issuer, nginx_namespace]
             ),
         )

@@ -57,7 +57,17 @@ from components.addons.eck_operator import STACK_VERSION
 from components.addons.fluent_bit import FluentBit, FluentBitArgs, FluentBitSettings
 from components.contracts import ClusterIdentity, WebConsole
 from components.logging_network import SETUP_PODS, Neighbours, network_policies
-from components.parts import crds_for, depends_on_of, namespace
+from components.parts import (
+    ESO_API,
+    GENERATORS_API,
+    crds_for,
+    depends_on_of,
+    external_secret,
+    from_generator,
+    from_store,
+    generated_password,
+    namespace,
+)
 from infra import iam
 from infra.config.logging import LoggingConfig
 from infra.config.workloads import PodResources, ProtectionConfig
@@ -67,8 +77,6 @@ CLUSTER = "logs"  # the name of the Elasticsearch, Kibana and Logstash resources
 ES_API = "elasticsearch.k8s.elastic.co/v1"
 KIBANA_API = "kibana.k8s.elastic.co/v1"
 LOGSTASH_API = "logstash.k8s.elastic.co/v1alpha1"
-ESO_API = "external-secrets.io/v1"
-GENERATORS_API = "generators.external-secrets.io/v1alpha1"
 MONITORING_API = "monitoring.coreos.com/v1"  # Fluent Bit's ServiceMonitor
 # What ECK names after the Elasticsearch resource (its documented naming scheme).
 ES_SERVICE = f"{CLUSTER}-es-http"
@@ -683,39 +691,19 @@ class Logging(pulumi.ComponentResource):
         self, name: str, ns: pulumi.Output[str], after: list[pulumi.Resource], on_cluster: Any
     ) -> pulumi.Resource:
         """The file-realm user Grafana queries as: ECK reads ``username``, ``password``, ``roles``."""
-        generator = k8s.apiextensions.CustomResource(
-            f"{name}-grafana-reader-password",
-            api_version=GENERATORS_API,
-            kind="Password",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_READER, namespace=ns),
-            spec={"length": 32, "digits": 8, "symbols": 0, "noUpper": False, "allowRepeat": True},
-            opts=on_cluster(*crds_for(after, GENERATORS_API)),
+        generator = generated_password(
+            f"{name}-grafana-reader-password", GRAFANA_READER, ns, on_cluster(*crds_for(after, GENERATORS_API))
         )
-        return k8s.apiextensions.CustomResource(
+        return external_secret(
             f"{name}-grafana-reader",
-            api_version=ESO_API,
-            kind="ExternalSecret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_READER, namespace=ns),
-            spec={
-                "refreshPolicy": "CreatedOnce",  # generated once; a refresh would change the password
-                "target": {
-                    "name": GRAFANA_READER,
-                    "creationPolicy": "Owner",
-                    "template": {
-                        "type": "kubernetes.io/basic-auth",
-                        "engineVersion": "v2",
-                        "data": {"username": GRAFANA_READER_USER, "password": "{{ .password }}", "roles": "viewer"},
-                    },
-                },
-                "dataFrom": [
-                    {
-                        "sourceRef": {
-                            "generatorRef": {"apiVersion": GENERATORS_API, "kind": "Password", "name": GRAFANA_READER}
-                        }
-                    }
-                ],
+            GRAFANA_READER,
+            ns,
+            from_generator(GRAFANA_READER),
+            on_cluster(*crds_for(after, ESO_API), generator),
+            template={
+                "type": "kubernetes.io/basic-auth",
+                "data": {"username": GRAFANA_READER_USER, "password": "{{ .password }}", "roles": "viewer"},
             },
-            opts=on_cluster(*crds_for(after, ESO_API), generator),
         )
 
     def _grafana_copy(
@@ -774,29 +762,24 @@ class Logging(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=args.kubernetes_provider)),
         )
-        k8s.apiextensions.CustomResource(
+        external_secret(
             f"{name}-grafana-reader-copy",
-            api_version=ESO_API,
-            kind="ExternalSecret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_DATASOURCE, namespace=args.grafana_namespace),
-            spec={
-                "refreshInterval": "1h",  # ECK renews its CA: the copy follows
-                "secretStoreRef": {"kind": "SecretStore", "name": "logging"},
-                "target": {
-                    "name": GRAFANA_DATASOURCE,
-                    "creationPolicy": "Owner",
-                    "template": {
-                        "engineVersion": "v2",
-                        "metadata": {"labels": dict(GRAFANA_DATASOURCE_LABELS)},
-                        "data": {"logs-datasource.yaml": grafana_datasource_template(es_url(NAMESPACE))},
-                    },
-                },
-                "data": [
+            GRAFANA_DATASOURCE,
+            args.grafana_namespace,
+            from_store(
+                "logging",
+                kind="SecretStore",
+                refresh_interval="1h",  # ECK renews its CA: the copy follows
+                data=[
                     {"secretKey": "password", "remoteRef": {"key": GRAFANA_READER, "property": "password"}},
                     {"secretKey": "ca", "remoteRef": {"key": ES_CA_SECRET, "property": "ca.crt"}},
                 ],
+            ),
+            pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[store, reader]),
+            template={
+                "metadata": {"labels": dict(GRAFANA_DATASOURCE_LABELS)},
+                "data": {"logs-datasource.yaml": grafana_datasource_template(es_url(NAMESPACE))},
             },
-            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[store, reader]),
         )
 
 
