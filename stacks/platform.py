@@ -303,7 +303,7 @@ def build_datastores(
         ),
         "rabbitmq": RabbitMq(
             "rabbitmq",
-            RabbitMqArgs(ds.rabbitmq, f"{prefix}-rabbitmq", **wiring("rabbitmq"), rotation=rotation),
+            RabbitMqArgs(ds.rabbitmq, f"{prefix}-rabbitmq", **wiring("rabbitmq"), rotation=rotation, logs=logs),
             opts=opts,
         ),
         "documentdb": DocumentDb(
