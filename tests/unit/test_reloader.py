@@ -74,19 +74,18 @@ def test_rollouts_that_read_secrets_are_restarted_in_place_when_they_change() ->
     assert worker["annotations"][RELOAD_SECRETS_ANNOTATION] == "rabbitmq-credentials"
     # Every Secret the pods read is named, so none changes without a restart.
     env = one(deploy(), ROLLOUT)["inputs"]["spec"]["template"]["spec"]["containers"][0]["env"]
-    read = {e["valueFrom"]["secretKeyRef"]["name"] for e in env if "valueFrom" in e and "secretKeyRef" in e["valueFrom"]}
+    read = {e["valueFrom"]["secretKeyRef"]["name"] for e in env if "secretKeyRef" in e.get("valueFrom", {})}
     assert read == set(web["annotations"][RELOAD_SECRETS_ANNOTATION].split(","))
-    none = one(deploy(datastores={}, spec=ServiceConfig.model_validate({"runtime": "nodejs-express", "port": 8002,
-                                                                         "image": {"blue": "1.0.0"}})), ROLLOUT)  # fmt: skip
+    plain = ServiceConfig.model_validate({"runtime": "nodejs-express", "port": 8002, "image": {"blue": "1.0.0"}})
+    none = one(deploy(datastores={}, spec=plain), ROLLOUT)
     assert not none["inputs"]["metadata"].get("annotations")
     assert reload_annotations([]) == {}
 
 
 def _service(max_replicas: int, datastores: tuple[str, ...] = ("redis",)) -> ServiceConfig:
-    return ServiceConfig.model_validate(
-        {"runtime": "python-fastapi", "port": 8001, "datastores": list(datastores), "image": {"blue": "1.0.0"},
-         "scaling": {"minReplicas": 1, "maxReplicas": max_replicas}}  # fmt: skip
-    )
+    scaling = {"minReplicas": 1, "maxReplicas": max_replicas}
+    spec = {"runtime": "python-fastapi", "port": 8001, "datastores": list(datastores), "image": {"blue": "1.0.0"}}
+    return ServiceConfig.model_validate({**spec, "scaling": scaling})
 
 
 def test_pickup_time_is_the_refresh_plus_the_slowest_clients_rolling_restart() -> None:
