@@ -25,7 +25,7 @@ from policies.rules import (
 from policies.rules import readiness
 
 # isort: split
-from policies.rules import broker_logs
+from policies.rules import broker_logs, credentials
 
 ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *encryption.POLICIES,
@@ -43,4 +43,5 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *datastores.POLICIES,
     *delivery.POLICIES,
     *broker_logs.POLICIES,
+    *credentials.POLICIES,
 )

@@ -1,5 +1,5 @@
-"""mq-broker-logs-governed: the clean plan passes; removing the function's schedule, the publishing
-policy, or widening it, is caught."""
+"""mq-broker-logs-governed and rollouts-reload-rotated-secrets: the clean plans pass; a change that would
+undo them (the broker logs' function, schedule or publishing policy; a Rollout's reload annotations) is caught."""
 
 from __future__ import annotations
 
@@ -51,3 +51,36 @@ def test_a_change_that_would_undo_it_is_caught(
     found = violations_of(broken, RULE)
     assert any(message in v.message for v in found), [v.message for v in found]
     assert all(v.mandatory for v in found)
+
+
+ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout::user-service-rollout"
+RELOAD_RULE = "rollouts-reload-rotated-secrets"
+
+
+def _annotations(change: Callable[[dict[str, str]], None]) -> Callable[[Resource], None]:
+    return lambda r: change(r["inputs"]["metadata"]["annotations"])
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_rollouts_reading_secrets_pass_when_reloaded_in_place(planned: Any, stack: str) -> None:
+    _, resources = planned(stack)
+    assert violations_of(resources, RELOAD_RULE) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (_annotations(lambda a: a.pop("secret.reloader.stakater.com/reload")), "nothing restarts them"),
+        (_annotations(lambda a: a.update({"secret.reloader.stakater.com/reload": "postgres-credentials"})),
+         "nothing restarts them"),
+        (_annotations(lambda a: a.pop("reloader.stakater.com/rollout-strategy")), "rollout-strategy: restart"),
+    ],
+)  # fmt: skip
+def test_a_rollout_that_would_keep_a_stale_credential_is_caught(
+    planned: Any, change: Callable[[Resource], None], message: str
+) -> None:
+    _, resources = planned("prod")
+    broken, urn = mutated(resources, ROLLOUT, change)
+    found = violations_of(broken, RELOAD_RULE)
+    assert found and {v.urn for v in found} == {urn}
+    assert any(message in v.message for v in found), [v.message for v in found]
