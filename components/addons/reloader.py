@@ -11,7 +11,8 @@ the platform reloads is one), so the Role reads Secrets only; Jobs and CronJobs 
 Rollouts turns into pod evictions one at a time (honouring the PodDisruptionBudget) without a new
 blue-green revision, so no analysis or manual promotion stands between a rotation and the pods, and
 the active Service keeps ready pods throughout. Two replicas with leader election (a Secret change
-while one restarts is still seen), a PodDisruptionBudget, a hardened security context, JSON logs.
+while one restarts is still seen), a PodDisruptionBudget, a hardened security context, JSON logs, and
+a PodMonitor for its metrics (so the release waits for the Prometheus Operator's CRDs too).
 The chart decides the Role's rules from the API versions the cluster serves (``argoproj.io/v1alpha1``):
 install it after Argo Rollouts' CRDs (the caller's ``depends_on``)."""
 
@@ -46,6 +47,7 @@ PIN = ChartPin(
             "reloader.deployment.containerSecurityContext",
             "reloader.podDisruptionBudget.enabled",
             "reloader.podDisruptionBudget.minAvailable",
+            "reloader.podMonitor.enabled",
         }
     ),
     free_form=frozenset(
@@ -58,6 +60,7 @@ PIN = ChartPin(
 )
 NAMESPACE = "reloader"
 RELEASE = "reloader"
+METRICS_PORT = 9090  # the container's "http" port, where its PodMonitor scrapes /metrics
 # What a workload carries to be restarted on a change of the Secrets it names (comma-separated), and how
 # a Rollout is restarted: through spec.restartAt, not a new revision.
 RELOAD_SECRETS_ANNOTATION = "secret.reloader.stakater.com/reload"
@@ -97,6 +100,7 @@ class ReloaderSettings:
                     },
                 },
                 "podDisruptionBudget": {"enabled": self.replicas > 1, "minAvailable": 1},
+                "podMonitor": {"enabled": True},  # its reload counters, on port 9090 ("http")
             }
         }
 

@@ -55,6 +55,7 @@ def test_reloader_watches_the_services_namespace_only_with_namespaced_rbac() -> 
     assert settings["enableHA"] is True and settings["deployment"]["replicas"] == 2
     assert settings["podDisruptionBudget"] == {"enabled": True, "minAvailable": 1}
     assert settings["readOnlyRootFileSystem"] is True
+    assert settings["podMonitor"] == {"enabled": True}
     assert settings["deployment"]["containerSecurityContext"]["capabilities"] == {"drop": ["ALL"]}
     assert settings["deployment"]["securityContext"]["runAsNonRoot"] is True
     namespace = one(resources, "kubernetes:core/v1:Namespace")
