@@ -151,7 +151,9 @@ def govern_logs(
         parent,
         protect,
     )
-    waits: list[pulumi.Resource] = [broker, key] + ([made.policy] if made.policy is not None else [])
+    waits: list[pulumi.Resource] = [broker, key]
+    if made.policy is not None:
+        waits.append(made.policy)
     invocation = aws.lambda_.Invocation(
         f"{name}-broker-logs-first-run",
         function_name=made.function.name,

@@ -201,6 +201,7 @@ def _base_statements(
             "Action": [
                 "secretsmanager:DescribeSecret",
                 "secretsmanager:GetSecretValue",
+                "secretsmanager:ListSecretVersionIds",  # the current version's age (the pickup time)
                 "secretsmanager:PutSecretValue",
                 "secretsmanager:UpdateSecretVersionStage",
             ],

@@ -146,6 +146,8 @@ def test_the_rotation_function_is_traced_and_its_role_reaches_only_this_secret(r
     statements = {s["Sid"]: s for s in policy["Statement"]}
     secret = one(resources, "aws:secretsmanager/secret:Secret")
     assert statements["RotateThisSecret"]["Resource"] == secret["outputs"]["arn"]
+    # It reads the versions' dates to refuse a rotation within the services' pickup time.
+    assert "secretsmanager:ListSecretVersionIds" in statements["RotateThisSecret"]["Action"]
     assert statements["UseTheKeyThroughSecretsManager"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
     }
