@@ -51,3 +51,21 @@ def test_the_brokers_log_groups_are_governed(planned: Any, stack: str) -> None:
     assert env["RETENTION_DAYS"] == str(cfg.datastores.log_retention_days)
     assert env["BROKER_ID"] == one(resources, "aws:mq/broker:Broker")["id"]
     assert one(resources, "aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_a_restart_in_place_keeps_ready_pods_behind_the_active_service(planned: Any, stack: str) -> None:
+    """Argo Rollouts' restart evicts (so the PodDisruptionBudget holds) one pod at a time: with at least two
+    replicas, at least one ready pod serves throughout (dev runs one: documented gap)."""
+    _, resources = planned(stack)
+    clients = [r for r in of_type(resources, "kubernetes:argoproj.io/v1alpha1:Rollout")
+               if r["inputs"]["metadata"].get("annotations")]  # fmt: skip
+    assert len(clients) == 3, "the three services read datastore Secrets"
+    for rollout in clients:
+        name = rollout["inputs"]["metadata"]["name"]
+        hpa = one(resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", f"{name}-hpa")
+        pdb = one(resources, "kubernetes:policy/v1:PodDisruptionBudget", f"{name}-pdb")
+        assert hpa["inputs"]["spec"]["minReplicas"] >= 2
+        assert pdb["inputs"]["spec"]["maxUnavailable"] == 1
+        assert pdb["inputs"]["spec"]["selector"] == rollout["inputs"]["spec"]["selector"]
+        assert rollout["inputs"]["metadata"]["annotations"]["reloader.stakater.com/rollout-strategy"] == "restart"
