@@ -30,6 +30,8 @@ from components.addons.external_secrets import NAMESPACE as EXTERNAL_SECRETS
 from components.addons.kong import NAMESPACE as KONG
 from components.addons.kong import POD_LABELS as KONG_PODS
 from components.addons.kube_prometheus_stack import PROMETHEUS_POD_LABELS
+from components.addons.reloader import METRICS_PORT as RELOADER_METRICS
+from components.addons.reloader import NAMESPACE as RELOADER
 from components.consoles import NAMESPACE as CONSOLES
 from components.ingress import NGINX_NAMESPACE
 from components.isolation import Allow, NamespaceIsolation, NamespaceIsolationArgs, NamespaceRules, Pods
@@ -127,6 +129,8 @@ def namespace_rules(services_namespace: str) -> dict[str, NamespaceRules]:
             ),
             metrics_ports=(OAUTH2_PROXY_METRICS,),
         ),
+        # Reloader talks to the API server only (watch Secrets, restart Rollouts); only Prometheus reaches it.
+        RELOADER: NamespaceRules(api_server=True, metrics_ports=(RELOADER_METRICS,)),
     }
 
 

@@ -24,6 +24,9 @@ from policies.rules import (
 # isort: split
 from policies.rules import readiness
 
+# isort: split
+from policies.rules import broker_logs, credentials
+
 ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *encryption.POLICIES,
     *s3.POLICIES,
@@ -39,4 +42,6 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *readiness.POLICIES,
     *datastores.POLICIES,
     *delivery.POLICIES,
+    *broker_logs.POLICIES,
+    *credentials.POLICIES,
 )

@@ -18,7 +18,9 @@ from tests.support import of_type, one, policy
 
 Plan = Any
 DATASTORE_PORTS = {5432, 6379, 5671, 27017}
-PLATFORM_NAMESPACES = {"nginx-ingress", "kong", "monitoring", "cert-manager", "external-secrets", "argo-rollouts"}
+PLATFORM_NAMESPACES = {
+    "nginx-ingress", "kong", "monitoring", "cert-manager", "external-secrets", "argo-rollouts", "reloader"
+}  # fmt: skip
 
 
 def manifests(out_dir: Path, kind: str) -> list[dict[str, Any]]:
