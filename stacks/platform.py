@@ -61,7 +61,7 @@ from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
 from stacks.dashboards import build_dashboards
 from stacks.delivery import build_delivery
 from stacks.edge import build_edge
-from stacks.isolation import build_isolation
+from stacks.isolation import KUBE_SYSTEM, build_isolation
 from stacks.logging import build_logging
 from stacks.observability import build_observability, operator_crds
 from stacks.restore import restore_wiring
@@ -206,6 +206,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             ROLLOUTS_NAMESPACE: rollouts,
             CONSOLES_NAMESPACE: consoles if cfg.consoles.published else None,
             ECK_OPERATOR_NAMESPACE: eck_operator,
+            KUBE_SYSTEM: cluster,  # exists with the cluster; its add-ons' pods run before the policies land
         },
     )
     managed = build_observability(cfg, stack, context, cluster, monitoring, backup_plan, primary)
