@@ -60,7 +60,7 @@ from stacks.backups import backup_tags, build_backups
 from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
 from stacks.dashboards import build_dashboards
 from stacks.delivery import build_delivery
-from stacks.edge import build_edge
+from stacks.edge import build_edge, build_ingress_access
 from stacks.isolation import KUBE_SYSTEM, build_isolation
 from stacks.logging import build_logging
 from stacks.observability import build_observability, operator_crds
@@ -182,6 +182,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         datastores.secrets.store_name,
         [logging.console],
     )
+    build_ingress_access(cfg, cluster, {KONG_NAMESPACE: gateway, CONSOLES_NAMESPACE: consoles})  # NGINX's Roles
     delivery = build_delivery(cfg, context, cluster, apps, primary)
     releases = delivery.release_references if delivery is not None else {}
     rollouts = ArgoRollouts(
