@@ -6,9 +6,9 @@ import pulumi
 
 from components.addons.cert_manager import CertManager, CertManagerArgs
 from components.addons.kong import NAMESPACE as KONG_NAMESPACE
+from components.addons.nginx_ingress import RELEASE as NGINX_RELEASE
 from components.cluster import Cluster
 from components.consoles import NAMESPACE as CONSOLES_NAMESPACE
-from components.addons.nginx_ingress import RELEASE as NGINX_RELEASE
 from components.gateway import Gateway, GatewayArgs
 from components.ingress import NGINX_NAMESPACE, Ingress, IngressArgs
 from components.ingress_access import IngressAccess, IngressAccessArgs

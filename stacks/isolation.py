@@ -24,17 +24,17 @@ import pulumi_kubernetes as k8s
 
 from components.addons.argo_rollouts import NAMESPACE as ROLLOUTS
 from components.addons.cert_manager import NAMESPACE as CERT_MANAGER
+from components.addons.cloudwatch_exporter import RELEASE as CLOUDWATCH_EXPORTER_RELEASE
 from components.addons.cluster_autoscaler import METRICS_PORT as AUTOSCALER_METRICS
 from components.addons.cluster_autoscaler import NAMESPACE as KUBE_SYSTEM
 from components.addons.cluster_autoscaler import POD_LABELS as AUTOSCALER_PODS
-from components.addons.cloudwatch_exporter import RELEASE as CLOUDWATCH_EXPORTER_RELEASE
 from components.addons.eck_operator import NAMESPACE as ECK_OPERATOR
 from components.addons.external_secrets import NAMESPACE as EXTERNAL_SECRETS
 from components.addons.kong import NAMESPACE as KONG
 from components.addons.kong import POD_LABELS as KONG_PODS
 from components.addons.kube_prometheus_stack import PROMETHEUS_POD_LABELS
-from components.addons.metrics_server import PORT as METRICS_SERVER
 from components.addons.metrics_server import POD_LABELS as METRICS_SERVER_PODS
+from components.addons.metrics_server import PORT as METRICS_SERVER
 from components.cluster import EBS_CSI_CONTROLLER_PODS
 from components.consoles import NAMESPACE as CONSOLES
 from components.ingress import NGINX_NAMESPACE
@@ -68,9 +68,7 @@ AUTOSCALER_APIS = ("autoscaling", "ec2", "eks", "sts")
 EBS_CSI_APIS = ("ec2", "sts")
 
 
-def _aws_apis(
-    who: str, pods: Mapping[str, str], apis: Sequence[str], endpoints: Sequence[str]
-) -> tuple[Allow, ...]:
+def _aws_apis(who: str, pods: Mapping[str, str], apis: Sequence[str], endpoints: Sequence[str]) -> tuple[Allow, ...]:
     """Egress to the interface endpoints on 443, and to the internet on 443 only when one of ``apis`` has no
     endpoint in this network (``endpoints``)."""
     found = (Allow(f"{who}-to-aws-endpoints", "aws-endpoints", (443,), pods),)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-
 import pulumi_kubernetes as k8s
 
 from components.addons.base import JOB, AddOnArgs, ChartPin, HelmAddOn

@@ -18,6 +18,7 @@ from policies.rules import (
     kubernetes,
     protection,
     s3,
+    scoping,
     stack,
 )
 
@@ -39,4 +40,5 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *readiness.POLICIES,
     *datastores.POLICIES,
     *delivery.POLICIES,
+    *scoping.POLICIES,
 )
