@@ -15,7 +15,17 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, Severity, StackValidationArgs
 
-from policies.rules._base import Props, get, helm_truthy, is_false, kind_of, listify, resource_rule, stack_rule
+from policies.rules._base import (
+    Props,
+    get,
+    helm_truthy,
+    is_false,
+    is_true,
+    kind_of,
+    listify,
+    resource_rule,
+    stack_rule,
+)
 
 HELM_RELEASES = ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart", "kubernetes:helm.sh/v3:Chart")
 # Charts whose pods the internet reaches (directly or one hop behind the load balancer).
@@ -53,6 +63,12 @@ def _controller_scoped(args: ResourceValidationArgs, props: Props) -> Iterable[s
             get(rbac, "clusterrole", "create", default=True)
         ):
             yield "the chart's ClusterRole (every Secret of the cluster) is rendered: set rbac.clusterrole.create false"
+    elif chart in ("kube-prometheus-stack", "grafana"):
+        grafana = get(values, "grafana", default={}) if chart == "kube-prometheus-stack" else values
+        if helm_truthy(get(grafana, "enabled", default=True)) and not is_true(
+            get(grafana, "rbac", "namespaced", default=False)
+        ):
+            yield "Grafana's sidecars read Secrets cluster-wide (its chart's ClusterRole): set rbac.namespaced true"
     elif chart == "kong":
         controller = get(values, "ingressController", default={})
         if helm_truthy(get(controller, "enabled", default=True)) and not _names(
@@ -63,12 +79,13 @@ def _controller_scoped(args: ResourceValidationArgs, props: Props) -> Iterable[s
 
 CONTROLLERS_SCOPED = resource_rule(
     "internet-facing-controllers-namespaced",
-    "The ingress controllers the internet reaches (NGINX, Kong's) watch only the namespaces they serve, and "
-    "NGINX's chart renders no ClusterRole (its own reads every Secret, ConfigMap and Pod of the cluster).",
+    "The ingress controllers the internet reaches (NGINX, Kong's) watch only the namespaces they serve, "
+    "NGINX's chart renders no ClusterRole (its own reads every Secret, ConfigMap and Pod of the cluster), and "
+    "Grafana (behind the consoles' login) reads Secrets in its own namespace only.",
     Severity.HIGH,
     "Set controller.watchNamespace and controller.watchSecretNamespace to the namespaces NGINX serves and "
     "rbac.clusterrole.create false (the add-on's own Roles grant the rest); set Kong's "
-    "ingressController.watchNamespaces.",
+    "ingressController.watchNamespaces; set Grafana's rbac.namespaced true.",
     HELM_RELEASES,
     _controller_scoped,
 )

@@ -41,6 +41,10 @@ def _every_resource(r: Resource) -> None:
     r["inputs"]["rules"].append({"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]})
 
 
+def _grafana_cluster_wide(r: Resource) -> None:
+    r["inputs"]["values"]["grafana"].pop("rbac")
+
+
 def _removed(r: Resource) -> None:
     r["type"] = "test:index:Removed"
 
@@ -50,6 +54,12 @@ CASES: list[tuple[str, str, str, Callable[[Resource], None]]] = [
     ("internet-facing-controllers-namespaced", NGINX, "dev", _secrets_elsewhere),
     ("internet-facing-controllers-namespaced", NGINX, "staging", _watch_everything),
     ("internet-facing-controllers-namespaced", KONG, "prod", _kong_everywhere),
+    (
+        "internet-facing-controllers-namespaced",
+        "kubernetes:helm.sh/v3:Release::monitoring-kube-prometheus-stack",
+        "staging",
+        _grafana_cluster_wide,
+    ),
     ("internet-facing-no-cluster-secrets", CLUSTER_ROLE, "prod", _read_secrets),
     ("internet-facing-no-cluster-secrets", CLUSTER_ROLE, "dev", _every_resource),
     ("kube-system-default-deny", f"{POLICY}::kube-system-default-deny-all", "prod", _removed),

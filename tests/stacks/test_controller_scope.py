@@ -59,3 +59,25 @@ def test_kong_watches_its_own_and_the_services_namespace_only(planned: Any, stac
     controller = releases(resources)["kong"]["ingressController"]
     assert controller["watchNamespaces"] == ["kong", "apps"]
     assert "rbac" not in controller  # the chart's defaults: Roles per watched namespace
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_grafana_reads_configmaps_and_secrets_of_its_own_namespace_only(planned: Any, stack: str) -> None:
+    """The chart (12.11.1) renders a Role in Grafana's namespace instead of its ClusterRole over every Secret;
+    with no searchNamespace the sidecars watch that namespace, where the dashboards are published."""
+    _, resources = planned(stack)
+    grafana = releases(resources)["kube-prometheus-stack"]["grafana"]
+    assert grafana["rbac"] == {"namespaced": True}
+    assert "searchNamespace" not in grafana["sidecar"]["dashboards"]
+    assert "searchNamespace" not in grafana["sidecar"]["datasources"]
+    monitoring = next(
+        r
+        for r in of_type(resources, "kubernetes:helm.sh/v3:Release")
+        if r["inputs"]["chart"] == "kube-prometheus-stack"
+    )["inputs"]["namespace"]
+    dashboards = [
+        c
+        for c in of_type(resources, "kubernetes:core/v1:ConfigMap")
+        if c["inputs"].get("metadata", {}).get("labels", {}).get("grafana_dashboard") == "1"
+    ]
+    assert dashboards and {c["inputs"]["metadata"]["namespace"] for c in dashboards} == {monitoring}
