@@ -28,15 +28,13 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.addons import cert_manager
 from components.addons.oauth2_proxy import OAuth2Proxy, OAuth2ProxyArgs, OAuth2ProxySettings
 from components.contracts import WebConsole
-from components.parts import depends_on_of, namespace
+from components.parts import certificate, depends_on_of, external_secret, from_store, namespace
 from infra.config.consoles import ConsolesConfig, IdentityProviderConfig
 
 NAMESPACE = "consoles"
 OIDC_SECRET = "consoles-oidc"
-ESO_API = "external-secrets.io/v1"
 # An OIDC session spans several cookies: NGINX must buffer response headers larger than one page.
 INGRESS_ANNOTATIONS = {"nginx.org/proxy-buffer-size": "16k", "nginx.org/proxy-buffers": "8 16k"}
 
@@ -54,28 +52,23 @@ def upstream_url(console: WebConsole, namespace_name: str) -> str:
     return f"{console.scheme}://{console.service}.{namespace_name}.svc.cluster.local:{console.port}"
 
 
-def oidc_secret_spec(idp: IdentityProviderConfig, store: pulumi.Input[str]) -> dict[str, Any]:
-    """The ExternalSecret's spec: the two Secrets Manager secrets, by name, rendered with the client id
-    into the keys the oauth2-proxy chart reads (``client-id``, ``client-secret``, ``cookie-secret``)."""
+def oidc_secret_data(idp: IdentityProviderConfig) -> list[dict[str, Any]]:
+    """What the ExternalSecret fetches: the two Secrets Manager secrets, by name."""
+    return [
+        {"secretKey": "clientSecret", "remoteRef": {"key": idp.client_secret_name}},
+        {"secretKey": "cookieSecret", "remoteRef": {"key": idp.cookie_secret_name}},
+    ]
+
+
+def oidc_secret_template(idp: IdentityProviderConfig) -> dict[str, Any]:
+    """How it renders them, with the client id, into the keys the oauth2-proxy chart reads (``client-id``,
+    ``client-secret``, ``cookie-secret``)."""
     return {
-        "refreshInterval": "1h",
-        "secretStoreRef": {"kind": "ClusterSecretStore", "name": store},
-        "target": {
-            "name": OIDC_SECRET,
-            "creationPolicy": "Owner",
-            "template": {
-                "engineVersion": "v2",
-                "data": {
-                    "client-id": idp.client_id,
-                    "client-secret": "{{ .clientSecret }}",
-                    "cookie-secret": "{{ .cookieSecret }}",
-                },
-            },
-        },
-        "data": [
-            {"secretKey": "clientSecret", "remoteRef": {"key": idp.client_secret_name}},
-            {"secretKey": "cookieSecret", "remoteRef": {"key": idp.cookie_secret_name}},
-        ],
+        "data": {
+            "client-id": idp.client_id,
+            "client-secret": "{{ .clientSecret }}",
+            "cookie-secret": "{{ .cookieSecret }}",
+        }
     }
 
 
@@ -133,13 +126,13 @@ class Consoles(pulumi.ComponentResource):
         created = namespace(
             f"{name}-ns", NAMESPACE, pulumi.ResourceOptions(parent=self, provider=provider), enforce="restricted"
         )
-        credentials = k8s.apiextensions.CustomResource(
+        credentials = external_secret(
             f"{name}-oidc",
-            api_version=ESO_API,
-            kind="ExternalSecret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=OIDC_SECRET, namespace=created.metadata.name),
-            spec=oidc_secret_spec(idp, args.secret_store),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=after),
+            OIDC_SECRET,
+            created.metadata.name,
+            from_store(args.secret_store, data=oidc_secret_data(idp)),
+            pulumi.ResourceOptions(parent=self, provider=provider, depends_on=after),
+            template=oidc_secret_template(idp),
         )
         by_name = {c.name: c for c in args.consoles}
         for ui, host in published.items():
@@ -165,23 +158,13 @@ class Consoles(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[credentials, *after]),
             )
             tls_secret = f"console-{ui}-tls"
-            certificate = k8s.apiextensions.CustomResource(
+            tls = certificate(
                 f"{name}-{ui}-certificate",
-                api_version=cert_manager.API_VERSION,
-                kind="Certificate",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=tls_secret,
-                    namespace=created.metadata.name,
-                    annotations={"pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "900"},
-                ),
-                spec={
-                    "secretName": tls_secret,
-                    "dnsNames": [host],
-                    "issuerRef": {"name": edge.cluster_issuer, "kind": "ClusterIssuer", "group": "cert-manager.io"},
-                    "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
-                    "renewBefore": "720h",
-                },
-                opts=pulumi.ResourceOptions(parent=self, provider=provider),
+                tls_secret,
+                created.metadata.name,
+                [host],
+                edge.cluster_issuer,
+                pulumi.ResourceOptions(parent=self, provider=provider),
             )
             backend = k8s.networking.v1.IngressBackendArgs(
                 service=k8s.networking.v1.IngressServiceBackendArgs(
@@ -208,5 +191,5 @@ class Consoles(pulumi.ComponentResource):
                         )
                     ],
                 ),
-                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[certificate]),
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[tls]),
             )

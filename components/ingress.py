@@ -33,7 +33,8 @@ from components.addons.nginx_ingress import RELEASE as NGINX_RELEASE
 from components.addons.nginx_ingress import NginxIngress, NginxIngressArgs, NginxIngressSettings
 from components.alb_logs import PREFIX as ACCESS_LOG_PREFIX
 from components.alb_logs import access_log_bucket
-from components.parts import depends_on_of, namespace
+from components.parts import certificate as tls_certificate
+from components.parts import crds_for, depends_on_of, namespace
 from components.waf import web_acl
 from infra.aws_context import AwsContext
 from infra.config.edge import IngressConfig
@@ -46,6 +47,7 @@ HTTPS_NODE_PORT = 30443
 TLS_SECRET = "edge-tls"
 INGRESS_CLASS = "nginx"
 HEALTH_PATH = "/nginx-health"
+MONITORING_API = "monitoring.coreos.com/v1"  # NGINX's ServiceMonitor
 
 
 # Marks the public load balancer's group for people reading the account; the policy pack decides the
@@ -64,7 +66,7 @@ class IngressArgs:
     node_autoscaling_group_name: pulumi.Input[str]
     kubernetes_provider: k8s.Provider
     protection: ProtectionConfig
-    # The Prometheus Operator is installed (give its release in opts.depends_on): NGINX gets a ServiceMonitor.
+    # The Prometheus Operator is installed (give its CRDs' release in opts.depends_on): NGINX gets a ServiceMonitor.
     service_monitor: bool = True
     # Hostnames other components route through this edge (the operators' UIs), after spec.hostnames: on
     # the ALB's certificate and in DNS; NGINX's own certificate and the gateway keep to spec.hostnames.
@@ -88,7 +90,8 @@ class Ingress(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:ingress:Ingress", name, None, opts)
-        # What the ClusterIssuer and NGINX wait for: cert-manager's and the Prometheus Operator's CRDs.
+        # What the ClusterIssuer and NGINX wait for: cert-manager's and the Prometheus Operator's CRDs,
+        # each the release of its own kind (crds_for).
         self._after = depends_on_of(opts)
         issuer, certificate = self._issuer(name, args)
         nginx = self._nginx(name, args, certificate)
@@ -121,7 +124,9 @@ class Ingress(pulumi.ComponentResource):
     ) -> tuple[k8s.apiextensions.CustomResource, k8s.apiextensions.CustomResource]:
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider)
         spec = args.spec
-        after_crds = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=self._after)
+        after_crds = pulumi.ResourceOptions(
+            parent=self, provider=args.kubernetes_provider, depends_on=crds_for(self._after, cert_manager.API_VERSION)
+        )
         issuer = k8s.apiextensions.CustomResource(
             f"{name}-issuer",
             api_version=cert_manager.API_VERSION,
@@ -144,24 +149,14 @@ class Ingress(pulumi.ComponentResource):
             opts=after_crds,
         )
         nginx_namespace = namespace(f"{name}-nginx-ns", NGINX_NAMESPACE, on_cluster)
-        certificate = k8s.apiextensions.CustomResource(
+        # NGINX refuses to start without its default certificate: the builder waits until it is issued.
+        certificate = tls_certificate(
             f"{name}-certificate",
-            api_version=cert_manager.API_VERSION,
-            kind="Certificate",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=TLS_SECRET,
-                namespace=nginx_namespace.metadata.name,
-                # NGINX refuses to start without its default certificate: wait until it is issued.
-                annotations={"pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "900"},
-            ),
-            spec={
-                "secretName": TLS_SECRET,
-                "dnsNames": list(spec.hostnames),
-                "issuerRef": {"name": args.cluster_issuer_name, "kind": "ClusterIssuer", "group": "cert-manager.io"},
-                "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
-                "renewBefore": "720h",
-            },
-            opts=pulumi.ResourceOptions(
+            TLS_SECRET,
+            nginx_namespace.metadata.name,
+            spec.hostnames,
+            args.cluster_issuer_name,
+            pulumi.ResourceOptions(
                 parent=self, provider=args.kubernetes_provider, depends_on=[issuer, nginx_namespace]
             ),
         )
@@ -191,7 +186,11 @@ class Ingress(pulumi.ComponentResource):
                 # The release was this component's own child before the add-on had a component.
                 moved={f"{name}-nginx": pulumi.Alias(parent=self)},
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[certificate, *self._after]),
+            # Its ServiceMonitor's CRD; cert-manager's comes with the certificate it waits for.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[certificate, *(crds_for(self._after, MONITORING_API) if args.service_monitor else [])],
+            ),
         )
 
     # -- the ALB, its certificate, listeners, security groups and DNS ---------------------------

@@ -35,9 +35,10 @@ own data stream (``logs-platform.<kind>-default``) in **Elasticsearch** (``Elast
   Kubernetes-provider store that may read those two Secrets only: the password is never in the plan
   and never in the chart's values (``grafana.additionalDataSources`` would need it there).
 
-The custom resources need ECK's CRDs, the generated password the External Secrets Operator's, Fluent
-Bit's ServiceMonitor the Prometheus Operator's: give their releases in ``opts.depends_on``. Give the AWS
-provider through ``opts.providers``.
+The custom resources need ECK's CRDs, the generated password and the stores the External Secrets
+Operator's, Fluent Bit's ServiceMonitor the Prometheus Operator's: give their releases in
+``opts.depends_on``; each child waits for the one of its own kind only. Give the AWS provider through
+``opts.providers``.
 """
 
 from __future__ import annotations
@@ -56,7 +57,17 @@ from components.addons.eck_operator import STACK_VERSION
 from components.addons.fluent_bit import FluentBit, FluentBitArgs, FluentBitSettings
 from components.contracts import ClusterIdentity, WebConsole
 from components.logging_network import SETUP_PODS, Neighbours, network_policies
-from components.parts import depends_on_of, namespace
+from components.parts import (
+    ESO_API,
+    GENERATORS_API,
+    crds_for,
+    depends_on_of,
+    external_secret,
+    from_generator,
+    from_store,
+    generated_password,
+    namespace,
+)
 from infra import iam
 from infra.config.logging import LoggingConfig
 from infra.config.workloads import PodResources, ProtectionConfig
@@ -66,8 +77,7 @@ CLUSTER = "logs"  # the name of the Elasticsearch, Kibana and Logstash resources
 ES_API = "elasticsearch.k8s.elastic.co/v1"
 KIBANA_API = "kibana.k8s.elastic.co/v1"
 LOGSTASH_API = "logstash.k8s.elastic.co/v1alpha1"
-ESO_API = "external-secrets.io/v1"
-GENERATORS_API = "generators.external-secrets.io/v1alpha1"
+MONITORING_API = "monitoring.coreos.com/v1"  # Fluent Bit's ServiceMonitor
 # What ECK names after the Elasticsearch resource (its documented naming scheme).
 ES_SERVICE = f"{CLUSTER}-es-http"
 ES_PORT = 9200
@@ -386,16 +396,15 @@ class Logging(pulumi.ComponentResource):
             automount_service_account_token=False,  # Elasticsearch never calls the Kubernetes API
             opts=on_cluster(),
         )
-        reader = self._grafana_reader(name, ns, on_cluster(*after))
+        reader = self._grafana_reader(name, ns, after, on_cluster)
 
-        crds = after  # ECK's CRDs, the generator's, the ServiceMonitor's
         elasticsearch = k8s.apiextensions.CustomResource(
             f"{name}-elasticsearch",
             api_version=ES_API,
             kind="Elasticsearch",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=CLUSTER, namespace=ns, annotations=dict(READY)),
             spec=self._elasticsearch_spec(args, role_arn),
-            opts=on_cluster(*crds, reader, protect=args.protection.protect),
+            opts=on_cluster(*crds_for(after, ES_API), reader, protect=args.protection.protect),
         )
         kibana = k8s.apiextensions.CustomResource(
             f"{name}-kibana",
@@ -403,7 +412,7 @@ class Logging(pulumi.ComponentResource):
             kind="Kibana",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=CLUSTER, namespace=ns),
             spec=self._kibana_spec(spec),
-            opts=on_cluster(*crds),
+            opts=on_cluster(*crds_for(after, KIBANA_API)),
         )
         logstash = k8s.apiextensions.CustomResource(
             f"{name}-logstash",
@@ -411,7 +420,7 @@ class Logging(pulumi.ComponentResource):
             kind="Logstash",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=CLUSTER, namespace=ns),
             spec=self._logstash_spec(args),
-            opts=on_cluster(*crds),
+            opts=on_cluster(*crds_for(after, LOGSTASH_API)),
         )
         self._setup(name, args, ns, elasticsearch, on_cluster)
         FluentBit(
@@ -422,7 +431,7 @@ class Logging(pulumi.ComponentResource):
                 settings=FluentBitSettings(logstash_host=logstash_host(NAMESPACE), logstash_port=LOGSTASH_PORT),
             ),
             # Its ServiceMonitor's CRD (the caller's), and somewhere to send to.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*after, logstash]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*crds_for(after, MONITORING_API), logstash]),
         )
 
         self.namespace = ns
@@ -432,7 +441,7 @@ class Logging(pulumi.ComponentResource):
         # The UI, for whoever publishes it (through the resource: it exists once Kibana does).
         kibana_namespace = pulumi.Output.all(ns, kibana.id).apply(lambda values: str(values[0]))
         self.console = WebConsole("kibana", kibana_namespace, KIBANA_SERVICE, KIBANA_PORT)
-        self._grafana_copy(name, args, ns, reader, on_cluster(*after))
+        self._grafana_copy(name, args, ns, reader, on_cluster(*crds_for(after, ESO_API)))
         self.register_outputs(
             {
                 "namespace": self.namespace,
@@ -678,41 +687,23 @@ class Logging(pulumi.ComponentResource):
         return role.arn
 
     # -- Grafana's reader -----------------------------------------------------------------------
-    def _grafana_reader(self, name: str, ns: pulumi.Output[str], opts: pulumi.ResourceOptions) -> pulumi.Resource:
+    def _grafana_reader(
+        self, name: str, ns: pulumi.Output[str], after: list[pulumi.Resource], on_cluster: Any
+    ) -> pulumi.Resource:
         """The file-realm user Grafana queries as: ECK reads ``username``, ``password``, ``roles``."""
-        generator = k8s.apiextensions.CustomResource(
-            f"{name}-grafana-reader-password",
-            api_version=GENERATORS_API,
-            kind="Password",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_READER, namespace=ns),
-            spec={"length": 32, "digits": 8, "symbols": 0, "noUpper": False, "allowRepeat": True},
-            opts=opts,
+        generator = generated_password(
+            f"{name}-grafana-reader-password", GRAFANA_READER, ns, on_cluster(*crds_for(after, GENERATORS_API))
         )
-        return k8s.apiextensions.CustomResource(
+        return external_secret(
             f"{name}-grafana-reader",
-            api_version=ESO_API,
-            kind="ExternalSecret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_READER, namespace=ns),
-            spec={
-                "refreshPolicy": "CreatedOnce",  # generated once; a refresh would change the password
-                "target": {
-                    "name": GRAFANA_READER,
-                    "creationPolicy": "Owner",
-                    "template": {
-                        "type": "kubernetes.io/basic-auth",
-                        "engineVersion": "v2",
-                        "data": {"username": GRAFANA_READER_USER, "password": "{{ .password }}", "roles": "viewer"},
-                    },
-                },
-                "dataFrom": [
-                    {
-                        "sourceRef": {
-                            "generatorRef": {"apiVersion": GENERATORS_API, "kind": "Password", "name": GRAFANA_READER}
-                        }
-                    }
-                ],
+            GRAFANA_READER,
+            ns,
+            from_generator(GRAFANA_READER),
+            on_cluster(*crds_for(after, ESO_API), generator),
+            template={
+                "type": "kubernetes.io/basic-auth",
+                "data": {"username": GRAFANA_READER_USER, "password": "{{ .password }}", "roles": "viewer"},
             },
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[generator])),
         )
 
     def _grafana_copy(
@@ -771,29 +762,24 @@ class Logging(pulumi.ComponentResource):
             },
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=args.kubernetes_provider)),
         )
-        k8s.apiextensions.CustomResource(
+        external_secret(
             f"{name}-grafana-reader-copy",
-            api_version=ESO_API,
-            kind="ExternalSecret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_DATASOURCE, namespace=args.grafana_namespace),
-            spec={
-                "refreshInterval": "1h",  # ECK renews its CA: the copy follows
-                "secretStoreRef": {"kind": "SecretStore", "name": "logging"},
-                "target": {
-                    "name": GRAFANA_DATASOURCE,
-                    "creationPolicy": "Owner",
-                    "template": {
-                        "engineVersion": "v2",
-                        "metadata": {"labels": dict(GRAFANA_DATASOURCE_LABELS)},
-                        "data": {"logs-datasource.yaml": grafana_datasource_template(es_url(NAMESPACE))},
-                    },
-                },
-                "data": [
+            GRAFANA_DATASOURCE,
+            args.grafana_namespace,
+            from_store(
+                "logging",
+                kind="SecretStore",
+                refresh_interval="1h",  # ECK renews its CA: the copy follows
+                data=[
                     {"secretKey": "password", "remoteRef": {"key": GRAFANA_READER, "property": "password"}},
                     {"secretKey": "ca", "remoteRef": {"key": ES_CA_SECRET, "property": "ca.crt"}},
                 ],
+            ),
+            pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[store, reader]),
+            template={
+                "metadata": {"labels": dict(GRAFANA_DATASOURCE_LABELS)},
+                "data": {"logs-datasource.yaml": grafana_datasource_template(es_url(NAMESPACE))},
             },
-            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[store, reader]),
         )
 
 

@@ -36,14 +36,21 @@ from components.addons.kube_prometheus_stack import (
     KubePrometheusStackSettings,
 )
 from components.contracts import DashboardSink, PeerPods, WebConsole
-from components.parts import depends_on_of, namespace
+from components.parts import (
+    GENERATORS_API,
+    crds_for,
+    depends_on_of,
+    external_secret,
+    from_generator,
+    from_store,
+    generated_password,
+    namespace,
+)
 from infra.config.monitoring import AlertingConfig, MonitoringConfig, ReceiverConfig
 
 NAMESPACE = "monitoring"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 GRAFANA_ADMIN_USER = "admin"
-ESO_API = "external-secrets.io/v1"
-GENERATORS_API = "generators.external-secrets.io/v1alpha1"
 MONITORING_API = "monitoring.coreos.com/v1alpha1"
 RECEIVERS_SECRET = "alertmanager-receivers"
 ALERTMANAGER_CONFIG = "platform"
@@ -133,42 +140,22 @@ class Monitoring(pulumi.ComponentResource):
         created = namespace(
             f"{name}-ns", NAMESPACE, on_cluster, enforce="privileged", warn="baseline", audit="baseline"
         )
-        generator = k8s.apiextensions.CustomResource(
+        generator = generated_password(
             f"{name}-grafana-password",
-            api_version=GENERATORS_API,
-            kind="Password",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_ADMIN_SECRET, namespace=created.metadata.name),
-            spec={"length": 32, "digits": 8, "symbols": 0, "noUpper": False, "allowRepeat": True},
-            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=depends_on_of(opts)),
+            GRAFANA_ADMIN_SECRET,
+            created.metadata.name,
+            # The generator's CRD only: the store (also given) is for the receivers' secret.
+            pulumi.ResourceOptions(
+                parent=self, provider=args.kubernetes_provider, depends_on=crds_for(depends_on_of(opts), GENERATORS_API)
+            ),
         )
-        admin = k8s.apiextensions.CustomResource(
+        admin = external_secret(
             f"{name}-grafana-admin",
-            api_version=ESO_API,
-            kind="ExternalSecret",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_ADMIN_SECRET, namespace=created.metadata.name),
-            spec={
-                "refreshPolicy": "CreatedOnce",  # generated once; a refresh would change the password
-                "target": {
-                    "name": GRAFANA_ADMIN_SECRET,
-                    "creationPolicy": "Owner",
-                    "template": {
-                        "engineVersion": "v2",
-                        "data": {"admin-user": GRAFANA_ADMIN_USER, "admin-password": "{{ .password }}"},
-                    },
-                },
-                "dataFrom": [
-                    {
-                        "sourceRef": {
-                            "generatorRef": {
-                                "apiVersion": GENERATORS_API,
-                                "kind": "Password",
-                                "name": GRAFANA_ADMIN_SECRET,
-                            }
-                        }
-                    }
-                ],
-            },
-            opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[generator]),
+            GRAFANA_ADMIN_SECRET,
+            created.metadata.name,
+            from_generator(GRAFANA_ADMIN_SECRET),
+            pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[generator]),
+            template={"data": {"admin-user": GRAFANA_ADMIN_USER, "admin-password": "{{ .password }}"}},
         )
         spec = args.spec
         settings = KubePrometheusStackSettings(
@@ -194,20 +181,13 @@ class Monitoring(pulumi.ComponentResource):
         )
 
         if spec.alerting.receivers:
-            receivers = k8s.apiextensions.CustomResource(
+            receivers = external_secret(
                 f"{name}-alertmanager-receivers",
-                api_version=ESO_API,
-                kind="ExternalSecret",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=RECEIVERS_SECRET, namespace=created.metadata.name),
-                spec={
-                    "refreshInterval": "1h",
-                    "secretStoreRef": {"kind": "ClusterSecretStore", "name": args.secret_store},
-                    "target": {"name": RECEIVERS_SECRET, "creationPolicy": "Owner", "deletionPolicy": "Retain"},
-                    "data": receiver_secret_data(spec.alerting),
-                },
-                opts=pulumi.ResourceOptions(
-                    parent=self, provider=args.kubernetes_provider, depends_on=depends_on_of(opts)
-                ),
+                RECEIVERS_SECRET,
+                created.metadata.name,
+                from_store(args.secret_store, data=receiver_secret_data(spec.alerting)),
+                pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=depends_on_of(opts)),
+                retain=True,
             )
             k8s.apiextensions.CustomResource(
                 f"{name}-alertmanager-config",

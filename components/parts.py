@@ -1,14 +1,16 @@
 """Children every kind of component makes the same way: a namespace with a Pod Security level, a
-customer-managed KMS key, an encrypted log group, and a function on a schedule. Helpers called from
+customer-managed KMS key, an encrypted log group, a function on a schedule, an ``ExternalSecret`` (from
+a store or from a generated password) and a cert-manager ``Certificate``; and which of the releases a
+component waits for each of its children needs (:func:`crds_for`). Helpers called from
 inside a component (``parent=`` that component), not components of their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -18,6 +20,9 @@ from infra import iam
 from infra.aws_context import AwsContext
 
 PodSecurity = Literal["privileged", "baseline", "restricted"]
+ESO_API = "external-secrets.io/v1"  # the External Secrets Operator's ExternalSecret and stores
+GENERATORS_API = "generators.external-secrets.io/v1alpha1"  # its Password generator
+CERT_MANAGER_API = "cert-manager.io/v1"  # cert-manager's Certificate and issuers
 
 
 def pod_security_labels(enforce: PodSecurity, warn: PodSecurity, audit: PodSecurity | None) -> dict[str, str]:
@@ -73,6 +78,38 @@ def depends_on_of(opts: pulumi.ResourceOptions | None) -> list[pulumi.Resource]:
     if isinstance(value, pulumi.Resource):
         return [value]
     return [r for r in value if isinstance(r, pulumi.Resource)]  # type: ignore[union-attr]
+
+
+# The attribute an add-on's release carries: the API groups whose CRDs (and webhooks) it installs.
+_CRD_GROUPS = "_platform_crd_groups"
+
+
+def installs_crds(release: pulumi.Resource, api_groups: Iterable[str]) -> None:
+    """Mark ``release`` as the one that installs the CRDs (and, being atomic, the webhooks) of
+    ``api_groups``, so a component given it in ``depends_on`` can hand it to exactly the children that
+    need it (:func:`crds_for`)."""
+    setattr(release, _CRD_GROUPS, frozenset(api_groups))
+
+
+def crd_groups(resource: pulumi.Resource) -> frozenset[str]:
+    """The API groups whose CRDs ``resource`` installs (empty: none, or not an add-on's release)."""
+    groups: object = getattr(resource, _CRD_GROUPS, None)
+    return groups if isinstance(groups, frozenset) else frozenset()
+
+
+def crds_for(after: Sequence[pulumi.Resource], *api_versions: str) -> list[pulumi.Resource]:
+    """Of what a component was told to wait for, the releases that install the CRDs of ``api_versions``
+    (``group/version``, as on the objects): what a child of those kinds needs, and nothing else it was
+    given (a namespace's or another chart's release). A kind whose CRDs none of them installs is a
+    wiring mistake: raised, not skipped, so a needed wait is never lost silently."""
+    picked: list[pulumi.Resource] = []
+    for api_version in api_versions:
+        group = api_version.rpartition("/")[0]
+        serving = [r for r in after if group in crd_groups(r)]
+        if not serving:
+            raise ValueError(f"no release in depends_on installs the CRDs of {group!r}: give it")
+        picked += [r for r in serving if all(r is not p for p in picked)]
+    return picked
 
 
 def encrypted_log_group(
@@ -203,3 +240,108 @@ def scheduled_function(
         opts=child,
     )
     return ScheduledFunction(function=function, role=role, logs=logs)
+
+
+# -- Secrets the External Secrets Operator renders in the cluster ------------------------------------
+def from_store(
+    store: pulumi.Input[str],
+    *,
+    kind: Literal["ClusterSecretStore", "SecretStore"] = "ClusterSecretStore",
+    refresh_interval: str = "1h",
+    data: list[dict[str, Any]] | None = None,
+    data_from: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Where an :func:`external_secret`'s values come from: a store (by kind and name), fetched every
+    ``refresh_interval``; ``data`` picks single values, ``data_from`` whole secrets."""
+    source: dict[str, Any] = {"refreshInterval": refresh_interval, "secretStoreRef": {"kind": kind, "name": store}}
+    if data_from is not None:
+        source["dataFrom"] = data_from
+    if data is not None:
+        source["data"] = data
+    return source
+
+
+def from_generator(generator: str) -> dict[str, Any]:
+    """The values of a ``Password`` generator (:func:`generated_password`), rendered once: a refresh
+    would change the password under whoever already uses it."""
+    return {
+        "refreshPolicy": "CreatedOnce",
+        "dataFrom": [
+            {"sourceRef": {"generatorRef": {"apiVersion": GENERATORS_API, "kind": "Password", "name": generator}}}
+        ],
+    }
+
+
+def external_secret(
+    resource_name: str,
+    name: pulumi.Input[str],
+    namespace: pulumi.Input[str],
+    source: Mapping[str, Any],
+    opts: pulumi.ResourceOptions,
+    template: Mapping[str, Any] | None = None,
+    retain: bool = False,
+) -> k8s.apiextensions.CustomResource:
+    """An ``ExternalSecret`` ``name`` in ``namespace`` that the operator renders into the Secret of the
+    same name, which it owns; ``source`` says from where (:func:`from_store`, :func:`from_generator`),
+    ``template`` how (engine v2: its ``data``, ``type``, ``metadata``, ``mergePolicy``), ``retain`` keeps
+    the Secret when the ExternalSecret goes (a workload still reading it keeps working)."""
+    target: dict[str, Any] = {"name": name, "creationPolicy": "Owner"}
+    if retain:
+        target["deletionPolicy"] = "Retain"
+    if template is not None:
+        target["template"] = {"engineVersion": "v2", **template}
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version=ESO_API,
+        kind="ExternalSecret",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+        spec={**source, "target": target},
+        opts=opts,
+    )
+
+
+def generated_password(
+    resource_name: str, name: str, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
+    """A ``Password`` generator: 32 characters, 8 of them digits, no symbols; generated in the cluster,
+    so the value never passes through Pulumi, its state or the plan."""
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version=GENERATORS_API,
+        kind="Password",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+        spec={"length": 32, "digits": 8, "symbols": 0, "noUpper": False, "allowRepeat": True},
+        opts=opts,
+    )
+
+
+# -- TLS certificates cert-manager issues --------------------------------------------------------
+def certificate(
+    resource_name: str,
+    secret_name: str,
+    namespace: pulumi.Input[str],
+    dns_names: Sequence[str],
+    cluster_issuer: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+) -> k8s.apiextensions.CustomResource:
+    """A cert-manager ``Certificate`` (named like its Secret) for ``dns_names`` from a ClusterIssuer:
+    an ECDSA P-256 key, new at every renewal, renewed 30 days before expiry. Pulumi waits until it is
+    issued (up to 15 minutes): what presents it refuses to start or serves no TLS without it."""
+    return k8s.apiextensions.CustomResource(
+        resource_name,
+        api_version=CERT_MANAGER_API,
+        kind="Certificate",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=secret_name,
+            namespace=namespace,
+            annotations={"pulumi.com/waitFor": "condition=Ready", "pulumi.com/timeoutSeconds": "900"},
+        ),
+        spec={
+            "secretName": secret_name,
+            "dnsNames": list(dns_names),
+            "issuerRef": {"name": cluster_issuer, "kind": "ClusterIssuer", "group": "cert-manager.io"},
+            "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+            "renewBefore": "720h",
+        },
+        opts=opts,
+    )

@@ -23,7 +23,7 @@ from components.contracts import PeerPods
 from infra.k8s_security import container_security_context, pod_security_context, tmp_mount, tmp_volume
 
 if TYPE_CHECKING:
-    from components.service import ServiceDeploymentArgs
+    from components.service_args import ServiceDeploymentArgs
     from infra.config.services import AnalysisConfig
 
 NAME_LABEL = "app.kubernetes.io/name"

@@ -65,7 +65,7 @@ def build_edge(
         ),
         # The ClusterIssuer needs cert-manager's CRDs, NGINX's ServiceMonitor the Prometheus Operator's.
         opts=pulumi.ResourceOptions.merge(
-            with_primary, pulumi.ResourceOptions(depends_on=[cert_manager.release, monitoring.prometheus_release])
+            with_primary, pulumi.ResourceOptions(depends_on=[cert_manager.release, monitoring.crds_release])
         ),
     )
     gateway = Gateway(

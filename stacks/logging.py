@@ -69,10 +69,10 @@ def build_logging(
             job_resources=cfg.workloads.resources,
         ),
         # The CRDs: Elasticsearch, Kibana, Logstash (ECK); the password generator and the stores (the
-        # External Secrets Operator); Fluent Bit's ServiceMonitor (the Prometheus Operator).
+        # External Secrets Operator); Fluent Bit's ServiceMonitor (the Prometheus Operator's, their own release).
         opts=pulumi.ResourceOptions(
             providers={"aws": primary},
-            depends_on=[operator.release, secrets_operator.release, monitoring.prometheus_release],
+            depends_on=[operator.release, secrets_operator.release, monitoring.crds_release],
         ),
     )
     pulumi.export("elasticsearchUrl", logging.elasticsearch_url)

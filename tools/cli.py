@@ -88,28 +88,20 @@ def check(
 ) -> None:
     """Run the policy pack's rules offline. Exit 1 on any mandatory violation, 0 when clean, 2 on bad input."""
     from policies.rules import ALL_POLICIES
-    from tools.check import CheckInputError, format_json, format_text, load_policy_config, load_resources
+    from tools.check import CheckInputError, format_json, format_text, load_policy_config
     from tools.check import check as run_checks
     from tools.insights.budget import violations as budget_violations
 
-    if (stack is None) == (plan_file is None):
-        raise _fail("give exactly one of --stack NAME or --plan FILE")
-    if output_format not in ("text", "json"):
-        raise _fail(f"--format: {output_format!r} is not allowed (allowed: text, json)")
+    _one_of(stack, plan_file)
+    _format(output_format)
     rule_config: dict[str, Any] = {}
     if policy_config is not None:
         try:
             rule_config = load_policy_config(policy_config, ALL_POLICIES)
         except CheckInputError as error:
             raise _fail(str(error)) from None
-    if plan_file is not None:
-        try:
-            resources = load_resources(plan_file)
-        except CheckInputError as error:
-            raise _fail(str(error)) from None
-    else:
-        assert stack is not None
-        resources = _plan(stack, config_file, out).resources
+    # With --stack the plan is kept (in --out, or build/plan/<stack>): what was checked can be read.
+    resources = _resources(stack, plan_file, config_file, keep=True, out=out)
 
     try:
         violations = run_checks(resources, ALL_POLICIES, rule_config)
@@ -142,20 +134,9 @@ def render_command(
 ) -> None:
     """Render every Helm release with its pinned chart, as helm template would for the cluster.
     Exit 1 on a render error or an unknown values key, 2 on bad input."""
-    from tools.check import CheckInputError, load_resources
     from tools.render.command import run_render
 
-    if (stack is None) == (plan_file is None):
-        raise _fail("give exactly one of --stack NAME or --plan FILE")
-    if plan_file is not None:
-        try:
-            resources = load_resources(plan_file)
-        except CheckInputError as error:
-            raise _fail(str(error)) from None
-    else:
-        assert stack is not None
-        with __import__("tempfile").TemporaryDirectory(prefix=f"infra-render-{stack}-") as folder:
-            resources = _plan(stack, None, Path(folder)).resources
+    resources = _resources(stack, plan_file)
     target = out or Path("build/render") / (stack or "plan")
     if run_render(resources, target, charts_dir, not no_pull, _fail).failed:
         raise typer.Exit(EXIT_FAILED)
@@ -215,13 +196,11 @@ def dr_verify(
     vault lock and retention. Exit 0 all met, 1 on any breach or a failed AWS call, 2 on bad input."""
     from datetime import UTC, datetime
 
-    from tools.check import CheckInputError, load_resources
     from tools.dr import verify
     from tools.dr.aws import AwsError
     from tools.dr.targets import read_targets
 
-    if (stack is None) == (plan_file is None):
-        raise _fail("give exactly one of --stack NAME or --plan FILE")
+    _one_of(stack, plan_file)
     _format(output_format)
     moment = datetime.now(UTC)
     if now is not None:
@@ -231,10 +210,7 @@ def dr_verify(
             raise _fail(f"--now: {now!r} is not an ISO 8601 time like 2026-12-01T03:00:00Z") from None
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     if plan_file is not None:
-        try:
-            resources = load_resources(plan_file)
-        except CheckInputError as error:
-            raise _fail(str(error)) from None
+        resources = _resources(None, plan_file)
         name = resources[0]["urn"].split("::")[0].removeprefix("urn:pulumi:") if resources else ""
         if config_file is None and not name:
             raise _fail("--plan: give --config-file too (the plan names no stack)")
@@ -242,7 +218,7 @@ def dr_verify(
     else:
         assert stack is not None
         cfg = _stack_config(stack, config_file)
-        resources = _dr_resources(stack, config_file)
+        resources = _resources(stack, None, config_file)
     targets = read_targets(resources, cfg.region)
     try:
         findings = verify.verify(targets, cfg.backups, cfg.backup_region, moment, dr_clients())
@@ -273,7 +249,7 @@ def dr_drill(
     if datastore not in KINDS:
         raise _fail(f"--datastore: {datastore!r} is not allowed (allowed: {', '.join(KINDS)})")
     cfg = _stack_config(stack, config_file)
-    targets = read_targets(_dr_resources(stack, config_file), cfg.region)
+    targets = read_targets(_planned(stack, config_file), cfg.region)
     found = next((d for d in targets.datastores if d.kind == datastore and d.identifier), None)
     if found is None:
         raise _fail(f"--datastore: stack {stack!r} has no {datastore}")
@@ -311,18 +287,18 @@ def dr_plan(
 
     _format(output_format)
     cfg = _stack_config(stack, config_file)
-    resources = _dr_resources(stack, config_file)
+    resources = _planned(stack, config_file)
     book = runbook(stack, resources, cfg.region, cfg.backup_region, cfg.backups.rto_minutes)
     typer.echo(format_json(book) if output_format == "json" else format_text(book))
     if not book.within:
         raise typer.Exit(EXIT_FAILED)
 
 
-def _dr_resources(stack: str, config_file: Path | None) -> list[dict[str, Any]]:
-    """The stack's plan, written to a temporary folder: the dr commands read it and keep nothing."""
+def _planned(stack: str, config_file: Path | None) -> list[dict[str, Any]]:
+    """The stack's plan, written to a temporary folder: the commands read it and keep nothing."""
     import tempfile
 
-    with tempfile.TemporaryDirectory(prefix=f"infra-dr-{stack}-") as folder:
+    with tempfile.TemporaryDirectory(prefix=f"infra-{stack}-") as folder:
         return _plan(stack, config_file, Path(folder)).resources
 
 
@@ -418,19 +394,32 @@ def main() -> None:
 PlanOption = Annotated[Path | None, typer.Option("--plan", help="A plan.json or `pulumi stack export` file.")]
 
 
-def _resources(stack: str | None, plan_file: Path | None, config_file: Path | None = None) -> list[dict[str, Any]]:
-    """The resources of --plan FILE, or of --stack NAME planned offline into a temporary folder."""
-    from tools.check import CheckInputError, load_resources
-
+def _one_of(stack: str | None, plan_file: Path | None) -> None:
     if (stack is None) == (plan_file is None):
         raise _fail("give exactly one of --stack NAME or --plan FILE")
+
+
+def _resources(
+    stack: str | None,
+    plan_file: Path | None,
+    config_file: Path | None = None,
+    keep: bool = False,
+    out: Path | None = None,
+) -> list[dict[str, Any]]:
+    """The resources of --plan FILE, or of --stack NAME planned offline: into a temporary folder, or,
+    with ``keep``, into ``out`` (default build/plan/<stack>), where the plan stays."""
+    from tools.check import CheckInputError, load_resources
+
+    _one_of(stack, plan_file)
     if plan_file is not None:
         try:
             return load_resources(plan_file)
         except CheckInputError as error:
             raise _fail(str(error)) from None
     assert stack is not None
-    return _dr_resources(stack, config_file)
+    if keep:
+        return _plan(stack, config_file, out).resources
+    return _planned(stack, config_file)
 
 
 def _choice(option: str, value: str, allowed: tuple[str, ...]) -> str:

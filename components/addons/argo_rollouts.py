@@ -75,6 +75,7 @@ class ArgoRolloutsArgs(AddOnArgs):
 
 class ArgoRollouts(HelmAddOn):
     PIN = PIN
+    CRD_GROUPS = frozenset({"argoproj.io"})
 
     def __init__(self, name: str, args: ArgoRolloutsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)

@@ -28,7 +28,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.contracts import ClusterIdentity
-from components.parts import PodSecurity, depends_on_of
+from components.parts import PodSecurity, depends_on_of, installs_crds
 from components.parts import namespace as make_namespace
 from infra import iam
 
@@ -78,6 +78,9 @@ class HelmAddOn(pulumi.ComponentResource):
     ``_namespace`` / ``_role`` / ``_install`` / ``_publish`` steps they need, in that order."""
 
     PIN: ClassVar[ChartPin]
+    # The API groups of the platform's objects whose CRDs (and webhooks) this chart installs: a component
+    # given the release in depends_on hands it to the children of those kinds only (parts.crds_for).
+    CRD_GROUPS: ClassVar[frozenset[str]] = frozenset()
 
     namespace: pulumi.Output[str]
     release: k8s.helm.v3.Release
@@ -179,6 +182,7 @@ class HelmAddOn(pulumi.ComponentResource):
             ),
             opts=self._opts(resource_name, cluster=True, depends_on=[*depends_on, *self._after]),
         )
+        installs_crds(self.release, self.CRD_GROUPS)
         return self.release
 
     def _publish(self, **extra: Any) -> None:

@@ -13,6 +13,7 @@ import pulumi
 
 from components.addons.base import JOB, SMALL, AddOnArgs, ChartPin, HelmAddOn
 from components.contracts import ClusterIdentity
+from components.parts import CERT_MANAGER_API
 
 PIN = ChartPin(
     chart="cert-manager",
@@ -55,7 +56,7 @@ PIN = ChartPin(
 )
 NAMESPACE = "cert-manager"
 SERVICE_ACCOUNT = "cert-manager"
-API_VERSION = "cert-manager.io/v1"
+API_VERSION = CERT_MANAGER_API
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class CertManager(HelmAddOn):
     ``release``."""
 
     PIN = PIN
+    CRD_GROUPS = frozenset({"cert-manager.io", "acme.cert-manager.io"})
 
     def __init__(self, name: str, args: CertManagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)

@@ -76,6 +76,7 @@ class EckOperator(HelmAddOn):
     """Publishes its release: the custom resources' CRDs exist once it is installed."""
 
     PIN = PIN
+    CRD_GROUPS = frozenset({"elasticsearch.k8s.elastic.co", "kibana.k8s.elastic.co", "logstash.k8s.elastic.co"})
 
     def __init__(self, name: str, args: EckOperatorArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)

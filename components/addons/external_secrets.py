@@ -104,6 +104,7 @@ class ExternalSecretsOperatorArgs(AddOnArgs):
 
 class ExternalSecretsOperator(HelmAddOn):
     PIN = PIN
+    CRD_GROUPS = frozenset({"external-secrets.io", "generators.external-secrets.io"})
 
     def __init__(
         self, name: str, args: ExternalSecretsOperatorArgs, opts: pulumi.ResourceOptions | None = None

@@ -145,6 +145,7 @@ class Kong(HelmAddOn):
     """Publishes the proxy pods (``pod_selector``) that services admit."""
 
     PIN = PIN
+    CRD_GROUPS = frozenset({"configuration.konghq.com"})
 
     pod_selector: PeerPods
 

@@ -46,6 +46,7 @@ class PrometheusOperatorCrds(HelmAddOn):
     """``release`` is what a release or object that renders a monitoring.coreos.com object depends on."""
 
     PIN = PIN
+    CRD_GROUPS = frozenset({"monitoring.coreos.com"})
 
     def __init__(self, name: str, args: PrometheusOperatorCrdsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)

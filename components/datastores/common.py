@@ -52,6 +52,35 @@ class Datastore(pulumi.ComponentResource):
         """Every secret the delivery of this datastore's credentials reads."""
         return [self.secret_arn, *([self.credentials_secret_arn] if self.credentials_secret_arn is not None else [])]
 
+    def _publish_managed(
+        self,
+        name: str,
+        secret: SecretSpec,
+        kms_key_arn: pulumi.Input[str],
+        description: str,
+        details: Mapping[str, pulumi.Input[Any]],
+        master_user_secrets: pulumi.Output[Any],
+        security_group_id: pulumi.Output[str],
+        url_template: str,
+        protect: bool,
+        **extra: pulumi.Output[Any],
+    ) -> None:
+        """Publish a datastore whose service keeps and rotates the master password itself (RDS's and
+        DocumentDB's ``manage_master_user_password``), so Pulumi never sees it: the component's own
+        secret (``<name>-credentials``) holds the connection ``details`` (``host`` and ``port`` among
+        them) without a password; the delivery merges it with the service's managed secret (``username``,
+        ``password``) and builds the ``url`` from ``url_template``."""
+        stored = stored_secret(self, f"{name}-credentials", secret, kms_key_arn, description, details, protect=protect)
+        self._publish(
+            pulumi.Output.from_input(details["host"]),
+            pulumi.Output.from_input(details["port"]),
+            stored,
+            security_group_id,
+            credentials_secret_arn=master_user_secrets.apply(managed_secret_arn),
+            templates={"url": url_template},
+            **extra,
+        )
+
     def _publish(
         self,
         host: pulumi.Output[str],

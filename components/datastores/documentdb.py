@@ -30,9 +30,7 @@ from components.datastores.common import (
     Placement,
     SecretSpec,
     log_groups,
-    managed_secret_arn,
     security_group,
-    stored_secret,
 )
 from infra.config.backups import DatabaseRestore
 from infra.config.datastores import DocumentDbConfig
@@ -160,10 +158,11 @@ class DocumentDb(Datastore):
                 apply_immediately=False,
                 opts=keep,
             )
-        port = cluster.port.apply(lambda p: int(p or PORT))
-        secret = stored_secret(
-            self,
-            f"{name}-credentials",
+        self.reader_host = cluster.reader_endpoint
+        self.cluster_arn = cluster.arn
+        self.subnet_group_name = subnets.name
+        self._publish_managed(
+            name,
             args.secret,
             args.kms_key_arn,
             f"Connection details of DocumentDB {args.cluster_identifier} (its credentials: the managed secret)",
@@ -171,23 +170,13 @@ class DocumentDb(Datastore):
                 "engine": "docdb",
                 "host": cluster.endpoint,
                 "readerHost": cluster.reader_endpoint,
-                "port": port,
+                "port": cluster.port.apply(lambda p: int(p or PORT)),
                 "tls": "true",
             },
-            protect=args.protection.protect,
-        )
-        managed = cluster.master_user_secrets.apply(managed_secret_arn)
-
-        self.reader_host = cluster.reader_endpoint
-        self.cluster_arn = cluster.arn
-        self.subnet_group_name = subnets.name
-        self._publish(
-            cluster.endpoint,
-            port,
-            secret,
+            cluster.master_user_secrets,
             sg.id,
-            credentials_secret_arn=managed,
-            templates={"url": URL_TEMPLATE},
+            URL_TEMPLATE,
+            protect=args.protection.protect,
             reader_host=self.reader_host,
             cluster_arn=self.cluster_arn,
         )

@@ -25,10 +25,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.parts import depends_on_of
+from components.parts import ESO_API, depends_on_of, external_secret, from_store
 
 STORE_NAME = "aws-secrets-manager"
-API_VERSION = "external-secrets.io/v1"
+API_VERSION = ESO_API
 
 
 @dataclass(frozen=True)
@@ -102,13 +102,15 @@ class ExternalSecrets(pulumi.ComponentResource):
         )
         self.kubernetes_secret_names = {}
         for delivered in args.secrets:
-            secret = k8s.apiextensions.CustomResource(
+            secret = external_secret(
                 f"{name}-{delivered.kubernetes_name}",
-                api_version=API_VERSION,
-                kind="ExternalSecret",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=delivered.kubernetes_name, namespace=args.namespace),
-                spec=_spec(delivered, args.refresh_interval),
-                opts=pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[store]),
+                delivered.kubernetes_name,
+                args.namespace,
+                _source(delivered, args.refresh_interval),
+                pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=[store]),
+                # Merge: the fetched keys stay, the templated ones are added.
+                template={"mergePolicy": "Merge", "data": dict(delivered.templates)} if delivered.templates else None,
+                retain=True,
             )
             # Read through the object, so a workload that names the Secret waits for its ExternalSecret.
             self.kubernetes_secret_names[delivered.kubernetes_name] = secret.id.apply(
@@ -124,25 +126,17 @@ def _name(name: str, _: object) -> str:
     return name
 
 
-def _spec(delivered: DeliveredSecret, refresh_interval: str) -> dict[str, Any]:
-    """The ExternalSecret's spec: the connection secret's keys, the managed credentials, the templates."""
-    target: dict[str, Any] = {
-        "name": delivered.kubernetes_name,
-        "creationPolicy": "Owner",
-        "deletionPolicy": "Retain",
-    }
-    if delivered.templates:
-        # Merge: the fetched keys stay, the templated ones are added.
-        target["template"] = {"engineVersion": "v2", "mergePolicy": "Merge", "data": dict(delivered.templates)}
-    spec: dict[str, Any] = {
-        "refreshInterval": refresh_interval,
-        "secretStoreRef": {"kind": "ClusterSecretStore", "name": STORE_NAME},
-        "target": target,
-        "dataFrom": [{"extract": {"key": delivered.secret_name}}],
-    }
+def _source(delivered: DeliveredSecret, refresh_interval: str) -> dict[str, Any]:
+    """Where the ExternalSecret's values come from: the connection secret's keys and the managed credentials."""
+    data = None
     if delivered.credentials_secret is not None:
-        spec["data"] = [
+        data = [
             {"secretKey": key, "remoteRef": {"key": delivered.credentials_secret, "property": key}}
             for key in ("username", "password")
         ]
-    return spec
+    return from_store(
+        STORE_NAME,
+        refresh_interval=refresh_interval,
+        data_from=[{"extract": {"key": delivered.secret_name}}],
+        data=data,
+    )

@@ -40,9 +40,7 @@ from components.datastores.common import (
     Placement,
     SecretSpec,
     log_groups,
-    managed_secret_arn,
     security_group,
-    stored_secret,
 )
 from infra import iam
 from infra.config.backups import DatabaseRestore
@@ -185,34 +183,25 @@ class Postgres(Datastore):
                 pulumi.ResourceOptions(protect=args.protection.protect, depends_on=waits),
             ),
         )
-        port = instance.port.apply(int)
-        secret = stored_secret(
-            self,
-            f"{name}-credentials",
+        self.instance_arn = instance.arn
+        self.subnet_group_name = subnets.name
+        self.resource_id = instance.resource_id
+        self._publish_managed(
+            name,
             args.secret,
             args.kms_key_arn,
             f"Connection details of RDS PostgreSQL {args.identifier} (its credentials: RDS's managed secret)",
             {
                 "engine": "postgres",
                 "host": instance.address,
-                "port": port,
+                "port": instance.port.apply(int),
                 "dbname": spec.database_name,
                 "sslmode": "verify-full",
             },
-            protect=args.protection.protect,
-        )
-        managed = instance.master_user_secrets.apply(managed_secret_arn)
-
-        self.instance_arn = instance.arn
-        self.subnet_group_name = subnets.name
-        self.resource_id = instance.resource_id
-        self._publish(
-            instance.address,
-            port,
-            secret,
+            instance.master_user_secrets,
             sg.id,
-            credentials_secret_arn=managed,
-            templates={"url": URL_TEMPLATE},
+            URL_TEMPLATE,
+            protect=args.protection.protect,
             instance_arn=self.instance_arn,
         )
 

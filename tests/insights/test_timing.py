@@ -82,8 +82,9 @@ def test_monitoring_and_consoles_wait_for_the_store_not_every_delivered_secret(p
     store = next(r["urn"] for r in resources if r["type"].endswith(":ClusterSecretStore"))
     waiting = [r for r in resources if "platform:monitoring:Monitoring$" in r["urn"] and r.get("custom")]
     assert waiting and all(not set(r.get("dependencies", [])) & delivered for r in waiting)
-    first = [r for r in waiting if r["type"].endswith(":Password")]  # the first of them: the others wait for it
-    assert first and all(store in r["dependencies"] for r in first)
+    # Grafana's password needs the operator's CRDs only; the receivers' secret names the store.
+    named = [r for r in waiting if r["type"].endswith(":ExternalSecret") and r["inputs"]["spec"].get("secretStoreRef")]
+    assert named and all(store in r["dependencies"] for r in named)
 
 
 def test_datastores_and_the_edges_aws_parts_do_not_wait_for_the_nodes(planned) -> None:  # type: ignore[no-untyped-def]
@@ -135,3 +136,12 @@ def test_a_chart_waiting_for_a_crd_only_chart_needs_it() -> None:
     by_urn = {r["urn"]: r for r in plan(crds, other, chart)}
     needs = timing.needed_edges(chart, by_urn)
     assert crds["urn"] in needs and other["urn"] not in needs
+
+
+def test_the_logs_setup_job_needs_elasticsearch() -> None:
+    es = res("kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch", "es", {"metadata": {"name": "logs"}})
+    other = res("kubernetes:core/v1:ConfigMap", "other", {"metadata": {"name": "other"}})
+    job = res("kubernetes:batch/v1:Job", "setup", {"metadata": {"name": "setup"}}, deps=[es["urn"], other["urn"]])
+    by_urn = {r["urn"]: r for r in plan(es, other, job)}
+    needs = timing.needed_edges(job, by_urn)
+    assert es["urn"] in needs and other["urn"] not in needs

@@ -11,6 +11,7 @@ import pytest
 from components.addons.base import unknown_keys
 from components.addons.nginx_ingress import PIN as NGINX_INGRESS
 from components.ingress import ALB_TLS_POLICY, HTTP_NODE_PORT, HTTPS_NODE_PORT, Ingress, IngressArgs
+from components.parts import installs_crds
 from components.waf import AWS_MANAGED_RULE_GROUPS
 from infra.config import IngressConfig, ProtectionConfig
 from tests.support import AWS, build, by_urn, of_type, one
@@ -37,8 +38,12 @@ STAND_IN = "kubernetes:core/v1:ConfigMap"
 def ingress(spec: IngressConfig = SPEC, **overrides: Any) -> list[dict[str, Any]]:
     def program() -> None:
         provider = k8s.Provider("k8s", kubeconfig="{}")
-        # What the caller makes it wait for: cert-manager's and the Prometheus Operator's CRDs.
+        # What the caller makes it wait for: cert-manager's and the Prometheus Operator's CRDs (stand-ins
+        # marked as the releases that install them).
         crds = k8s.core.v1.ConfigMap("crds-stand-in", opts=pulumi.ResourceOptions(provider=provider))
+        installs_crds(crds, {"cert-manager.io", "acme.cert-manager.io"})
+        monitoring_crds = k8s.core.v1.ConfigMap("monitoring-crds", opts=pulumi.ResourceOptions(provider=provider))
+        installs_crds(monitoring_crds, {"monitoring.coreos.com"})
         fields: dict[str, Any] = {
             "spec": spec,
             "name_prefix": "platform-test",
@@ -51,7 +56,7 @@ def ingress(spec: IngressConfig = SPEC, **overrides: Any) -> list[dict[str, Any]
             "protection": ProtectionConfig(),
             **overrides,
         }
-        Ingress("ingress", IngressArgs(**fields), opts=pulumi.ResourceOptions(depends_on=[crds]))
+        Ingress("ingress", IngressArgs(**fields), opts=pulumi.ResourceOptions(depends_on=[crds, monitoring_crds]))
 
     return build(program)
 
@@ -177,8 +182,10 @@ def test_cluster_issuer_uses_the_given_acme_server_with_dns01_in_the_zone(resour
     assert issuer["inputs"]["metadata"]["name"] == "letsencrypt-production"
     assert acme["privateKeySecretRef"] == {"name": "letsencrypt-production-account"}
     assert solver["dns01"]["route53"]["region"] == AWS.region
-    crds = one(resources, STAND_IN)
+    crds = one(resources, STAND_IN, "crds-stand-in")
     assert crds["urn"] in issuer["dependencies"], "the issuer waits for cert-manager's CRDs (opts.depends_on)"
+    monitoring_crds = one(resources, STAND_IN, "monitoring-crds")
+    assert monitoring_crds["urn"] not in issuer["dependencies"], "not for the Prometheus Operator's"
 
 
 def test_staging_server_is_passed_through() -> None:
@@ -238,7 +245,9 @@ def test_nginx_is_its_add_on_a_child_of_the_ingress_waiting_for_the_callers_crds
     assert (inputs["version"], inputs["repositoryOpts"]["repo"]) == (NGINX_INGRESS.version, NGINX_INGRESS.repository)
     assert inputs["atomic"] is True and inputs["cleanupOnFail"] is True
     assert inputs["namespace"] == "nginx-ingress"
-    assert one(resources, STAND_IN)["urn"] in release["dependencies"], "ServiceMonitor CRD (opts.depends_on)"
+    assert one(resources, STAND_IN, "monitoring-crds")["urn"] in release["dependencies"], "its ServiceMonitor's CRD"
+    # cert-manager's comes with the certificate it waits for, not again.
+    assert one(resources, STAND_IN, "crds-stand-in")["urn"] not in release["dependencies"]
     namespace = one(resources, "kubernetes:core/v1:Namespace")["inputs"]["metadata"]
     assert namespace["name"] == "nginx-ingress"
     assert namespace["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"

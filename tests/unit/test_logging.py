@@ -28,6 +28,7 @@ from components.logging import (
     snapshot_statements,
 )
 from components.logging_network import Neighbours
+from components.parts import installs_crds
 from infra.config.logging import LoggingConfig
 from infra.config.workloads import PodResources, ProtectionConfig
 from tests.support import Resource, build, of_type, one, policy
@@ -52,6 +53,7 @@ def logging_stack(spec: LoggingConfig) -> list[Resource]:
         )
         # The other CRDs the caller makes it wait for (the External Secrets and Prometheus operators).
         others = k8s.core.v1.ConfigMap("crds-stand-in", opts=pulumi.ResourceOptions(provider=provider))
+        installs_crds(others, {"external-secrets.io", "generators.external-secrets.io", "monitoring.coreos.com"})
         Logging(
             "logging",
             LoggingArgs(
@@ -153,8 +155,16 @@ def test_nodes_keep_their_data_on_the_encrypted_storage_class_with_tls_and_confi
 
 def test_every_custom_resource_waits_for_the_operators_crds(prod: list[Resource]) -> None:
     release = eck_release(prod)["urn"]
+    others = one(prod, CONFIG_MAP, "crds-stand-in")["urn"]
     for token in (ES, KIBANA, LOGSTASH):
         assert release in one(prod, token)["dependencies"], token
+        assert others not in one(prod, token)["dependencies"], f"{token}: only ECK's release"
+    # The password, its ExternalSecret and the store wait for the External Secrets Operator's release only.
+    for token in ("Password", "ExternalSecret", "SecretStore"):
+        for found in [r for r in prod if r["type"].endswith(f":{token}")]:
+            if found["urn"].endswith("-copy"):
+                continue  # waits for the store and the reader, which wait for the release
+            assert others in found["dependencies"] and release not in found["dependencies"], found["urn"]
     assert eck_release(prod)["inputs"]["values"]["managedNamespaces"] == ["logging"]
     assert unknown_keys(eck_operator.PIN, eck_release(prod)["inputs"]["values"]) == []
 

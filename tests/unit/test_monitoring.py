@@ -14,6 +14,7 @@ import pytest
 from components.addons.base import unknown_keys
 from components.addons.kube_prometheus_stack import PIN as KUBE_PROMETHEUS_STACK
 from components.monitoring import GRAFANA_ADMIN_SECRET, Monitoring, MonitoringArgs
+from components.parts import installs_crds
 from infra.config import MonitoringConfig
 from tests.support import Resource, build, of_type, one
 from tests.unit.test_addon_base import recorded_aliases
@@ -28,6 +29,9 @@ def monitoring(spec: MonitoringConfig = SPEC) -> list[Resource]:
         provider = k8s.Provider("k8s", kubeconfig="{}")
         # What the caller makes it wait for: the External Secrets Operator (the Password generator's CRD).
         crds = k8s.core.v1.ConfigMap("crds-stand-in", opts=pulumi.ResourceOptions(provider=provider))
+        installs_crds(crds, {"external-secrets.io", "generators.external-secrets.io"})
+        # The store that delivers the receivers' secrets (also given).
+        store = k8s.core.v1.ConfigMap("store-stand-in", opts=pulumi.ResourceOptions(provider=provider))
         # The Prometheus Operator's CRDs (a release of their own in the stacks) that the stack waits for.
         operator_crds = k8s.core.v1.ConfigMap("operator-crds", opts=pulumi.ResourceOptions(provider=provider))
         built = Monitoring(
@@ -39,7 +43,7 @@ def monitoring(spec: MonitoringConfig = SPEC) -> list[Resource]:
                 secret_store="store",
                 operator_crds=operator_crds,
             ),
-            opts=pulumi.ResourceOptions(depends_on=[crds]),
+            opts=pulumi.ResourceOptions(depends_on=[crds, store]),
         )
         pulumi.export("prometheusAddress", built.prometheus_address)
         pulumi.export("scrapers", {"namespace": built.scrapers.namespace, "labels": dict(built.scrapers.pod_labels)})
@@ -112,9 +116,10 @@ def test_grafana_admin_comes_from_an_existing_secret_generated_in_the_cluster(re
     assert external["urn"] in release(resources)["dependencies"], "the chart waits for its admin Secret"
 
 
-def test_the_password_generator_waits_for_the_callers_depends_on(resources: list[Resource]) -> None:
+def test_the_password_generator_waits_for_its_crds_release_not_the_store(resources: list[Resource]) -> None:
     generator = one(resources, "kubernetes:generators.external-secrets.io/v1alpha1:Password")
     assert one(resources, STAND_IN, "crds-stand-in")["urn"] in generator["dependencies"]
+    assert one(resources, STAND_IN, "store-stand-in")["urn"] not in generator["dependencies"]
 
 
 def test_kube_prometheus_stack_is_its_add_on_a_child_of_monitoring(resources: list[Resource]) -> None:

@@ -46,6 +46,9 @@ NODE_TYPE = "aws:eks/nodeGroup:NodeGroup"
 ORDERING_NEEDS = {
     # EKS writes its control-plane logs to /aws/eks/<name>/cluster: made first, its retention and key apply.
     ("aws:eks/cluster:Cluster", "aws:cloudwatch/logGroup:LogGroup"),
+    # The logs' setup Job reads the Secrets ECK makes for the cluster (the elastic user, the HTTP CA) and
+    # talks to its API: created before Elasticsearch, it would only wait in the cluster for the same time.
+    ("kubernetes:batch/v1:Job", "kubernetes:elasticsearch.k8s.elastic.co/v1:Elasticsearch"),
 }
 RUNS_PODS = {
     "kubernetes:helm.sh/v3:Release",
