@@ -71,7 +71,7 @@ EBS_CSI_APIS = ("ec2", "sts")
 def _aws_apis(who: str, pods: Mapping[str, str], apis: Sequence[str], endpoints: Sequence[str]) -> tuple[Allow, ...]:
     """Egress to the interface endpoints on 443, and to the internet on 443 only when one of ``apis`` has no
     endpoint in this network (``endpoints``)."""
-    found = (Allow(f"{who}-to-aws-endpoints", "aws-endpoints", (443,), pods),)
+    found: tuple[Allow, ...] = (Allow(f"{who}-to-aws-endpoints", "aws-endpoints", (443,), pods),)
     if set(apis) - set(endpoints):
         found += (Allow(f"{who}-to-aws-apis", "internet", (443,), pods),)
     return found

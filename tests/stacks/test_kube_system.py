@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 
-from components.addons.cluster_autoscaler import METRICS_PORT, POD_LABELS as AUTOSCALER
-from components.addons.metrics_server import PORT as METRICS_SERVER_PORT, POD_LABELS as METRICS_SERVER
+from components.addons.cluster_autoscaler import METRICS_PORT
+from components.addons.cluster_autoscaler import POD_LABELS as AUTOSCALER
+from components.addons.metrics_server import POD_LABELS as METRICS_SERVER
+from components.addons.metrics_server import PORT as METRICS_SERVER_PORT
 from components.cluster import EBS_CSI_CONTROLLER_PODS as EBS_CSI
 from infra.config import DEFAULT_INTERFACE_ENDPOINTS
 from stacks.isolation import KUBE_SYSTEM, namespace_rules
