@@ -62,8 +62,8 @@ from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
 from stacks.credentials import build_reloader, credential_pickup_seconds, refresh_interval
 from stacks.dashboards import build_dashboards
 from stacks.delivery import build_delivery
-from stacks.edge import build_edge
-from stacks.isolation import build_isolation
+from stacks.edge import build_edge, build_ingress_access
+from stacks.isolation import KUBE_SYSTEM, build_isolation
 from stacks.logging import build_logging
 from stacks.observability import build_observability, operator_crds
 from stacks.restore import restore_wiring
@@ -184,6 +184,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         datastores.secrets.store_name,
         [logging.console],
     )
+    build_ingress_access(cfg, cluster, {KONG_NAMESPACE: gateway, CONSOLES_NAMESPACE: consoles})  # NGINX's Roles
     delivery = build_delivery(cfg, context, cluster, apps, primary)
     releases = delivery.release_references if delivery is not None else {}
     rollouts = ArgoRollouts(
@@ -210,6 +211,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             CONSOLES_NAMESPACE: consoles if cfg.consoles.published else None,
             ECK_OPERATOR_NAMESPACE: eck_operator,
             RELOADER_NAMESPACE: reloader,
+            KUBE_SYSTEM: cluster,  # exists with the cluster; its add-ons' pods run before the policies land
         },
     )
     managed = build_observability(cfg, stack, context, cluster, monitoring, backup_plan, primary)

@@ -18,6 +18,7 @@ from policies.rules import (
     kubernetes,
     protection,
     s3,
+    scoping,
     stack,
 )
 
@@ -44,4 +45,5 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *delivery.POLICIES,
     *broker_logs.POLICIES,
     *credentials.POLICIES,
+    *scoping.POLICIES,
 )

@@ -161,7 +161,7 @@ def test_ingress_controllers_watch_only_the_namespaces_they_serve(planned: Plan,
 
 
 def test_the_table_names_every_platform_namespace() -> None:
-    assert PLATFORM_NAMESPACES | {"consoles", "elastic-system"} == set(namespace_rules("apps"))
+    assert PLATFORM_NAMESPACES | {"consoles", "elastic-system", "kube-system"} == set(namespace_rules("apps"))
 
 
 def test_each_namespaces_policies_wait_for_the_namespace(planned: Plan) -> None:
