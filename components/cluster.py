@@ -34,6 +34,9 @@ CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager",
 CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 VPC_CNI_SERVICE_ACCOUNT = "aws-node"  # the VPC CNI's DaemonSet, in kube-system
+# The EBS CSI driver's controller pods in kube-system (the add-on's label): they call EC2 (and STS for
+# their role). The node plugin (app: ebs-csi-node) needs the API only. Neither runs on the host network.
+EBS_CSI_CONTROLLER_PODS = {"app": "ebs-csi-controller"}
 # What the workers' own role keeps: joining the cluster, pulling images, and Session Manager (the only way
 # onto a node: no SSH keys, no bastion; every session is logged). The VPC CNI has its own role (IRSA).
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore")

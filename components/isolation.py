@@ -10,7 +10,9 @@ namespace is one row there. Common needs are flags of the row, each made into it
 - ``same_namespace``: pods of the namespace may talk to each other (an add-on's own parts);
 - ``api_server``: egress to the Kubernetes API on 443 (controllers, operators, webhooks' owners);
 - ``webhook_ports``: ingress from the control plane on the admission webhooks' ports;
-- ``metrics_ports``: ingress from the scrapers (Prometheus's pods) on the metrics ports.
+- ``metrics_ports``: ingress from the scrapers (Prometheus's pods) on the metrics ports;
+- ``deny_after_allows``: the default deny is created after the row's allows (a namespace whose pods already
+  run, such as ``kube-system``: a deny alone, even for a moment, would cut cluster DNS).
 
 Peers named by role rather than address (``places``): the control plane's and the load balancer's
 addresses are the subnets they live in, the internet is everything outside the VPC; the composition
@@ -26,7 +28,7 @@ from typing import Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-Place = Literal["control-plane", "load-balancer", "aws-endpoints", "internet"]
+Place = Literal["control-plane", "load-balancer", "aws-endpoints", "internet", "nodes", "vpc-resolver"]
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,14 @@ DNS = Pods("kube-system", {"k8s-app": "kube-dns"})
 
 @dataclass(frozen=True)
 class Allow:
-    """One allowed flow: to or from ``peer`` (pods or a place) on TCP ``ports`` (empty: every port),
-    for the pods of this namespace with ``pods`` labels (empty: all of them)."""
+    """One allowed flow: to or from ``peer`` (pods or a place) on ``ports`` (empty: every port) of each of
+    ``protocols``, for the pods of this namespace with ``pods`` labels (empty: all of them)."""
 
     purpose: str  # the NetworkPolicy's name suffix: why the hole exists
     peer: Pods | Place
     ports: tuple[int, ...] = ()
     pods: Mapping[str, str] = field(default_factory=dict)
+    protocols: tuple[str, ...] = ("TCP",)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class NamespaceRules:
     api_server: bool = False
     webhook_ports: tuple[int, ...] = ()
     metrics_ports: tuple[int, ...] = ()
+    deny_after_allows: bool = False
 
     def allows(self, scrapers: Pods) -> tuple[list[Allow], list[Allow]]:
         """The row's ingress and egress allows, flags included."""
@@ -167,10 +171,9 @@ class NamespaceIsolation(pulumi.ComponentResource):
                 )
 
             every_pod = k8s.meta.v1.LabelSelectorArgs()
-            policy(
-                "default-deny-all",
-                k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=every_pod, policy_types=["Ingress", "Egress"]),
-            )
+            deny = k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=every_pod, policy_types=["Ingress", "Egress"])
+            if not row.deny_after_allows:
+                policy("default-deny-all", deny)
             dns = Allow("to-dns", DNS)
             policy(
                 "to-dns",
@@ -201,7 +204,9 @@ class NamespaceIsolation(pulumi.ComponentResource):
                         pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(allow.pods) or None),
                         policy_types=["Ingress"],
                         ingress=[
-                            k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=peer(allow), ports=ports(allow.ports))
+                            k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                                from_=peer(allow), ports=ports(allow.ports, allow.protocols)
+                            )
                         ],
                     ),
                 )
@@ -212,9 +217,18 @@ class NamespaceIsolation(pulumi.ComponentResource):
                         pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict(allow.pods) or None),
                         policy_types=["Egress"],
                         egress=[
-                            k8s.networking.v1.NetworkPolicyEgressRuleArgs(to=peer(allow), ports=ports(allow.ports))
+                            k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                                to=peer(allow), ports=ports(allow.ports, allow.protocols)
+                            )
                         ],
                     ),
+                )
+            if row.deny_after_allows:
+                allows = list(made)
+                policy(
+                    "default-deny-all",
+                    deny,
+                    after_maker=pulumi.ResourceOptions.merge(after_maker, pulumi.ResourceOptions(depends_on=allows)),
                 )
             self.policies[namespace] = made
         self.register_outputs({"namespaces": sorted(args.rows)})

@@ -170,6 +170,7 @@ class ScheduledFunction:
     function: aws.lambda_.Function
     role: aws.iam.Role
     logs: aws.cloudwatch.LogGroup
+    policy: aws.iam.RolePolicy | None = None  # the role's policy: what a first invocation waits for
 
 
 def scheduled_function(
@@ -202,7 +203,7 @@ def scheduled_function(
         assume_role_policy=iam.service_assume_role(aws_context, "lambda"),
         opts=child,
     )
-    aws.iam.RolePolicy(f"{name}-function", role=role.id, policy=policy(logs.arn), opts=child)
+    role_policy = aws.iam.RolePolicy(f"{name}-function", role=role.id, policy=policy(logs.arn), opts=child)
     function = aws.lambda_.Function(
         f"{name}-function",
         name=spec.function_name,
@@ -245,7 +246,7 @@ def scheduled_function(
         ),
         opts=child,
     )
-    return ScheduledFunction(function=function, role=role, logs=logs)
+    return ScheduledFunction(function=function, role=role, logs=logs, policy=role_policy)
 
 
 # -- Secrets the External Secrets Operator renders in the cluster ------------------------------------

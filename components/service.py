@@ -32,6 +32,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.addons.reloader import reload_annotations
 from components.parts import depends_on_of, kms_key
 from components.service_args import EgressTarget, SecretEnv, ServiceDeploymentArgs, TokenSigner
 from components.service_objects import (
@@ -189,11 +190,22 @@ class ServiceDeployment(pulumi.ComponentResource):
         )
 
         # -- the workload -------------------------------------------------------------------------
+        # Restarted in place by Reloader when a Secret it reads changes (a rotated credential), through
+        # restartAt: pods evicted one at a time under the PodDisruptionBudget, no new blue-green revision.
+        secrets = [e.secret for e in args.secret_env]
+        rollout_meta = meta(svc)
+        if secrets:
+            rollout_meta = k8s.meta.v1.ObjectMetaArgs(
+                name=svc,
+                namespace=args.namespace,
+                labels=labels,
+                annotations=pulumi.Output.all(*secrets).apply(lambda names: reload_annotations(list(names))),
+            )
         rollout = k8s.apiextensions.CustomResource(
             f"{name}-rollout",
             api_version=ROLLOUTS_API,
             kind="Rollout",
-            metadata=meta(svc),
+            metadata=rollout_meta,
             spec=rollout_spec(svc, args.rollouts, labels, selector, pod_spec(args, svc, pinned)),
             opts=pulumi.ResourceOptions.merge(
                 k8s_opts, pulumi.ResourceOptions(depends_on=[account, active, preview, template])

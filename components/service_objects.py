@@ -31,6 +31,8 @@ HEALTH_PATH = "/health"
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
 ROLLOUT_HASH_LABEL = "rollouts-pod-template-hash"  # Argo's label per colour (ReplicaSet)
+# Startup and readiness probes: every PROBE_PERIOD s; a pod has STARTUP_FAILURES periods to start.
+PROBE_PERIOD, STARTUP_FAILURES = 5, 24
 
 
 def pod_spec(args: ServiceDeploymentArgs, svc: str, pinned: pulumi.Output[str]) -> dict[str, Any]:
@@ -60,9 +62,14 @@ def pod_spec(args: ServiceDeploymentArgs, svc: str, pinned: pulumi.Output[str]) 
             "limits": {"cpu": args.resources.limits.cpu, "memory": args.resources.limits.memory},
         },
         # Up to 2 minutes to start; then restarted after 30 s unhealthy, out of rotation after 15 s.
-        "startupProbe": {**probe, "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 24},
+        "startupProbe": {
+            **probe,
+            "periodSeconds": PROBE_PERIOD,
+            "timeoutSeconds": 2,
+            "failureThreshold": STARTUP_FAILURES,
+        },
         "livenessProbe": {**probe, "periodSeconds": 10, "timeoutSeconds": 2, "failureThreshold": 3},
-        "readinessProbe": {**probe, "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 3},
+        "readinessProbe": {**probe, "periodSeconds": PROBE_PERIOD, "timeoutSeconds": 2, "failureThreshold": 3},
         "securityContext": container_security_context(),
         "volumeMounts": [tmp_mount()],
     }

@@ -6,10 +6,12 @@ import pulumi
 
 from components.addons.cert_manager import CertManager, CertManagerArgs
 from components.addons.kong import NAMESPACE as KONG_NAMESPACE
+from components.addons.nginx_ingress import RELEASE as NGINX_RELEASE
 from components.cluster import Cluster
 from components.consoles import NAMESPACE as CONSOLES_NAMESPACE
 from components.gateway import Gateway, GatewayArgs
-from components.ingress import Ingress, IngressArgs
+from components.ingress import NGINX_NAMESPACE, Ingress, IngressArgs
+from components.ingress_access import IngressAccess, IngressAccessArgs
 from components.monitoring import Monitoring
 from components.network import Network
 from components.workload_namespace import WorkloadNamespace
@@ -59,8 +61,7 @@ def build_edge(
             kubernetes_provider=cluster.provider,
             protection=cfg.protection,
             extra_hostnames=consoles,
-            # NGINX serves the gateway's public Ingress and, when published, the consoles' logins.
-            served_namespaces=(KONG_NAMESPACE, *((CONSOLES_NAMESPACE,) if consoles else ())),
+            served_namespaces=served_namespaces(cfg),
         ),
         # The ClusterIssuer needs cert-manager's CRDs, NGINX's ServiceMonitor the Prometheus Operator's.
         opts=pulumi.ResourceOptions.merge(
@@ -85,3 +86,30 @@ def build_edge(
     pulumi.export("loadBalancerDnsName", ingress.load_balancer_dns_name)
     pulumi.export("webAclArn", ingress.web_acl_arn)
     return ingress, gateway
+
+
+def served_namespaces(cfg: PlatformConfig) -> tuple[str, ...]:
+    """The namespaces whose Ingresses NGINX serves (besides its own): the gateway's public Ingress and,
+    when published, the consoles' logins."""
+    return (KONG_NAMESPACE, *((CONSOLES_NAMESPACE,) if cfg.consoles.published else ()))
+
+
+def build_ingress_access(
+    cfg: PlatformConfig, cluster: Cluster, made_by: dict[str, pulumi.Resource | None]
+) -> IngressAccess | None:
+    """NGINX's Roles in the namespaces it serves, each once ``made_by`` has made it."""
+    if cfg.ingress is None:
+        return None
+    namespaces = {ns: made_by[ns] for ns in served_namespaces(cfg)}
+    missing = sorted(ns for ns, maker in namespaces.items() if maker is None)
+    if missing:
+        raise ValueError(f"NGINX serves {', '.join(missing)}, which this stack does not make")
+    return IngressAccess(
+        "ingress-access",
+        IngressAccessArgs(
+            kubernetes_provider=cluster.provider,
+            release=NGINX_RELEASE,
+            controller_namespace=NGINX_NAMESPACE,
+            namespaces={ns: maker for ns, maker in namespaces.items() if maker is not None},
+        ),
+    )

@@ -7,11 +7,11 @@ Service), read in each chart's values at its pinned version.
 
 The services' namespace and ``logging`` are not rows: each has its own default deny and allows
 (``components/workload_namespace.py`` with ``components/service_objects.py``; ``components/logging_network.py``).
-``kube-system`` is not a row: its
-pods are EKS's managed add-ons (CoreDNS, the CNI, the EBS driver, kube-proxy; most on the host network,
-where a NetworkPolicy does not apply), whose ports and probes AWS changes with each add-on version; a
-deny there risks cluster DNS for everyone. The policy pack requires a default deny in every other
-namespace of the plan.
+``kube-system`` is a row like the others, with allows per workload (CoreDNS, metrics-server, the
+autoscaler, the EBS driver's controller); its pods already run when the policies land, so its default
+deny comes after its allows. The host-network pods there (the VPC CNI, kube-proxy) are outside any
+NetworkPolicy. The policy pack requires a default deny in every namespace of the plan and in
+``kube-system``.
 """
 
 from __future__ import annotations
@@ -25,17 +25,25 @@ import pulumi_kubernetes as k8s
 from components.addons.argo_rollouts import NAMESPACE as ROLLOUTS
 from components.addons.cert_manager import NAMESPACE as CERT_MANAGER
 from components.addons.cloudwatch_exporter import RELEASE as CLOUDWATCH_EXPORTER_RELEASE
+from components.addons.cluster_autoscaler import METRICS_PORT as AUTOSCALER_METRICS
+from components.addons.cluster_autoscaler import NAMESPACE as KUBE_SYSTEM
+from components.addons.cluster_autoscaler import POD_LABELS as AUTOSCALER_PODS
 from components.addons.eck_operator import NAMESPACE as ECK_OPERATOR
 from components.addons.external_secrets import NAMESPACE as EXTERNAL_SECRETS
 from components.addons.kong import NAMESPACE as KONG
 from components.addons.kong import POD_LABELS as KONG_PODS
 from components.addons.kube_prometheus_stack import PROMETHEUS_POD_LABELS
+from components.addons.metrics_server import POD_LABELS as METRICS_SERVER_PODS
+from components.addons.metrics_server import PORT as METRICS_SERVER
+from components.addons.reloader import METRICS_PORT as RELOADER_METRICS
+from components.addons.reloader import NAMESPACE as RELOADER
+from components.cluster import EBS_CSI_CONTROLLER_PODS
 from components.consoles import NAMESPACE as CONSOLES
 from components.ingress import NGINX_NAMESPACE
-from components.isolation import Allow, NamespaceIsolation, NamespaceIsolationArgs, NamespaceRules, Pods
+from components.isolation import DNS, Allow, NamespaceIsolation, NamespaceIsolationArgs, NamespaceRules, Pods
 from components.logging import NAMESPACE as LOGGING
 from components.monitoring import NAMESPACE as MONITORING
-from infra.config import PlatformConfig
+from infra.config import DEFAULT_INTERFACE_ENDPOINTS, PlatformConfig
 
 NGINX_PODS = {"app.kubernetes.io/name": "nginx-ingress"}
 PROMETHEUS = Pods(MONITORING, PROMETHEUS_POD_LABELS)
@@ -52,10 +60,30 @@ WEBHOOK = 10250  # cert-manager's, External Secrets' and the Prometheus Operator
 CERT_MANAGER_METRICS, EXTERNAL_SECRETS_METRICS, ROLLOUTS_METRICS = 9402, 8080, 8090
 KUBELET, NODE_EXPORTER = 10250, 9100
 ECK_WEBHOOK, ELASTICSEARCH_HTTP = 9443, 9200
+COREDNS_PODS = dict(DNS.labels)
+DNS_PORT, COREDNS_METRICS = 53, 9153  # the EKS CoreDNS add-on's Corefile: `.:53`, `prometheus :9153`
+UDP_TCP = ("UDP", "TCP")
 
 
-def namespace_rules(services_namespace: str) -> dict[str, NamespaceRules]:
-    """The table. ``services_namespace`` is where the gateway's upstreams live (from config)."""
+# The AWS APIs each kube-system controller calls (interface endpoint suffixes).
+AUTOSCALER_APIS = ("autoscaling", "ec2", "eks", "sts")
+EBS_CSI_APIS = ("ec2", "sts")
+
+
+def _aws_apis(who: str, pods: Mapping[str, str], apis: Sequence[str], endpoints: Sequence[str]) -> tuple[Allow, ...]:
+    """Egress to the interface endpoints on 443, and to the internet on 443 only when one of ``apis`` has no
+    endpoint in this network (``endpoints``)."""
+    found: tuple[Allow, ...] = (Allow(f"{who}-to-aws-endpoints", "aws-endpoints", (443,), pods),)
+    if set(apis) - set(endpoints):
+        found += (Allow(f"{who}-to-aws-apis", "internet", (443,), pods),)
+    return found
+
+
+def namespace_rules(
+    services_namespace: str, endpoints: Sequence[str] = DEFAULT_INTERFACE_ENDPOINTS
+) -> dict[str, NamespaceRules]:
+    """The table. ``services_namespace`` is where the gateway's upstreams live, ``endpoints`` the network's
+    interface endpoints (from config)."""
     return {
         NGINX_NAMESPACE: NamespaceRules(
             ingress=(Allow("from-load-balancer", "load-balancer", (NGINX_HTTP, NGINX_HTTPS), NGINX_PODS),),
@@ -119,6 +147,30 @@ def namespace_rules(services_namespace: str) -> dict[str, NamespaceRules]:
             api_server=True,
             webhook_ports=(ECK_WEBHOOK,),
         ),
+        # The cluster's own namespace: EKS's add-ons and the platform's metrics-server and autoscaler. Its pods
+        # run already when these land: the deny comes last. Every pod there is a controller of the API.
+        KUBE_SYSTEM: NamespaceRules(
+            ingress=(
+                Allow("dns-from-pods", Pods(None), (DNS_PORT,), COREDNS_PODS, UDP_TCP),
+                # host-network pods (ClusterFirstWithHostNet) of the other nodes ask from their node's address
+                Allow("dns-from-nodes", "nodes", (DNS_PORT,), COREDNS_PODS, UDP_TCP),
+                Allow("dns-metrics-from-scrapers", PROMETHEUS, (COREDNS_METRICS,), COREDNS_PODS),
+                # the API server's aggregation layer, from the control plane's interfaces in the private subnets
+                Allow("metrics-server-from-control-plane", "control-plane", (METRICS_SERVER,), METRICS_SERVER_PODS),
+                Allow("metrics-server-from-scrapers", PROMETHEUS, (METRICS_SERVER,), METRICS_SERVER_PODS),
+                Allow("autoscaler-from-scrapers", PROMETHEUS, (AUTOSCALER_METRICS,), AUTOSCALER_PODS),
+            ),
+            egress=(
+                Allow("dns-to-vpc-resolver", "vpc-resolver", (DNS_PORT,), COREDNS_PODS, UDP_TCP),
+                Allow("metrics-server-to-kubelets", "nodes", (KUBELET,), METRICS_SERVER_PODS),
+                # AWS's APIs through their interface endpoints; the internet only for an API without one
+                *_aws_apis("autoscaler", AUTOSCALER_PODS, AUTOSCALER_APIS, endpoints),
+                *_aws_apis("ebs-csi", EBS_CSI_CONTROLLER_PODS, EBS_CSI_APIS, endpoints),
+            ),
+            same_namespace=False,
+            api_server=True,
+            deny_after_allows=True,
+        ),
         CONSOLES: NamespaceRules(
             ingress=(Allow("from-edge", Pods(NGINX_NAMESPACE, NGINX_PODS), (OAUTH2_PROXY,)),),
             egress=(
@@ -127,6 +179,8 @@ def namespace_rules(services_namespace: str) -> dict[str, NamespaceRules]:
             ),
             metrics_ports=(OAUTH2_PROXY_METRICS,),
         ),
+        # Reloader talks to the API server only (watch Secrets, restart Rollouts); only Prometheus reaches it.
+        RELOADER: NamespaceRules(api_server=True, metrics_ports=(RELOADER_METRICS,)),
     }
 
 
@@ -139,7 +193,7 @@ def build_isolation(
 ) -> NamespaceIsolation:
     """Isolate each namespace of the table that this stack creates (``namespaces_made_by``: namespace ->
     the component that makes it, None when this stack does not), once it exists."""
-    table = namespace_rules(cfg.datastores.namespace)
+    table = namespace_rules(cfg.datastores.namespace, cfg.network.interface_endpoints)
     present = {ns: rules for ns, rules in table.items() if namespaces_made_by.get(ns) is not None}
     made_by = [r for r in namespaces_made_by.values() if r is not None]
     # The control plane's network interfaces and the interface endpoints live in the private subnets,
@@ -148,6 +202,9 @@ def build_isolation(
         "control-plane": [*private_cidrs, _first_address(cfg.cluster.service_cidr)],
         "aws-endpoints": list(private_cidrs),
         "load-balancer": list(public_cidrs),
+        "nodes": list(private_cidrs),
+        # Route 53 Resolver: the VPC's base address plus two, and its link-local address (both the same resolver)
+        "vpc-resolver": [_resolver(cfg.network.cidr), "169.254.169.253/32"],
     }
     return NamespaceIsolation(
         "isolation",
@@ -167,3 +224,8 @@ def build_isolation(
 def _first_address(cidr: str) -> str:
     """The ``kubernetes`` Service's cluster IP: the first address of the service range."""
     return f"{next(ipaddress.IPv4Network(cidr).hosts())}/32"
+
+
+def _resolver(vpc_cidr: str) -> str:
+    """The VPC's Route 53 Resolver: the network's base address plus two."""
+    return f"{ipaddress.IPv4Network(vpc_cidr).network_address + 2}/32"

@@ -24,6 +24,7 @@ from components.addons.external_secrets import NAMESPACE as EXTERNAL_SECRETS_NAM
 from components.addons.external_secrets import ExternalSecretsOperator, ExternalSecretsOperatorArgs
 from components.addons.kong import NAMESPACE as KONG_NAMESPACE
 from components.addons.metrics_server import MetricsServer, MetricsServerArgs
+from components.addons.reloader import NAMESPACE as RELOADER_NAMESPACE
 from components.alerts.component import Alerts, AlertsArgs
 from components.cluster import Cluster, ClusterArgs
 from components.consoles import NAMESPACE as CONSOLES_NAMESPACE
@@ -58,10 +59,11 @@ from infra.tags import default_tags
 from stacks import moved
 from stacks.backups import backup_tags, build_backups
 from stacks.consoles import build_consoles, login_namespaces, login_secret_arns
+from stacks.credentials import build_reloader, credential_pickup_seconds, refresh_interval
 from stacks.dashboards import build_dashboards
 from stacks.delivery import build_delivery
-from stacks.edge import build_edge
-from stacks.isolation import build_isolation
+from stacks.edge import build_edge, build_ingress_access
+from stacks.isolation import KUBE_SYSTEM, build_isolation
 from stacks.logging import build_logging
 from stacks.observability import build_observability, operator_crds
 from stacks.restore import restore_wiring
@@ -182,6 +184,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         datastores.secrets.store_name,
         [logging.console],
     )
+    build_ingress_access(cfg, cluster, {KONG_NAMESPACE: gateway, CONSOLES_NAMESPACE: consoles})  # NGINX's Roles
     delivery = build_delivery(cfg, context, cluster, apps, primary)
     releases = delivery.release_references if delivery is not None else {}
     rollouts = ArgoRollouts(
@@ -192,6 +195,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     services = build_services(
         cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary, rollouts, releases=releases
     )
+    reloader = build_reloader(cluster.provider, apps.name, rollouts.release)  # rotated credentials reach the pods
     build_isolation(  # every platform namespace: default deny, then the allows of its row
         cfg,
         k8s_provider,
@@ -206,6 +210,8 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             ROLLOUTS_NAMESPACE: rollouts,
             CONSOLES_NAMESPACE: consoles if cfg.consoles.published else None,
             ECK_OPERATOR_NAMESPACE: eck_operator,
+            RELOADER_NAMESPACE: reloader,
+            KUBE_SYSTEM: cluster,  # exists with the cluster; its add-ons' pods run before the policies land
         },
     )
     managed = build_observability(cfg, stack, context, cluster, monitoring, backup_plan, primary)
@@ -280,7 +286,11 @@ def build_datastores(
     on_region = pulumi.InvokeOutputOptions(provider=primary)
     logs = DatastoreLogs(context, ds.log_retention_days)  # platform:datastores.logRetentionDays
     rotation = CredentialRotation(
-        context, ds.credential_rotation_days, ds.log_retention_days, network.private_subnet_ids
+        context,
+        ds.credential_rotation_days,
+        ds.log_retention_days,
+        network.private_subnet_ids,
+        min_grace_seconds=credential_pickup_seconds(cfg),  # the previous credential stays valid this long
     )
 
     def wiring(store: str) -> dict:
@@ -303,7 +313,7 @@ def build_datastores(
         ),
         "rabbitmq": RabbitMq(
             "rabbitmq",
-            RabbitMqArgs(ds.rabbitmq, f"{prefix}-rabbitmq", **wiring("rabbitmq"), rotation=rotation),
+            RabbitMqArgs(ds.rabbitmq, f"{prefix}-rabbitmq", **wiring("rabbitmq"), rotation=rotation, logs=logs),
             opts=opts,
         ),
         "documentdb": DocumentDb(
@@ -347,6 +357,7 @@ def build_datastores(
                 for store, s in stores.items()
             ],
             other_namespaces=[MONITORING_NAMESPACE, *login_namespaces(cfg)],  # receivers, UIs' login
+            refresh_interval=refresh_interval(cfg),  # platform:datastores.secretRefreshMinutes
         ),
         opts=pulumi.ResourceOptions(depends_on=[operator.release]),  # the store's CRD
     )

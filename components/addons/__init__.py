@@ -16,6 +16,9 @@ from components.addons import (
     oauth2_proxy,
     prometheus_operator_crds,
 )
+
+# isort: split
+from components.addons import reloader
 from components.addons.base import ChartPin
 
 # Every chart the platform installs, pinned in its add-on's module.
@@ -33,4 +36,5 @@ PINS: tuple[ChartPin, ...] = (
     cloudwatch_exporter.PIN,
     eck_operator.PIN,
     fluent_bit.PIN,
+    reloader.PIN,
 )

@@ -47,6 +47,11 @@ PIN = ChartPin(
 )
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
+RELEASE = "cluster-autoscaler"
+# The chart's pods, by its instance label (its name label is "<cloudProvider>-cluster-autoscaler"), and
+# the port of its metrics (and probes): the chart's containerPort.
+POD_LABELS = {"app.kubernetes.io/instance": RELEASE}
+METRICS_PORT = 8085
 
 # The autoscaler's minor must match the cluster's (its scheduler simulation is version-specific).
 # Newest release of each line, from the autoscaler's release tags.
@@ -192,5 +197,5 @@ class ClusterAutoscaler(HelmAddOn):
             service_account=SERVICE_ACCOUNT,
             role_arn=self.role_arn,
         )
-        self._install(name, "cluster-autoscaler", settings.values())
+        self._install(name, RELEASE, settings.values())
         self._publish()

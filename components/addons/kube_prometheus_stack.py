@@ -5,8 +5,10 @@ Alertmanager and Grafana. Prometheus selects every ServiceMonitor of the cluster
 release's. Alertmanager (replicas, a volume each) merges the AlertmanagerConfig objects labelled
 ``ALERTMANAGER_CONFIG_LABELS``, matching alerts of every namespace. Grafana keeps its database on a
 volume, has Prometheus as its explicit default datasource and loads dashboards from ConfigMaps
-labelled ``grafana_dashboard: "1"``, each filed in the folder its ``grafana_folder`` annotation names
-(published as a ``DashboardSink``). Grafana's admin credentials come from an existing Secret, by name
+labelled ``grafana_dashboard: "1"`` in its own namespace, each filed in the folder its ``grafana_folder``
+annotation names (published as a ``DashboardSink``); its sidecar reads ConfigMaps and Secrets of that
+namespace only (a Role, not the chart's default ClusterRole over every Secret of the cluster: Grafana is
+reachable through the consoles' login). Grafana's admin credentials come from an existing Secret, by name
 only. Keys read in the chart's ``values.yaml`` at 88.5.3 and the grafana subchart's at 12.11.1."""
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ PIN = ChartPin(
             "grafana.sidecar.dashboards.enabled",
             "grafana.sidecar.dashboards.label",
             "grafana.sidecar.dashboards.labelValue",
-            "grafana.sidecar.dashboards.searchNamespace",
+            "grafana.rbac.namespaced",
             "grafana.sidecar.dashboards.folderAnnotation",
             "grafana.sidecar.dashboards.provider.foldersFromFilesStructure",
             "grafana.sidecar.datasources.enabled",
@@ -110,7 +112,7 @@ GRAFANA_SERVICE = f"{RELEASE}-grafana"
 GRAFANA_PORT = 80
 # Alertmanager merges the AlertmanagerConfig objects of its namespace that carry this label.
 ALERTMANAGER_CONFIG_LABELS = {"platform.example.com/alertmanager-config": "platform"}
-# Grafana's sidecar loads dashboards from ConfigMaps (any namespace) labelled grafana_dashboard: "1".
+# Grafana's sidecar loads dashboards from ConfigMaps of its namespace labelled grafana_dashboard: "1".
 DASHBOARD_LABEL = "grafana_dashboard"
 DASHBOARD_LABEL_VALUE = "1"
 # The sidecar files a ConfigMap's dashboards in the folder its annotation names (Grafana makes the
@@ -199,13 +201,15 @@ class KubePrometheusStackSettings:
                 # A ReadWriteOnce volume attaches to one node: a rolling update's new pod elsewhere would
                 # wait for it forever (Multi-Attach), so the old pod goes first.
                 "deploymentStrategy": {"type": "Recreate"},
+                # A Role in its namespace for the sidecars (ConfigMaps and Secrets there), no ClusterRole; with
+                # no searchNamespace the sidecars watch that namespace only, where the dashboards live.
+                "rbac": {"namespaced": True},
                 "sidecar": {
                     "resources": resources("20m", "64Mi", "200m", "256Mi"),
                     "dashboards": {
                         "enabled": True,
                         "label": DASHBOARD_LABEL,
                         "labelValue": DASHBOARD_LABEL_VALUE,
-                        "searchNamespace": "ALL",
                         "folderAnnotation": DASHBOARD_FOLDER_ANNOTATION,
                         "provider": {"foldersFromFilesStructure": True},
                     },

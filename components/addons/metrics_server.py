@@ -29,6 +29,11 @@ PIN = ChartPin(
     free_form=frozenset({"resources"}),
 )
 NAMESPACE = "kube-system"
+RELEASE = "metrics-server"
+# The chart's pods (its standard name label), and the port the API server and the scrapers reach them on
+# (the chart's containerPort, its --secure-port).
+POD_LABELS = {"app.kubernetes.io/name": "metrics-server"}
+PORT = 10250
 
 
 @dataclass(frozen=True)
@@ -56,5 +61,5 @@ class MetricsServer(HelmAddOn):
     def __init__(self, name: str, args: MetricsServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
         self._use_namespace(NAMESPACE)
-        self._install(name, "metrics-server", MetricsServerSettings(replicas=args.replicas).values(), timeout=900)
+        self._install(name, RELEASE, MetricsServerSettings(replicas=args.replicas).values(), timeout=900)
         self._publish()

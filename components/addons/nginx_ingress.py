@@ -1,7 +1,13 @@
 """NGINX Inc's nginx-ingress (nginx/kubernetes-ingress, chart ``nginx-ingress``): the cluster's public
 ingress, reached by the ALB on fixed NodePorts, balancing by least connections and accepting TLS 1.3
 only. Not the community ingress-nginx: that one has no least-connections method and is out of
-maintenance."""
+maintenance.
+
+Watching named namespaces (``watch_namespaces``), the controller gets no cluster-wide access to Secrets:
+the chart's ClusterRole (which reads every Secret, ConfigMap and Pod of the cluster) is not rendered, a
+ClusterRole of the add-on's own holds only what is cluster-scoped (its IngressClass, the namespaces it
+checks), and namespaced Roles grant the rest in each namespace it serves (:func:`served_namespace_access`
+for the namespaces other components make; its own here)."""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 
 from components.addons.base import JOB, AddOnArgs, ChartPin, HelmAddOn
 
@@ -50,6 +57,7 @@ PIN = ChartPin(
             "prometheus.port",
             "prometheus.service.create",
             "prometheus.serviceMonitor.create",
+            "rbac.clusterrole.create",
         }
     ),
     free_form=frozenset(
@@ -59,6 +67,79 @@ PIN = ChartPin(
 RELEASE = "nginx-ingress"
 # TLS 1.3 only towards clients of NGINX (nginx's ssl_protocols syntax).
 SSL_PROTOCOLS = "TLSv1.3"
+
+# RBAC rules as (API groups, resources, verbs), read from the chart's ClusterRole and Role and the
+# controller's calls at the pinned version.
+Rule = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+READ = ("get", "list", "watch")
+# Cluster-scoped, so a ClusterRole: the IngressClass it checks at start, the watched namespaces it checks
+# exist. Nothing namespaced: no Secret, ConfigMap, Pod or Service anywhere.
+CLUSTER_RULES: tuple[Rule, ...] = (
+    (("networking.k8s.io",), ("ingressclasses",), ("get", "list")),
+    (("",), ("namespaces",), ("get",)),
+)
+# In each namespace it serves: what its informers watch there (Ingresses, their Services, endpoints and
+# Secrets, its custom resources), the Ingresses' status and events.
+WATCH_RULES: tuple[Rule, ...] = (
+    (("",), ("configmaps", "pods", "secrets", "services"), READ),
+    (("discovery.k8s.io",), ("endpointslices",), READ),
+    (("networking.k8s.io",), ("ingresses",), READ),
+    (("networking.k8s.io",), ("ingresses/status",), ("update",)),
+    (("",), ("events",), ("create", "patch", "list")),
+    (
+        ("k8s.nginx.org",),
+        ("virtualservers", "virtualserverroutes", "globalconfigurations", "transportservers", "policies"),
+        READ,
+    ),
+    (
+        ("k8s.nginx.org",),
+        ("virtualservers/status", "virtualserverroutes/status", "policies/status", "transportservers/status"),
+        ("update",),
+    ),
+)
+# In its own namespace besides (the chart's Role has its leases and ConfigMap): the headless Service it
+# manages for itself, and its pod's owner, which it reads for that Service's selector.
+OWN_RULES: tuple[Rule, ...] = (
+    (("",), ("services",), ("create", "update", "patch", "delete")),
+    (("apps",), ("replicasets", "daemonsets", "statefulsets"), ("get",)),
+)
+
+
+def full_name(release: str) -> str:
+    """The chart's name for its objects and its service account (its ``fullname`` helper, no override)."""
+    return release if PIN.chart in release else f"{release}-{PIN.chart}"
+
+
+def policy_rules(rules: tuple[Rule, ...]) -> list[k8s.rbac.v1.PolicyRuleArgs]:
+    return [k8s.rbac.v1.PolicyRuleArgs(api_groups=list(g), resources=list(r), verbs=list(v)) for g, r, v in rules]
+
+
+def watch_access(
+    resource_name: str,
+    namespace: pulumi.Input[str],
+    release: str,
+    controller_namespace: pulumi.Input[str],
+    rules: tuple[Rule, ...],
+    opts: pulumi.ResourceOptions,
+) -> list[pulumi.Resource]:
+    """A Role in ``namespace`` with ``rules``, bound to the controller's service account."""
+    name = f"{full_name(release)}-watch"
+    role = k8s.rbac.v1.Role(
+        f"{resource_name}-role",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+        rules=policy_rules(rules),
+        opts=opts,
+    )
+    binding = k8s.rbac.v1.RoleBinding(
+        f"{resource_name}-binding",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+        role_ref=k8s.rbac.v1.RoleRefArgs(api_group="rbac.authorization.k8s.io", kind="Role", name=name),
+        subjects=[
+            k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=full_name(release), namespace=controller_namespace)
+        ],
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[role])),
+    )
+    return [role, binding]
 
 
 def zone_spread(labels: dict[str, str], max_skew: int = 1) -> list[dict[str, Any]]:
@@ -93,6 +174,9 @@ class NginxIngressSettings:
     def values(self) -> dict[str, Any]:
         watched = ",".join(sorted(set(self.watch_namespaces)))
         return {
+            # Watching named namespaces, its access comes from namespaced Roles (NginxIngress): no chart
+            # ClusterRole, which would read every Secret of the cluster.
+            **({"rbac": {"clusterrole": {"create": False}}} if watched else {}),
             "controller": {
                 **({"watchNamespace": watched, "watchSecretNamespace": watched} if watched else {}),
                 "kind": "deployment",
@@ -163,5 +247,38 @@ class NginxIngress(HelmAddOn):
     def __init__(self, name: str, args: NginxIngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
         self._use_namespace(args.namespace)
-        self._install(name, args.settings.release, args.settings.values(), timeout=900)
+        settings = args.settings
+        access = self._access(name, settings) if settings.watch_namespaces else []
+        self._install(name, settings.release, settings.values(), depends_on=access, timeout=900)
+        self.service_account = full_name(settings.release)
         self._publish()
+
+    def _access(self, name: str, settings: NginxIngressSettings) -> list[pulumi.Resource]:
+        """Its ClusterRole (cluster-scoped objects only) and its Role in its own namespace, before the
+        release; the Roles in the other namespaces it serves are their namespaces' (served_namespace_access)."""
+        account = full_name(settings.release)
+        cluster_name = f"{account}-cluster-scope"
+        cluster_role = k8s.rbac.v1.ClusterRole(
+            f"{name}-cluster-scope",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=cluster_name),
+            rules=policy_rules(CLUSTER_RULES),
+            opts=self._opts(f"{name}-cluster-scope", cluster=True),
+        )
+        binding = k8s.rbac.v1.ClusterRoleBinding(
+            f"{name}-cluster-scope-binding",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=cluster_name),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=cluster_name
+            ),
+            subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=account, namespace=self.namespace)],
+            opts=self._opts(f"{name}-cluster-scope-binding", cluster=True, depends_on=[cluster_role]),
+        )
+        own = watch_access(
+            f"{name}-own",
+            self.namespace,
+            settings.release,
+            self.namespace,
+            WATCH_RULES + OWN_RULES,
+            self._opts(f"{name}-own", cluster=True),
+        )
+        return [cluster_role, binding, *own]

@@ -2,7 +2,8 @@
 
 Not publicly accessible (it gets network interfaces in the data subnets and the security group
 below), a three-node ``CLUSTER_MULTI_AZ`` or a ``SINGLE_INSTANCE`` from config, at-rest encryption
-with the domain's customer-managed KMS key, general logs to CloudWatch Logs, and a generated
+with the domain's customer-managed KMS key, general logs to CloudWatch Logs (the group MQ makes is
+encrypted with a key of the broker's and expires: ``broker_logs.py``), and a generated
 password kept in Secrets Manager. Amazon MQ for RabbitMQ speaks AMQP only over TLS (AMQPS, 5671);
 that is the only port the security group opens to clients; the management API (443) is open to the
 rotation function alone, which rotates the credential on a schedule by giving two users turns (the
@@ -20,7 +21,16 @@ from urllib.parse import urlsplit
 import pulumi
 import pulumi_aws as aws
 
-from components.datastores.common import Datastore, Placement, SecretSpec, password, security_group, stored_secret
+from components.datastores.broker_logs import govern_logs, publishing_policy
+from components.datastores.common import (
+    Datastore,
+    DatastoreLogs,
+    Placement,
+    SecretSpec,
+    password,
+    security_group,
+    stored_secret,
+)
 from components.datastores.rotation import CredentialRotation, InVpc, rotate
 from infra.config.datastores import RabbitMqConfig
 from infra.config.workloads import ProtectionConfig
@@ -39,6 +49,8 @@ class RabbitMqArgs:
     secret: SecretSpec
     protection: ProtectionConfig
     rotation: CredentialRotation
+    # Where its logs are kept: MQ makes the groups itself; broker_logs.py puts this key and retention on them.
+    logs: DatastoreLogs
 
 
 def _host(instances: Sequence[Any]) -> str:
@@ -60,6 +72,8 @@ class RabbitMq(Datastore):
         subnet_ids = pulumi.Output.from_input(args.placement.subnet_ids).apply(lambda ids: list(ids)[:count])
         # Amazon MQ passwords: 12+ characters, no commas, colons or equals signs.
         secret_password = password(self, f"{name}-password")
+        # MQ may write its groups (this broker only) before the broker first starts.
+        publishing = publishing_policy(self, name, args.broker_name, args.logs.aws)
 
         broker = aws.mq.Broker(
             f"{name}-broker",
@@ -80,7 +94,19 @@ class RabbitMq(Datastore):
                 day_of_week=spec.maintenance_day, time_of_day=spec.maintenance_time, time_zone="UTC"
             ),
             apply_immediately=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protection.protect, ignore_changes=["users"]),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protection.protect, ignore_changes=["users"], depends_on=[publishing]
+            ),
+        )
+        govern_logs(
+            self,
+            name,
+            args.broker_name,
+            "RabbitMQ",
+            broker,
+            args.logs.aws,
+            args.logs.retention_days,
+            args.protection.protect,
         )
         host = broker.instances.apply(_host)
         port = pulumi.Output.from_input(PORT)

@@ -38,6 +38,9 @@ class CredentialRotation:
     log_retention_days: int  # platform:datastores.logRetentionDays
     # Where a function that reaches the datastore runs: subnets with a route to Secrets Manager's API.
     subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]] = ()
+    # How long the services take to use a new credential (secret refresh + rolling restart): a rotation
+    # sooner than this after the last one is refused, so the credential they may still hold stays valid.
+    min_grace_seconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,13 @@ def rotate(
         timeout=timeout,
         memory_size=128,
         reserved_concurrent_executions=1,  # one rotation at a time
-        environment=aws.lambda_.FunctionEnvironmentArgs(variables={"ENGINE": engine, **(environment or {})}),
+        environment=aws.lambda_.FunctionEnvironmentArgs(
+            variables={
+                "ENGINE": engine,
+                **({"MIN_GRACE_SECONDS": str(rotation.min_grace_seconds)} if rotation.min_grace_seconds else {}),
+                **(environment or {}),
+            }
+        ),
         vpc_config=vpc_config,
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=logs.name),
         tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
@@ -192,6 +201,7 @@ def _base_statements(
             "Action": [
                 "secretsmanager:DescribeSecret",
                 "secretsmanager:GetSecretValue",
+                "secretsmanager:ListSecretVersionIds",  # the current version's age (the pickup time)
                 "secretsmanager:PutSecretValue",
                 "secretsmanager:UpdateSecretVersionStage",
             ],

@@ -12,6 +12,13 @@ yet read the new version:
 - RabbitMQ: two users take turns (``<user>`` and ``<user>-alt``); a rotation gives the user not in use
   a new password (through the broker's management API, over HTTPS) and makes it the current one, so the
   previous user's password keeps working until the rotation after.
+
+So a rotation invalidates the credential of the version *before* the current one (``AWSPREVIOUS``).
+The services may still be on that one until they have read the current version and restarted
+(``MIN_GRACE_SECONDS``: the External Secrets refresh plus the services' rolling restart), so a rotation
+asked for sooner than that after the last one (a manual ``rotate-secret``, a retry storm) is refused
+in ``createSecret``, before anything changes; the first rotation after creation is always allowed
+(there is no previous version to invalidate).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-PENDING, CURRENT = "AWSPENDING", "AWSCURRENT"
+PENDING, CURRENT, PREVIOUS = "AWSPENDING", "AWSCURRENT", "AWSPREVIOUS"
 ALT_SUFFIX = "-alt"
 LENGTH = {"redis": 64, "rabbitmq": 40}
 
@@ -64,7 +71,35 @@ def _document(secrets: Any, secret_id: str, stage: str, version: str | None = No
     return dict(json.loads(secrets.get_secret_value(**kwargs)["SecretString"]))
 
 
-def create_secret(secrets: Any, secret_id: str, token: str, engine: str) -> None:
+class TooSoon(RuntimeError):  # noqa: N818 (a refusal, named for what it guards)
+    """The current credential is younger than the services need to pick it up."""
+
+
+def current_age_seconds(secrets: Any, secret_id: str, now: float) -> float | None:
+    """Seconds since the current version was made, or None when there is no previous version (nothing a
+    rotation could invalidate that a service might still use)."""
+    versions = secrets.list_secret_version_ids(SecretId=secret_id, IncludeDeprecated=False)["Versions"]
+    current = next((v for v in versions if CURRENT in v.get("VersionStages", ())), None)
+    if current is None or not any(PREVIOUS in v.get("VersionStages", ()) for v in versions):
+        return None
+    return now - float(current["CreatedDate"].timestamp())
+
+
+def check_grace(secrets: Any, secret_id: str, min_grace_seconds: int, now: float) -> None:
+    """Refuse a rotation that would invalidate the credential the services may still be switching from."""
+    if min_grace_seconds <= 0:
+        return
+    age = current_age_seconds(secrets, secret_id, now)
+    if age is not None and age < min_grace_seconds:
+        raise TooSoon(
+            f"the current credential is {int(age)} s old; the services need {min_grace_seconds} s to pick it up "
+            "before the one before it may stop working"
+        )
+
+
+def create_secret(
+    secrets: Any, secret_id: str, token: str, engine: str, min_grace_seconds: int = 0, now: float | None = None
+) -> None:
     """Write the pending version (once: a retried call finds it and leaves it)."""
     current = _document(secrets, secret_id, CURRENT)
     try:
@@ -72,6 +107,7 @@ def create_secret(secrets: Any, secret_id: str, token: str, engine: str) -> None
         return
     except secrets.exceptions.ResourceNotFoundException:
         pass
+    check_grace(secrets, secret_id, min_grace_seconds, time.time() if now is None else now)
     pending = {**current, "password": new_password(secrets, engine)}
     if engine == "rabbitmq":
         pending["username"] = alternate(str(current["username"]))
@@ -171,6 +207,8 @@ def rotate(
     elasticache: Any = None,
     group_id: str = "",
     request: Request = management_request,
+    min_grace_seconds: int = 0,
+    now: float | None = None,
 ) -> str:
     """One step of a rotation; returns the step done."""
     secret_id, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
@@ -180,7 +218,7 @@ def rotate(
     if CURRENT in stages.get(token, ()) and step != "finishSecret":
         return f"{step}: {token} is current already"
     if step == "createSecret":
-        create_secret(secrets, secret_id, token, engine)
+        create_secret(secrets, secret_id, token, engine, min_grace_seconds, now)
     elif step in ("setSecret", "testSecret"):
         pending = _document(secrets, secret_id, PENDING, token)
         if engine == "redis":
@@ -202,6 +240,11 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, str]:
     engine = os.environ["ENGINE"]
     elasticache = boto3.client("elasticache") if engine == "redis" else None
     done = rotate(
-        event, boto3.client("secretsmanager"), engine, elasticache, os.environ.get("REPLICATION_GROUP_ID", "")
+        event,
+        boto3.client("secretsmanager"),
+        engine,
+        elasticache,
+        os.environ.get("REPLICATION_GROUP_ID", ""),
+        min_grace_seconds=int(os.environ.get("MIN_GRACE_SECONDS", "0")),
     )
     return {"step": done}

@@ -121,6 +121,7 @@ RESERVED_NAMESPACES: tuple[str, ...] = (
     "logging",
     "monitoring",
     "nginx-ingress",
+    "reloader",
 )
 
 

@@ -179,6 +179,9 @@ class DatastoresConfig(_Model):
     secret_recovery_window_days: int = Field(30, description="0 (delete at once) or 7 to 30")
     log_retention_days: RetentionDays = Field(365, description="the datastores' audit, slow and engine logs")
     credential_rotation_days: int = Field(30, ge=1, le=365, description="Redis's and RabbitMQ's credentials rotate")
+    secret_refresh_minutes: int = Field(
+        1, ge=1, le=60, description="how often External Secrets reads the datastores' secrets again"
+    )
     postgres: PostgresConfig = PostgresConfig()
     redis: RedisConfig = RedisConfig()
     rabbitmq: RabbitMqConfig = RabbitMqConfig()

@@ -18,11 +18,15 @@ from policies.rules import (
     kubernetes,
     protection,
     s3,
+    scoping,
     stack,
 )
 
 # isort: split
 from policies.rules import readiness
+
+# isort: split
+from policies.rules import broker_logs, credentials
 
 ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *encryption.POLICIES,
@@ -39,4 +43,7 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *readiness.POLICIES,
     *datastores.POLICIES,
     *delivery.POLICIES,
+    *broker_logs.POLICIES,
+    *credentials.POLICIES,
+    *scoping.POLICIES,
 )

@@ -1,5 +1,5 @@
-"""Isolation a change could undo: a namespace without its default deny, a signing key anyone may sign
-with, the VPC CNI's permissions back on the nodes' role.
+"""Isolation a change could undo: a namespace (kube-system included) without its default deny, a signing
+key anyone may sign with, the VPC CNI's permissions back on the nodes' role.
 
 Every rule reads the plan only (no project code): a namespace is a ``Namespace`` object, its deny a
 ``NetworkPolicy`` in it selecting every pod (``podSelector: {}``) for both directions with no allow; a
@@ -74,6 +74,59 @@ NAMESPACE_DEFAULT_DENY = stack_rule(
     "Add the namespace as a row of the isolation table (stacks/isolation.py): it gets the default deny, DNS "
     "and the allows it names.",
     _namespaces_denied,
+)
+
+
+def _dns_allowed_from_everywhere(spec: Any) -> bool:
+    """An ingress policy for CoreDNS's pods (``k8s-app: kube-dns``) admitting UDP 53 from every pod."""
+    if get(spec, "podSelector", "matchLabels", "k8s-app") != "kube-dns":
+        return False
+    for rule in listify(get(spec, "ingress")):
+        udp = [
+            p
+            for p in listify(get(rule, "ports"))
+            if str(get(p, "protocol", default="TCP")) == "UDP" and str(get(p, "port")) in ("53", "53.0", "dns")
+        ]
+        everyone = any(
+            get(peer, "namespaceSelector") is not None
+            and _selects_every_pod(get(peer, "namespaceSelector"))
+            and _selects_every_pod(get(peer, "podSelector", default={}))
+            for peer in listify(get(rule, "from"))
+        )
+        if udp and everyone:
+            return True
+    return False
+
+
+def _kube_system_isolated(args: StackValidationArgs) -> Iterable[tuple[str, str | None]]:
+    clusters = [r for r in args.resources if r.resource_type == "aws:eks/cluster:Cluster"]
+    if not clusters:
+        return
+    policies = [
+        r.props
+        for r in args.resources
+        if kind_of(r.resource_type) == "NetworkPolicy" and get(r.props, "metadata", "namespace") == "kube-system"
+    ]
+    if not any(_is_default_deny(p) for p in policies):
+        yield (
+            "kube-system has no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no allows)",
+            clusters[0].urn,
+        )
+    elif not any(_dns_allowed_from_everywhere(get(p, "spec", default={})) for p in policies):
+        yield (
+            "kube-system denies by default but no policy admits DNS (UDP 53) to CoreDNS from every pod",
+            clusters[0].urn,
+        )
+
+
+KUBE_SYSTEM_ISOLATED = stack_rule(
+    "kube-system-default-deny",
+    "An EKS cluster's kube-system holds a NetworkPolicy denying all ingress and egress to every pod, and "
+    "admits cluster DNS (CoreDNS, UDP 53) from every pod, so the deny cannot take DNS from the cluster. Its "
+    "host-network pods (the VPC CNI, kube-proxy) are outside any NetworkPolicy.",
+    Severity.HIGH,
+    "Keep kube-system as a row of the isolation table (stacks/isolation.py) with CoreDNS's allows.",
+    _kube_system_isolated,
 )
 
 
@@ -175,4 +228,4 @@ VPC_CNI_OWN_ROLE = stack_rule(
     _cni_role,
 )
 
-POLICIES = (NAMESPACE_DEFAULT_DENY, SIGNING_KEY_ONE_SIGNER, VPC_CNI_OWN_ROLE)
+POLICIES = (NAMESPACE_DEFAULT_DENY, SIGNING_KEY_ONE_SIGNER, VPC_CNI_OWN_ROLE, KUBE_SYSTEM_ISOLATED)

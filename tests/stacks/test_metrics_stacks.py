@@ -35,6 +35,7 @@ SERVICE_MONITOR_SWITCH = {
     "consoles-oauth2-proxy": "metrics.serviceMonitor.enabled",
     "cluster-autoscaler": "serviceMonitor.enabled",
     "logging-fluent-bit": "serviceMonitor.enabled",
+    "reloader": "reloader.podMonitor.enabled",  # a PodMonitor: the chart's ServiceMonitor is deprecated
 }
 # The CRDs release installs no workload; ECK's operator serves no metrics unless its metrics port is
 # set, and the chart's values at the pinned version offer no ServiceMonitor switch for it.

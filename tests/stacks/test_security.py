@@ -18,7 +18,9 @@ from tests.support import of_type, one, policy
 
 Plan = Any
 DATASTORE_PORTS = {5432, 6379, 5671, 27017}
-PLATFORM_NAMESPACES = {"nginx-ingress", "kong", "monitoring", "cert-manager", "external-secrets", "argo-rollouts"}
+PLATFORM_NAMESPACES = {
+    "nginx-ingress", "kong", "monitoring", "cert-manager", "external-secrets", "argo-rollouts", "reloader"
+}  # fmt: skip
 
 
 def manifests(out_dir: Path, kind: str) -> list[dict[str, Any]]:
@@ -159,7 +161,7 @@ def test_ingress_controllers_watch_only_the_namespaces_they_serve(planned: Plan,
 
 
 def test_the_table_names_every_platform_namespace() -> None:
-    assert PLATFORM_NAMESPACES | {"consoles", "elastic-system"} == set(namespace_rules("apps"))
+    assert PLATFORM_NAMESPACES | {"consoles", "elastic-system", "kube-system"} == set(namespace_rules("apps"))
 
 
 def test_each_namespaces_policies_wait_for_the_namespace(planned: Plan) -> None:

@@ -89,6 +89,10 @@ PINNED = (
     "platform:datastores:Postgres$aws:kms/key:Key::postgres-logs",
     "platform:datastores:RabbitMq$aws:cloudwatch/logGroup:LogGroup::rabbitmq-rotation-logs",
     "platform:datastores:RabbitMq$aws:kms/key:Key::rabbitmq-rotation-logs",
+    "platform:datastores:RabbitMq$aws:kms/key:Key::rabbitmq-broker-logs",  # Amazon MQ's own groups' key
+    "platform:datastores:RabbitMq$aws:cloudwatch/logGroup:LogGroup::rabbitmq-broker-logs-logs",
+    "platform:datastores:RabbitMq$aws:kms/key:Key::rabbitmq-broker-logs-logs",
+    "platform:addons:Reloader$kubernetes:core/v1:Namespace::reloader-ns",
     "platform:datastores:Redis$aws:cloudwatch/logGroup:LogGroup::redis-engine-logs",
     "platform:datastores:Redis$aws:cloudwatch/logGroup:LogGroup::redis-rotation-logs",
     "platform:datastores:Redis$aws:cloudwatch/logGroup:LogGroup::redis-slow-logs",

@@ -67,3 +67,35 @@ def test_rows_are_checked() -> None:
         NamespaceIsolationArgs(
             provider, {"a": NamespaceRules(egress=(Allow("to-dns", "internet"),))}, PLACES, SCRAPERS, "10.0.0.0/16"
         )
+
+
+def test_an_allow_names_its_protocols_and_a_live_namespace_denies_only_after_its_allows() -> None:
+    live = NamespaceRules(
+        ingress=(Allow("dns-from-pods", Pods(None), (53,), {"k8s-app": "kube-dns"}, ("UDP", "TCP")),),
+        egress=(Allow("to-internet", "internet", (443,)),),
+        same_namespace=False,
+        deny_after_allows=True,
+    )
+    made = isolate({"live": live, "fresh": NamespaceRules(same_namespace=False)})
+    policies = {
+        (p["inputs"]["metadata"]["namespace"], p["inputs"]["metadata"]["name"]): p
+        for p in of_type(made, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    }
+    (dns,) = policies[("live", "dns-from-pods")]["inputs"]["spec"]["ingress"]
+    assert {(p["protocol"], p["port"]) for p in dns["ports"]} == {("UDP", 53), ("TCP", 53)}
+    (out,) = policies[("live", "to-internet")]["inputs"]["spec"]["egress"]
+    assert out["ports"] == [{"protocol": "TCP", "port": 443}]
+    deny = policies[("live", "default-deny-all")]
+    allows = {p["urn"] for (ns, name), p in policies.items() if ns == "live" and name != "default-deny-all"}
+    assert len(allows) == 3 and allows <= set(deny["dependencies"])
+    # A namespace made with its policies needs no such order.
+    fresh = {p["urn"] for (ns, _), p in policies.items() if ns == "fresh"}
+    assert not fresh & set(policies[("fresh", "default-deny-all")].get("dependencies", []))
+
+
+def test_a_row_may_name_the_nodes_and_the_vpc_resolver_once_given() -> None:
+    provider = k8s.Provider.__new__(k8s.Provider)
+    rows = {"a": NamespaceRules(egress=(Allow("to-resolver", "vpc-resolver", (53,), {}, ("UDP",)),))}
+    with pytest.raises(ValueError, match="no addresses given for vpc-resolver"):
+        NamespaceIsolationArgs(provider, rows, PLACES, SCRAPERS, "10.0.0.0/16")
+    NamespaceIsolationArgs(provider, rows, {**PLACES, "vpc-resolver": ["10.0.0.2/32"]}, SCRAPERS, "10.0.0.0/16")

@@ -13,6 +13,7 @@ from tests.support import build, of_type, one
 from tests.unit.datastores import (
     CLUSTER_SG,
     KEY_ARN,
+    LOGS,
     PLACEMENT,
     PROTECTED,
     ROTATION,
@@ -41,6 +42,7 @@ ARGS = RabbitMqArgs(
     secret=SECRET,
     protection=PROTECTED,
     rotation=ROTATION,
+    logs=LOGS,
 )
 
 
@@ -112,7 +114,7 @@ def test_the_user_rotates_through_the_management_api_opened_to_the_function_only
               of_type(resources, "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")}  # fmt: skip
     assert egress["rabbitmq-rotation-to-store"]["referencedSecurityGroupId"] == broker_sg["id"]
     assert egress["rabbitmq-rotation-to-api"]["fromPort"] == egress["rabbitmq-rotation-to-api"]["toPort"] == 443
-    function = one(resources, "aws:lambda/function:Function")["inputs"]
+    function = one(resources, "aws:lambda/function:Function", "rabbitmq-rotation")["inputs"]
     assert function["vpcConfig"] == {"subnetIds": ["subnet-0p", "subnet-1p"], "securityGroupIds": [function_sg["id"]]}
     assert function["environment"]["variables"] == {"ENGINE": "rabbitmq"}
     rotation = one(resources, "aws:secretsmanager/secretRotation:SecretRotation")["inputs"]
@@ -138,12 +140,14 @@ def test_host_comes_from_the_amqps_endpoint(resources: list[dict[str, Any]]) -> 
 def test_the_rotation_function_is_traced_and_its_role_reaches_only_this_secret(resources: list[dict[str, Any]]) -> None:
     import json
 
-    function = one(resources, "aws:lambda/function:Function")["inputs"]
+    function = one(resources, "aws:lambda/function:Function", "rabbitmq-rotation")["inputs"]
     assert function["tracingConfig"] == {"mode": "Active"} and function["reservedConcurrentExecutions"] == 1
-    policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy")["inputs"]["policy"])
+    policy = json.loads(one(resources, "aws:iam/rolePolicy:RolePolicy", "rabbitmq-rotation")["inputs"]["policy"])
     statements = {s["Sid"]: s for s in policy["Statement"]}
     secret = one(resources, "aws:secretsmanager/secret:Secret")
     assert statements["RotateThisSecret"]["Resource"] == secret["outputs"]["arn"]
+    # It reads the versions' dates to refuse a rotation within the services' pickup time.
+    assert "secretsmanager:ListSecretVersionIds" in statements["RotateThisSecret"]["Action"]
     assert statements["UseTheKeyThroughSecretsManager"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}
     }

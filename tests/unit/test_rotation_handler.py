@@ -170,3 +170,101 @@ def test_a_broker_that_refuses_the_password_fails_the_rotation(secrets: Any) -> 
         json.loads(secrets.get_secret_value(SecretId=secret, VersionStage="AWSCURRENT")["SecretString"])["username"]
         == "processing"
     )
+
+
+# -- the old credential stays valid while the services switch ------------------------------------------
+
+PICKUP = 1800  # what the composition hands the function: refresh + the longest rolling restart, in seconds
+
+
+def _rotate_rabbitmq(secrets: Any, secret: str, token: str, broker: Broker, now: float) -> None:
+    for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+        rotation.rotate(
+            _event(secret, token, step), secrets, "rabbitmq", request=broker, min_grace_seconds=PICKUP, now=now
+        )
+
+
+def test_a_rotation_sooner_than_the_pickup_time_is_refused_and_the_credential_in_use_keeps_working(
+    secrets: Any,
+) -> None:
+    import time
+
+    document = {"engine": "rabbitmq", "host": BROKER, "port": 5671, "username": "processing", "password": "B" * 40}
+    secret = _secret(secrets, "p/datastores/rabbitmq", document)
+    broker = Broker({"processing": "B" * 40})
+    started = time.time()
+    # The first rotation (right after creation) is allowed at once: no earlier credential to invalidate.
+    _rotate_rabbitmq(secrets, secret, "66666666-6666-4666-8666-666666666666", broker, started)
+    first = json.loads(secrets.get_secret_value(SecretId=secret, VersionStage="AWSCURRENT")["SecretString"])
+    assert first["username"] == "processing-alt"
+    # A second one a minute later would give "processing" (what pods not yet restarted use) a new password.
+    calls, before = len(broker.calls), secrets.describe_secret(SecretId=secret)["VersionIdsToStages"]
+    with pytest.raises(rotation.TooSoon, match=f"need {PICKUP} s"):
+        rotation.rotate(
+            _event(secret, "77777777-7777-4777-8777-777777777777", "createSecret"),
+            secrets,
+            "rabbitmq",
+            request=broker,
+            min_grace_seconds=PICKUP,
+            now=started + 60,
+        )
+    assert len(broker.calls) == calls and broker.users["processing"] == "B" * 40, "the broker was not touched"
+    assert secrets.describe_secret(SecretId=secret)["VersionIdsToStages"] == before, "no version was written"
+    # Both credentials a service may hold during the switch authenticate.
+    for user, password in (("processing", "B" * 40), ("processing-alt", first["password"])):
+        assert broker(method="GET", address=f"https://{BROKER}/api/whoami", body=None, auth=(user, password))[0] == 200
+    # Once the services have had the pickup time, the rotation goes ahead (the credential they now use stays).
+    _rotate_rabbitmq(secrets, secret, "88888888-8888-4888-8888-888888888888", broker, started + PICKUP + 1)
+    assert broker.users["processing-alt"] == first["password"]
+    assert broker.users["processing"] != "B" * 40
+
+
+def test_redis_keeps_the_previous_token_and_a_rotation_within_the_pickup_time_is_refused(secrets: Any) -> None:
+    import time
+
+    secret = _secret(secrets, "p/datastores/redis", redis_document())
+    elasticache = boto3.client("elasticache", region_name="us-east-1")
+    started = time.time()
+    token = "99999999-aaaa-4aaa-8aaa-aaaaaaaaaaaa"
+    with Stubber(elasticache) as stub:
+        rotation.rotate(_event(secret, token, "createSecret"), secrets, "redis", min_grace_seconds=PICKUP, now=started)
+        pending = json.loads(secrets.get_secret_value(SecretId=secret, VersionStage="AWSPENDING")["SecretString"])
+        stub.add_response("describe_replication_groups", _group("available"), {"ReplicationGroupId": GROUP})
+        # ROTATE, never SET or DELETE: the token the services hold stays accepted beside the new one.
+        expected = {"ReplicationGroupId": GROUP, "AuthToken": pending["password"],
+                    "AuthTokenUpdateStrategy": "ROTATE", "ApplyImmediately": True}  # fmt: skip
+        stub.add_response("modify_replication_group", {}, expected)
+        rotation.rotate(_event(secret, token, "setSecret"), secrets, "redis", elasticache, GROUP)
+        stub.assert_no_pending_responses()
+    rotation.rotate(_event(secret, token, "finishSecret"), secrets, "redis")
+    with pytest.raises(rotation.TooSoon):
+        rotation.rotate(
+            _event(secret, "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", "createSecret"),
+            secrets,
+            "redis",
+            min_grace_seconds=PICKUP,
+            now=started + PICKUP - 5,
+        )
+    rotation.rotate(
+        _event(secret, "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb", "createSecret"),
+        secrets,
+        "redis",
+        min_grace_seconds=PICKUP,
+        now=started + PICKUP + 5,
+    )
+    assert secrets.get_secret_value(SecretId=secret, VersionStage="AWSPENDING")["SecretString"]
+
+
+def test_the_handler_takes_the_pickup_time_from_its_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+
+    def rotate(event: Any, secrets: Any, engine: str, *rest: Any, min_grace_seconds: int = 0) -> str:
+        seen.update(engine=engine, grace=min_grace_seconds)
+        return "createSecret"
+
+    for variable, value in {"ENGINE": "rabbitmq", "MIN_GRACE_SECONDS": "1800", "AWS_DEFAULT_REGION": "us-east-1",
+                            "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}.items():  # fmt: skip
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setattr(rotation, "rotate", rotate)
+    assert rotation.handler({}, None) == {"step": "createSecret"}
+    assert seen == {"engine": "rabbitmq", "grace": 1800}

@@ -215,6 +215,8 @@ FREE_TYPES = {
     "aws:secretsmanager/secretVersion:SecretVersion",
     "aws:secretsmanager/secretRotation:SecretRotation",  # the rotation's Lambda is billed (negligible)
     "aws:lambda/permission:Permission",
+    "aws:lambda/invocation:Invocation",  # one invocation at deploy time, within Lambda's free requests
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "aws:wafv2/webAclAssociation:WebAclAssociation",

@@ -3,9 +3,10 @@
 Rendered objects become resources of the plan, children of their release: the Kubernetes rules of the
 pack run over them (resources in the platform range for add-ons, probes, restricted pod security,
 pinned images), each violation either failing or covered by an entry of ``tools.render.exceptions``
-(reported with its reason); the stack rule of readiness runs over the plan and the rendered objects
-together. Built-in kinds are validated against the Kubernetes schema of the cluster's version, custom
-resources against the CRDs the charts ship.
+(reported with its reason); the stack rules of readiness and of internet-facing controllers' Secrets
+(``internet-facing-no-cluster-secrets``) run over the plan and the rendered objects together. Built-in
+kinds are validated against the Kubernetes schema of the cluster's version, custom resources against the
+CRDs the charts ship.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from policies.rules import kubernetes, readiness
+from policies.rules import kubernetes, readiness, scoping
 from tools.check import Violation, check
 from tools.render.exceptions import EXCEPTIONS, RuleException, exception_for
 
@@ -99,6 +100,7 @@ def check_rendered(
     used: set[RuleException] = set()
     found = check(rendered, kubernetes.POLICIES, settings)
     found += [v for v in check([*map(dict, plan), *rendered], readiness.POLICIES, config) if v.urn in by_urn]
+    found += [v for v in check([*map(dict, plan), *rendered], (scoping.NO_CLUSTER_SECRETS,), config) if v.urn in by_urn]
     for violation in found:
         obj = by_urn[violation.urn or ""]["inputs"] if violation.urn in by_urn else {}
         meta = obj.get("metadata") or {}
