@@ -15,7 +15,9 @@ The OIDC client's secret and the cookie secret are pulled from Secrets Manager b
 through the platform's ``ClusterSecretStore`` into the Secret ``consoles-oidc`` (with the client id),
 which the proxies reference by name: no secret value passes through Pulumi. The store must admit this
 namespace and the operator's role must read the two secrets. Give what the children wait for in
-``opts.depends_on``: the store, and the Prometheus Operator's release (the proxies' ServiceMonitors).
+``opts.depends_on``: the store (the ExternalSecret waits for it), and the release of the Prometheus
+Operator's CRDs (the proxies wait for it, for their ServiceMonitors; not for the Prometheus that scrapes
+them).
 """
 
 from __future__ import annotations
@@ -30,11 +32,20 @@ import pulumi_kubernetes as k8s
 
 from components.addons.oauth2_proxy import OAuth2Proxy, OAuth2ProxyArgs, OAuth2ProxySettings
 from components.contracts import WebConsole
-from components.parts import certificate, depends_on_of, external_secret, from_store, namespace
+from components.parts import (
+    besides_crds,
+    certificate,
+    crds_for,
+    depends_on_of,
+    external_secret,
+    from_store,
+    namespace,
+)
 from infra.config.consoles import ConsolesConfig, IdentityProviderConfig
 
 NAMESPACE = "consoles"
 OIDC_SECRET = "consoles-oidc"
+MONITORING_API = "monitoring.coreos.com/v1"  # the proxies' ServiceMonitors
 # An OIDC session spans several cookies: NGINX must buffer response headers larger than one page.
 INGRESS_ANNOTATIONS = {"nginx.org/proxy-buffer-size": "16k", "nginx.org/proxy-buffers": "8 16k"}
 
@@ -107,7 +118,7 @@ class Consoles(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ConsolesArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:consoles:Consoles", name, None, opts)
-        self._after = depends_on_of(opts)  # the store, the Prometheus Operator's release
+        self._after = depends_on_of(opts)  # the store, the release of the Prometheus Operator's CRDs
         self.port_forward = {
             c.name: pulumi.Output.from_input(c.namespace).apply(functools.partial(port_forward_command, c))
             for c in args.consoles
@@ -131,9 +142,10 @@ class Consoles(pulumi.ComponentResource):
             OIDC_SECRET,
             created.metadata.name,
             from_store(args.secret_store, data=oidc_secret_data(idp)),
-            pulumi.ResourceOptions(parent=self, provider=provider, depends_on=after),
+            pulumi.ResourceOptions(parent=self, provider=provider, depends_on=besides_crds(after)),  # the store
             template=oidc_secret_template(idp),
         )
+        monitor_crds = crds_for(after, MONITORING_API)
         by_name = {c.name: c for c in args.consoles}
         for ui, host in published.items():
             console = by_name[ui]
@@ -155,7 +167,7 @@ class Consoles(pulumi.ComponentResource):
                 OAuth2ProxyArgs(
                     kubernetes_provider=provider, namespace=created.metadata.name, console=ui, settings=settings
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[credentials, *after]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[credentials, *monitor_crds]),
             )
             tls_secret = f"console-{ui}-tls"
             tls = certificate(

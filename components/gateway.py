@@ -31,13 +31,14 @@ from pulumi_kubernetes import _utilities as k8s_utilities
 from components.addons.kong import RELEASE as KONG_RELEASE
 from components.addons.kong import Kong, KongArgs, KongSettings
 from components.contracts import PeerPods
-from components.parts import depends_on_of
+from components.parts import crds_for, depends_on_of
 from infra.config.edge import GatewayConfig, GatewayConsumerConfig, GatewayRouteConfig
 
 PROXY_SERVICE = "kong-proxy"
 PROXY_PORT = 8000
 KONG_INGRESS_CLASS = "kong"
 KONG_API = "configuration.konghq.com/v1"
+MONITORING_API = "monitoring.coreos.com/v1"  # Kong's ServiceMonitor
 UPSTREAM_POLICY = "least-connections"
 HEALTH_PATH = "/health"
 CLASS_ANNOTATION = {"kubernetes.io/ingress.class": KONG_INGRESS_CLASS}
@@ -52,7 +53,7 @@ class GatewayArgs:
     trusted_cidrs: Sequence[str]  # where X-Forwarded-For may be believed (the VPC: ALB and NGINX)
     # The namespace the services run in (from its owner); the gateway places its routes there.
     service_namespace: pulumi.Input[str]
-    # The Prometheus Operator is installed (give its release in opts.depends_on): Kong gets a ServiceMonitor.
+    # The Prometheus Operator is installed (give its CRDs' release in opts.depends_on): Kong gets a ServiceMonitor.
     service_monitor: bool = True
 
 
@@ -107,7 +108,11 @@ class Gateway(pulumi.ComponentResource):
                 # Its namespace and release were this component's own children before the add-on had one.
                 moved={f"{name}-kong-ns": pulumi.Alias(parent=self), f"{name}-kong": pulumi.Alias(parent=self)},
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on_of(opts)),
+            # Its ServiceMonitor's CRD only: not the Prometheus that scrapes it, nor anything else given.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=crds_for(depends_on_of(opts), MONITORING_API) if args.service_monitor else [],
+            ),
         )
         release = kong.release
         # Kong's CRDs come with the chart: every Kong object waits for it.

@@ -197,9 +197,13 @@ class Monitoring(pulumi.ComponentResource):
                     name=ALERTMANAGER_CONFIG, namespace=created.metadata.name, labels=dict(ALERTMANAGER_CONFIG_LABELS)
                 ),
                 spec=alertmanager_config_spec(spec.alerting),
-                # Its CRD comes with the chart; the Secret it references with the ExternalSecret.
+                # Its CRD comes with the CRDs' release (not with the chart: crds.enabled is false there);
+                # the Secret it references with the ExternalSecret. The operator merges it into
+                # Alertmanager's configuration whenever both are up: it need not wait for the chart.
                 opts=pulumi.ResourceOptions(
-                    parent=self, provider=args.kubernetes_provider, depends_on=[stack.release, receivers]
+                    parent=self,
+                    provider=args.kubernetes_provider,
+                    depends_on=[*crds_for([args.operator_crds], MONITORING_API), receivers],
                 ),
             )
 

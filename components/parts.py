@@ -112,6 +112,12 @@ def crds_for(after: Sequence[pulumi.Resource], *api_versions: str) -> list[pulum
     return picked
 
 
+def besides_crds(after: Sequence[pulumi.Resource]) -> list[pulumi.Resource]:
+    """Of what a component was told to wait for, what installs no CRDs (a store, a namespace): what a
+    child that names one of them waits for, without the releases that only its sibling kinds need."""
+    return [r for r in after if not crd_groups(r)]
+
+
 def encrypted_log_group(
     resource_name: str,
     group_name: str,

@@ -54,7 +54,7 @@ def build_consoles(
             secret_store=store_name,
         ),
         # The store that delivers the login's secrets; the proxies' ServiceMonitors need the operator's CRDs.
-        opts=pulumi.ResourceOptions(depends_on=[secret_store, monitoring.prometheus_release]),
+        opts=pulumi.ResourceOptions(depends_on=[secret_store, monitoring.crds_release]),
     )
     pulumi.export("consolePortForward", consoles.port_forward)
     pulumi.export("consoleUrls", consoles.urls)

@@ -79,7 +79,7 @@ def build_edge(
             service_namespace=apps.name,
         ),
         opts=pulumi.ResourceOptions.merge(  # Kong's ServiceMonitor needs the Prometheus Operator's CRDs
-            with_primary, pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release])
+            with_primary, pulumi.ResourceOptions(depends_on=[monitoring.crds_release])
         ),
     )
     pulumi.export("publicHostnames", list(edge.hostnames))

@@ -190,7 +190,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     rollouts = ArgoRollouts(
         "argo-rollouts",
         ArgoRolloutsArgs(cluster.provider, cfg.services.rollouts_controller_replicas, moved=moved.argo_rollouts()),
-        opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # its ServiceMonitor's CRD
+        opts=pulumi.ResourceOptions(depends_on=[crds.release]),  # its ServiceMonitor's CRD
     )
     services = build_services(
         cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary, rollouts, releases=releases
@@ -226,7 +226,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             edge=gateway is not None,
             managed=managed,
         ),
-        opts=pulumi.ResourceOptions(depends_on=[monitoring.prometheus_release]),  # the PrometheusRule CRD
+        opts=pulumi.ResourceOptions(depends_on=[crds.release]),  # the PrometheusRule CRD
     )
     build_dashboards(cfg, k8s_provider, monitoring, apps.name, edge=gateway is not None)
 

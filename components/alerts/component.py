@@ -2,9 +2,10 @@
 
 One PrometheusRule per group, in the namespace Monitoring publishes: each service's SLOs (recorded
 error ratios, burn-rate alerts), the platform's alerts, the edge's when there is an edge, and the
-datastores', queues' and backups' when the CloudWatch exporter runs (``managed``). The
-Prometheus Operator acts on them (give its release in ``opts.depends_on``); Prometheus selects every
-PrometheusRule of the cluster (``ruleSelectorNilUsesHelmValues: false``).
+datastores', queues' and backups' when the CloudWatch exporter runs (``managed``). They need the
+PrometheusRule CRD only (give the release of the Prometheus Operator's CRDs in ``opts.depends_on``; each
+rule waits for that one): the operator and Prometheus pick them up whenever they start, and Prometheus
+selects every PrometheusRule of the cluster (``ruleSelectorNilUsesHelmValues: false``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from components.alerts.rules import (
     platform_group,
     slo_group,
 )
-from components.parts import depends_on_of
+from components.parts import crds_for, depends_on_of
 from infra.config.alerts import AlertsConfig
 from infra.config.services import ServiceConfig
 
@@ -93,7 +94,9 @@ class Alerts(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AlertsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:alerts:Alerts", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=depends_on_of(opts))
+        child = pulumi.ResourceOptions(
+            parent=self, provider=args.kubernetes_provider, depends_on=crds_for(depends_on_of(opts), MONITORING_API)
+        )
         # The group names do not depend on the namespace: build once with a placeholder to name objects.
         names = [g.name for g in rule_groups(args.spec, args.services, "-", args.edge, args.managed)]
         built = pulumi.Output.from_input(args.service_namespace).apply(

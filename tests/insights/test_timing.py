@@ -145,3 +145,14 @@ def test_the_logs_setup_job_needs_elasticsearch() -> None:
     by_urn = {r["urn"]: r for r in plan(es, other, job)}
     needs = timing.needed_edges(job, by_urn)
     assert es["urn"] in needs and other["urn"] not in needs
+
+
+def test_a_service_monitor_needs_the_crds_release_not_kube_prometheus_stack() -> None:
+    """kube-prometheus-stack runs with its CRDs off: a wait on it is no CRD's wait, the CRDs' release's is."""
+    crds = res("kubernetes:helm.sh/v3:Release", "crds", {"chart": "prometheus-operator-crds"})
+    operator = res("kubernetes:helm.sh/v3:Release", "operator", {"chart": "kube-prometheus-stack"})
+    monitor = res("kubernetes:monitoring.coreos.com/v1:ServiceMonitor", "monitor", {"metadata": {"name": "svc"}},
+                  deps=[crds["urn"], operator["urn"]])  # fmt: skip
+    by_urn = {r["urn"]: r for r in plan(crds, operator, monitor)}
+    needs = timing.needed_edges(monitor, by_urn)
+    assert crds["urn"] in needs and operator["urn"] not in needs

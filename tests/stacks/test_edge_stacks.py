@@ -205,6 +205,6 @@ def test_nginx_and_kong_are_scraped_once_the_prometheus_operator_is_in(planned: 
     assert nginx["inputs"]["values"]["prometheus"]["serviceMonitor"] == {"create": True}
     assert nginx["inputs"]["values"]["prometheus"]["service"] == {"create": True}
     assert kong["inputs"]["values"]["serviceMonitor"] == {"enabled": True, "trustCRDsExist": True}
-    # NGINX's ServiceMonitor needs the CRDs only (their own release); Kong still waits for the operator.
-    assert crds in nginx["dependencies"] and operator not in nginx["dependencies"]
-    assert operator in kong["dependencies"]
+    # Their ServiceMonitors need the CRDs only (their own release), not the operator or its Prometheus.
+    for release in (nginx, kong):
+        assert crds in release["dependencies"] and operator not in release["dependencies"], release["urn"]

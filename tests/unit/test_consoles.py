@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
@@ -13,6 +14,7 @@ from components.addons.base import unknown_keys
 from components.addons.oauth2_proxy import PIN, OAuth2ProxySettings
 from components.consoles import OIDC_SECRET, Consoles, ConsolesArgs, ConsolesEdge, local_port, port_forward_command
 from components.contracts import WebConsole
+from components.parts import installs_crds
 from infra.config.consoles import ConsolesConfig
 from tests.support import Resource, build, of_type, one
 
@@ -20,6 +22,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
 EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
+STAND_IN = "kubernetes:core/v1:ConfigMap"
 UIS = (
     WebConsole("grafana", "monitoring", "kube-prometheus-stack-grafana", 80),
     WebConsole("prometheus", "monitoring", "kube-prometheus-stack-prometheus", 9090),
@@ -39,6 +42,15 @@ EDGE_SPEC = ConsolesConfig.model_validate({"mode": "edge", "hostnames": HOSTS, "
 def consoles(spec: ConsolesConfig, edge: bool = True) -> list[Resource]:
     def program() -> None:
         provider = k8s.Provider("k8s", kubeconfig="{}")
+        after: list[pulumi.Resource] = []
+        if edge:  # what the caller makes the published UIs wait for
+            on_cluster = pulumi.ResourceOptions(provider=provider)
+            # The store the login's ExternalSecret names, and the release of the Prometheus Operator's
+            # CRDs (the proxies' ServiceMonitors), a stand-in marked as the release that installs them.
+            store = k8s.core.v1.ConfigMap("store-stand-in", opts=on_cluster)
+            crds = k8s.core.v1.ConfigMap("crds-stand-in", opts=on_cluster)
+            installs_crds(crds, {"monitoring.coreos.com"})
+            after = [store, crds]
         Consoles(
             "consoles",
             ConsolesArgs(
@@ -48,6 +60,7 @@ def consoles(spec: ConsolesConfig, edge: bool = True) -> list[Resource]:
                 edge=ConsolesEdge("nginx", "letsencrypt-production", ("10.30.0.0/16",)) if edge else None,
                 secret_store="aws-secrets-manager",
             ),
+            opts=pulumi.ResourceOptions(depends_on=after),
         )
 
     return build(program)
@@ -124,6 +137,18 @@ def test_the_login_secrets_come_from_secrets_manager_by_name(published: list[Res
     assert set(external["spec"]["target"]["template"]["data"]) == {"client-id", "client-secret", "cookie-secret"}
     for release in of_type(published, RELEASE):
         assert any(d.endswith("::consoles-oidc") for d in release["dependencies"]), "the proxy waits for its Secret"
+
+
+def test_the_login_waits_for_the_store_and_each_proxy_for_its_service_monitors_crd(published: list[Resource]) -> None:
+    store = one(published, STAND_IN, "store-stand-in")["urn"]
+    crds = one(published, STAND_IN, "crds-stand-in")["urn"]
+    login = one(published, EXTERNAL_SECRET)
+    assert store in login["dependencies"] and crds not in login["dependencies"]
+    proxies = of_type(published, RELEASE)
+    assert proxies
+    for proxy in proxies:
+        # The CRD of its ServiceMonitor, not the store (its Secret brings that) nor any other release.
+        assert crds in proxy["dependencies"] and store not in proxy["dependencies"], proxy["urn"]
 
 
 def test_the_namespace_admits_restricted_pods_only(published: list[Resource]) -> None:

@@ -13,6 +13,7 @@ import pytest
 from components.addons.base import unknown_keys
 from components.addons.kong import PIN as KONG
 from components.gateway import Gateway, GatewayArgs
+from components.parts import installs_crds
 from infra.config import GatewayConfig, GatewayConsumerConfig, GatewayRouteConfig
 from tests.support import build, of_type, one
 from tests.unit.test_addon_base import recorded_aliases
@@ -45,8 +46,12 @@ STAND_IN = "kubernetes:core/v1:ConfigMap"
 def gateway(spec: GatewayConfig = SPEC, **overrides: Any) -> list[dict[str, Any]]:
     def program() -> None:
         provider = k8s.Provider("k8s", kubeconfig="{}")
-        # What the caller makes it wait for: the Prometheus Operator's CRDs (Kong's ServiceMonitor).
+        # What the caller makes it wait for: the Prometheus Operator's CRDs (Kong's ServiceMonitor), a
+        # stand-in marked as the release that installs them; and a release that installs none (such as
+        # the Prometheus that scrapes Kong), which Kong must not wait for.
         crds = k8s.core.v1.ConfigMap("crds-stand-in", opts=pulumi.ResourceOptions(provider=provider))
+        installs_crds(crds, {"monitoring.coreos.com"})
+        prometheus = k8s.core.v1.ConfigMap("prometheus-stand-in", opts=pulumi.ResourceOptions(provider=provider))
         fields: dict[str, Any] = {
             "spec": spec,
             "hostnames": ("api.platform.example.com",),
@@ -56,7 +61,7 @@ def gateway(spec: GatewayConfig = SPEC, **overrides: Any) -> list[dict[str, Any]
             "service_namespace": "apps",
             **overrides,
         }
-        built = Gateway("gateway", GatewayArgs(**fields), opts=pulumi.ResourceOptions(depends_on=[crds]))
+        built = Gateway("gateway", GatewayArgs(**fields), opts=pulumi.ResourceOptions(depends_on=[crds, prometheus]))
         pulumi.export(
             "podSelector", {"namespace": built.pod_selector.namespace, "labels": dict(built.pod_selector.pod_labels)}
         )
@@ -107,7 +112,9 @@ def test_kong_is_its_add_on_a_child_of_the_gateway_in_a_baseline_namespace(resou
     assert release["parent"] == namespace["parent"] == addon["urn"]
     assert namespace["inputs"]["metadata"]["name"] == release["inputs"]["namespace"] == "kong"
     assert namespace["inputs"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
-    assert {namespace["urn"], one(resources, STAND_IN)["urn"]} <= set(release["dependencies"])
+    assert {namespace["urn"], one(resources, STAND_IN, "crds-stand-in")["urn"]} <= set(release["dependencies"])
+    # Its ServiceMonitor needs the CRD only, not the Prometheus that scrapes it.
+    assert one(resources, STAND_IN, "prometheus-stand-in")["urn"] not in release["dependencies"]
 
 
 def test_kong_release_and_namespace_move_from_the_gateway() -> None:

@@ -34,6 +34,7 @@ def monitoring(spec: MonitoringConfig = SPEC) -> list[Resource]:
         store = k8s.core.v1.ConfigMap("store-stand-in", opts=pulumi.ResourceOptions(provider=provider))
         # The Prometheus Operator's CRDs (a release of their own in the stacks) that the stack waits for.
         operator_crds = k8s.core.v1.ConfigMap("operator-crds", opts=pulumi.ResourceOptions(provider=provider))
+        installs_crds(operator_crds, {"monitoring.coreos.com"})
         built = Monitoring(
             "monitoring",
             MonitoringArgs(

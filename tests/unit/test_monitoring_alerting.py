@@ -14,7 +14,7 @@ from components.addons.kube_prometheus_stack import PIN as KUBE_PROMETHEUS_STACK
 from components.monitoring import RECEIVERS_SECRET, UNROUTED
 from infra.config import MonitoringConfig, config_from_stack_file, read_stack_file
 from tests.support import Resource, one
-from tests.unit.test_monitoring import RELEASE, monitoring
+from tests.unit.test_monitoring import RELEASE, STAND_IN, monitoring
 
 ROOT = Path(__file__).resolve().parents[2]
 ALERTMANAGER_CONFIG = "kubernetes:monitoring.coreos.com/v1alpha1:AlertmanagerConfig"
@@ -106,8 +106,11 @@ def test_alertmanager_config_references_the_secret_and_routes_by_severity(resour
         ("oncall", [{"name": "severity", "value": "page", "matchType": "="}]),
         ("chat", [{"name": "severity", "value": "ticket", "matchType": "="}]),
     ]
-    release = one(resources, RELEASE)
-    assert release["urn"] in config["dependencies"], "the CRD comes with the chart"
+    # Its CRD comes with the CRDs' release, the chart installs none (crds.enabled: false): it waits for
+    # that release and the Secret it references, not for Alertmanager or the rest of the chart.
+    assert one(resources, STAND_IN, "operator-crds")["urn"] in config["dependencies"]
+    assert one(resources, RELEASE)["urn"] not in config["dependencies"]
+    assert one(resources, EXTERNAL_SECRET, "monitoring-alertmanager-receivers")["urn"] in config["dependencies"]
 
 
 def test_no_secret_value_in_values_or_objects(resources: list[Resource]) -> None:

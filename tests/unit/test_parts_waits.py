@@ -12,7 +12,7 @@ import pytest
 from components.addons.cert_manager import CertManager
 from components.addons.external_secrets import ExternalSecretsOperator
 from components.addons.prometheus_operator_crds import PrometheusOperatorCrds
-from components.parts import crd_groups, crds_for, installs_crds
+from components.parts import besides_crds, crd_groups, crds_for, installs_crds
 
 
 def release(*groups: str) -> pulumi.Resource:
@@ -33,6 +33,13 @@ def test_each_kind_gets_the_release_of_its_group_only() -> None:
         monitoring,
     ]
     assert crd_groups(plain) == frozenset()
+
+
+def test_what_installs_no_crds_is_what_the_children_naming_it_wait_for() -> None:
+    crds = release("monitoring.coreos.com")
+    store = cast(pulumi.Resource, SimpleNamespace())  # the store an ExternalSecret names
+    assert besides_crds([crds, store]) == [store]
+    assert besides_crds([crds]) == []
 
 
 def test_a_kind_whose_crds_nothing_given_installs_is_refused() -> None:

@@ -34,7 +34,8 @@ CRD_CHARTS: dict[str, tuple[str, ...]] = {
     "acme.cert-manager.io": ("cert-manager",),
     "external-secrets.io": ("external-secrets",),
     "generators.external-secrets.io": ("external-secrets",),
-    "monitoring.coreos.com": ("prometheus-operator-crds", "kube-prometheus-stack"),
+    # kube-prometheus-stack runs with crds.enabled false: its own release installs none of them.
+    "monitoring.coreos.com": ("prometheus-operator-crds",),
     "argoproj.io": ("argo-rollouts",),
     "configuration.konghq.com": ("kong",),
 }
