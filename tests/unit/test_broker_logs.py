@@ -65,7 +65,7 @@ def test_the_log_key_serves_cloudwatch_logs_for_this_brokers_groups_only(resourc
 def test_the_function_may_only_govern_this_brokers_groups(resources: list[dict[str, Any]]) -> None:
     role_policy = one(resources, "aws:iam/rolePolicy:RolePolicy", "rabbitmq-broker-logs-function")
     statements = {s["Sid"]: s for s in policy(role_policy, "policy")["Statement"]}
-    assert set(statements) == {"GovernTheBrokersLogGroups", "OwnLogs"}
+    assert set(statements) == {"GovernTheBrokersLogGroups", "OwnLogs", "TraceItsCalls"}
     govern = statements["GovernTheBrokersLogGroups"]
     assert sorted(govern["Action"]) == ["logs:AssociateKmsKey", "logs:PutRetentionPolicy"]
     assert govern["Resource"] == (
