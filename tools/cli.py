@@ -160,6 +160,9 @@ def scan(
     config_file: Annotated[
         Path | None, typer.Option("--config-file", help="With --stack: use this stack file.")
     ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for what checkov reads (default build/scan/<stack>).")
+    ] = None,
 ) -> None:
     """checkov over the plan's Kubernetes objects and its AWS resources (as a Terraform plan), and the
     rendered charts with --rendered. Exit 1 on a finding not in the accepted findings, 0 when clean,
@@ -182,7 +185,7 @@ def scan(
     resources = _resources(stack, plan_file, config_file)
     name = stack or (plan_file.parent.name if plan_file is not None else "plan")
     try:
-        result = run_scan(resources, root / "build" / "scan" / name, accepted, binary, releases)
+        result = run_scan(resources, out or root / "build" / "scan" / name, accepted, binary, releases)
     except ScanInputError as error:
         raise _fail(str(error)) from None
     typer.echo(format_json(result) if output_format == "json" else format_text(result))

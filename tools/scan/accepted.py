@@ -53,7 +53,7 @@ class _LineLoader(yaml.SafeLoader):
 
 
 def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
+    mapping = {str(k): v for k, v in loader.construct_mapping(node, deep=True).items()}
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
@@ -74,7 +74,7 @@ def load(path: Path) -> list[Accepted]:
         }.get(problem.problem, f"cannot read ({problem.detail})")
         raise AcceptedInputError(f"--accepted: {path}: {why}") from None
     try:
-        document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+        document = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
@@ -98,15 +98,19 @@ def load(path: Path) -> list[Accepted]:
         check, target, resource = entry["check"].strip(), entry["target"].strip(), entry["resource"].strip()
         reason = " ".join(entry["reason"].split())
         if not CHECK_ID.match(check):
-            raise AcceptedInputError(f"{where}: check {escaped(check)!r} is not a check id like CKV_AWS_18 or CKV2_K8S_6")
+            raise AcceptedInputError(
+                f"{where}: check {escaped(check)!r} is not a check id like CKV_AWS_18 or CKV2_K8S_6"
+            )
         if target not in TARGETS:
-            raise AcceptedInputError(f"{where}: target {escaped(target)!r} is not allowed (allowed: {', '.join(TARGETS)})")
+            raise AcceptedInputError(
+                f"{where}: target {escaped(target)!r} is not allowed (allowed: {', '.join(TARGETS)})"
+            )
         if len(reason) < MIN_REASON:
             raise AcceptedInputError(f"{where}: reason must say why (at least {MIN_REASON} characters)")
-        key = (check, target, resource)
-        if key in seen:
-            raise AcceptedInputError(f"{where}: the same check, target and resource as line {seen[key]}")
-        seen[key] = line
+        same = (check, target, resource)
+        if same in seen:
+            raise AcceptedInputError(f"{where}: the same check, target and resource as line {seen[same]}")
+        seen[same] = line
         accepted.append(Accepted(check, target, resource, reason, line))
     return accepted
 

@@ -84,11 +84,13 @@ def checkov_binary(root: Path) -> str:
         where = "INFRA_CHECKOV" if configured else ".venv-scan/bin/checkov"
         raise ScanInputError(f"checkov is not installed ({where} not found): run `make scan-setup`")
     try:
-        done = subprocess.run(  # noqa: S603 - a fixed binary, no shell
+        done = subprocess.run(
             [str(candidate), "--version"], capture_output=True, text=True, timeout=120, env=_environment(), check=False
         )
     except (OSError, subprocess.TimeoutExpired) as error:
-        raise ScanInputError(f"checkov at {candidate} does not run ({type(error).__name__}): run `make scan-setup`") from None
+        raise ScanInputError(
+            f"checkov at {candidate} does not run ({type(error).__name__}): run `make scan-setup`"
+        ) from None
     version = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
     if done.returncode != 0 or version != CHECKOV_VERSION:
         found = escaped(version[:40]) or f"exit {done.returncode}"
@@ -114,8 +116,32 @@ def write_inputs(
 ) -> tuple[dict[str, str], dict[str, int]]:
     """The scanner's input folders under ``work``: kubernetes/, aws/plan.json, rendered/. Returns the
     Terraform addresses' URNs and the unmapped AWS types."""
+    try:
+        _clear(work)
+        return _write_inputs(resources, work, rendered)
+    except OSError as error:
+        raise ScanInputError(f"--out: cannot write under {work} ({error.strerror or error})") from None
+
+
+OWNED = ("kubernetes", "aws", "rendered")
+
+
+def _clear(work: Path) -> None:
+    """Empty the scan's own folders; a folder holding anything else is refused, never emptied."""
     if work.exists():
-        shutil.rmtree(work)
+        others = sorted(p.name for p in work.iterdir() if p.name not in OWNED)
+        if not work.is_dir() or others:
+            raise ScanInputError(
+                f"--out: {work} is not a folder of infra scan (it holds {others[:1] or 'a file'}); give a new one"
+            )
+    for name in OWNED:
+        if (work / name).exists():
+            shutil.rmtree(work / name)
+
+
+def _write_inputs(
+    resources: Sequence[Mapping[str, Any]], work: Path, rendered: Sequence[Mapping[str, Any]] | None
+) -> tuple[dict[str, str], dict[str, int]]:
     kube = work / "kubernetes"
     kube.mkdir(parents=True)
     for index, resource in enumerate(r for r in resources if is_manifest(dict(r))):
@@ -163,7 +189,7 @@ def run_checkov(binary: str, work: Path) -> list[dict[str, Any]]:
         "--compact", "--skip-download", "--soft-fail",
     ]  # fmt: skip
     try:
-        done = subprocess.run(  # noqa: S603 - a fixed binary, no shell
+        done = subprocess.run(
             command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, env=_environment(), cwd=work, check=False
         )
     except subprocess.TimeoutExpired:
@@ -267,11 +293,20 @@ def format_json(result: ScanResult) -> str:
             "passed": result.passed,
             "failed": {t: sum(1 for f in result.findings if f.target == t) for t in result.targets},
             "findings": [
-                {"check": f.check, "name": f.name, "target": f.target, "resource": f.resource, "urn": f.urn,
-                 "accepted": f.accepted, "reason": f.reason}
+                {
+                    "check": f.check,
+                    "name": f.name,
+                    "target": f.target,
+                    "resource": f.resource,
+                    "urn": f.urn,
+                    "accepted": f.accepted,
+                    "reason": f.reason,
+                }
                 for f in result.findings
-            ],  # fmt: skip
-            "stale": [{"check": a.check, "target": a.target, "resource": a.resource, "line": a.line} for a in result.stale],
+            ],
+            "stale": [
+                {"check": a.check, "target": a.target, "resource": a.resource, "line": a.line} for a in result.stale
+            ],
             "unmapped": result.unmapped,
             "clean": not result.failed,
         },

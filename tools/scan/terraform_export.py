@@ -119,7 +119,11 @@ PLURAL_BLOCKS: dict[str, dict[str, str]] = {
     "aws_s3_bucket_lifecycle_configuration": {"rules": "rule"},
     "aws_s3_bucket_server_side_encryption_configuration": {"rules": "rule"},
     "aws_s3_bucket_replication_configuration": {"rules": "rule"},
-    "aws_backup_plan": {"rules": "rule", "copy_actions": "copy_action", "advanced_backup_settings": "advanced_backup_setting"},
+    "aws_backup_plan": {
+        "rules": "rule",
+        "copy_actions": "copy_action",
+        "advanced_backup_settings": "advanced_backup_setting",
+    },
     "aws_backup_selection": {"selection_tags": "selection_tag"},
     "aws_wafv2_web_acl": {"rules": "rule", "custom_response_bodies": "custom_response_body"},
     "aws_lb_listener": {"default_actions": "default_action"},
@@ -243,11 +247,16 @@ def export(resources: Sequence[Mapping[str, Any]]) -> Export:
         "terraform_version": TERRAFORM_VERSION,
         "planned_values": {"root_module": {"resources": planned}},
         "resource_changes": [
-            {"address": r["address"], "mode": "managed", "type": r["type"], "name": r["name"],
-             "provider_name": PROVIDER, "change": {"actions": ["create"], "before": None, "after": r["values"],
-                                                   "after_unknown": {}}}
+            {
+                "address": r["address"],
+                "mode": "managed",
+                "type": r["type"],
+                "name": r["name"],
+                "provider_name": PROVIDER,
+                "change": {"actions": ["create"], "before": None, "after": r["values"], "after_unknown": {}},
+            }
             for r in planned
-        ],  # fmt: skip
+        ],
         "configuration": {
             "provider_config": {"aws": {"name": "aws", "full_name": PROVIDER}},
             "root_module": {"resources": configured},
