@@ -51,7 +51,17 @@ def test_entries_match_check_target_and_resource_glob(tmp_path: Path) -> None:
         ("accepted:\n" + entry() + entry(), "accepted[1] (line 6): the same check, target and resource as line 2"),
         ("accepted: [\n", "not YAML"),
     ],
-    ids=["no-list", "not-a-mapping", "unknown-key", "no-reason", "short-reason", "bad-id", "bad-target", "twice", "yaml"],
+    ids=[
+        "no-list",
+        "not-a-mapping",
+        "unknown-key",
+        "no-reason",
+        "short-reason",
+        "bad-id",
+        "bad-target",
+        "twice",
+        "yaml",
+    ],
 )
 def test_a_bad_file_is_one_line(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(AcceptedInputError) as error:

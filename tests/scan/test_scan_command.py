@@ -26,7 +26,11 @@ PLAN = {
                 "urn": "urn:pulumi:prod::platform::kubernetes:apps/v1:Deployment::web",
                 "type": "kubernetes:apps/v1:Deployment",
                 "custom": True,
-                "inputs": {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "apps"}},
+                "inputs": {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "metadata": {"name": "web", "namespace": "apps"},
+                },
             },
         ]
     }
@@ -103,8 +107,14 @@ def scan(capsys: pytest.CaptureFixture[str], tmp_path: Path, accepted: str, *ext
     return infra(capsys, "scan", "--plan", str(plan), "--accepted", str(path), "--out", str(tmp_path / "scan"), *extra)
 
 
-def test_every_finding_accepted_is_clean(fake_checkov: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    body = "accepted:\n" + entry("CKV_AWS_18", "aws", "aws_s3_bucket.*") + entry("CKV_K8S_43", "kubernetes", "Deployment.apps.web")
+def test_every_finding_accepted_is_clean(
+    fake_checkov: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = (
+        "accepted:\n"
+        + entry("CKV_AWS_18", "aws", "aws_s3_bucket.*")
+        + entry("CKV_K8S_43", "kubernetes", "Deployment.apps.web")
+    )
     code, out, _ = scan(capsys, tmp_path, body)
     assert code == 0, out
     assert "aws: 1 passed, 1 failed (1 accepted)" in out and "kubernetes: 1 passed, 1 failed (1 accepted)" in out
@@ -122,9 +132,7 @@ def test_a_finding_not_accepted_fails_and_names_the_pulumi_resource(
 ) -> None:
     code, out, _ = scan(capsys, tmp_path, "accepted:\n" + entry("CKV_K8S_43", "kubernetes", "Deployment.apps.*"))
     assert code == 1
-    assert (
-        "FAILED   CKV_AWS_18 aws aws_s3_bucket.logs (urn:pulumi:prod::platform::aws:s3/bucket:Bucket::logs)" in out
-    )
+    assert "FAILED   CKV_AWS_18 aws aws_s3_bucket.logs (urn:pulumi:prod::platform::aws:s3/bucket:Bucket::logs)" in out
     code, out, _ = scan(capsys, tmp_path, "accepted: []\n", "--format", "json")
     report = json.loads(out)
     assert code == 1 and report["clean"] is False
