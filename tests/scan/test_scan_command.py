@@ -194,3 +194,20 @@ def test_bad_input_is_one_line_and_exit_2(
     assert message in lines[0], lines
     if setup == "out":
         assert (tmp_path / "scan" / "notes.txt").read_text() == "mine"  # never emptied
+
+
+def test_the_installed_version_is_read_from_checkovs_environment(tmp_path: Path) -> None:
+    from tools.scan.scan import ScanInputError, checkov_binary
+
+    binary = tmp_path / "venv" / "bin" / "checkov"
+    binary.parent.mkdir(parents=True)
+    binary.write_text("#!/bin/sh\nexit 3\n")  # never run: the dist-info folder says the version
+    binary.chmod(0o755)
+    info = tmp_path / "venv" / "lib" / "python3.11" / "site-packages" / "checkov-3.3.30.dist-info"
+    info.mkdir(parents=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("INFRA_CHECKOV", str(binary))
+        assert checkov_binary(tmp_path) == str(binary.resolve())
+        info.rename(info.with_name("checkov-3.2.0.dist-info"))
+        with pytest.raises(ScanInputError, match=r"is not 3\.3\.30 \(3\.2\.0\): run `make scan-setup`"):
+            checkov_binary(tmp_path)

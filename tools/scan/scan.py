@@ -83,6 +83,16 @@ def checkov_binary(root: Path) -> str:
     if not candidate.is_file() or not os.access(candidate, os.X_OK):
         where = "INFRA_CHECKOV" if configured else ".venv-scan/bin/checkov"
         raise ScanInputError(f"checkov is not installed ({where} not found): run `make scan-setup`")
+    # checkov's own environment records its version (a dist-info folder): reading it saves a start of
+    # checkov (seconds); a checkov elsewhere is asked.
+    installed = sorted(candidate.parent.parent.glob("lib/python*/site-packages/checkov-*.dist-info"))
+    if installed:
+        version = installed[-1].name.removeprefix("checkov-").removesuffix(".dist-info")
+        if version != CHECKOV_VERSION:
+            raise ScanInputError(
+                f"checkov at {candidate} is not {CHECKOV_VERSION} ({escaped(version)[:40]}): run `make scan-setup`"
+            )
+        return str(candidate.resolve())
     try:
         done = subprocess.run(
             [str(candidate), "--version"], capture_output=True, text=True, timeout=120, env=_environment(), check=False
