@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 SCAN_VENV  := .venv-scan
 SCAN_STAMP := $(SCAN_VENV)/.installed
 
-.PHONY: setup plan test lint typecheck check bench rules-doc clean helm render scan-setup scan
+.PHONY: setup plan test lint typecheck check bench rules-doc clean helm render scan-setup scan scan-doc
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ scan-setup: $(SCAN_STAMP)
 ## checkov over one stack's plan: its Kubernetes objects and its AWS resources as a Terraform plan.
 scan: $(SCAN_STAMP)
 	$(BIN)/infra scan --stack $(STACK) $(if $(RENDERED),--rendered $(RENDERED))
+
+## Regenerate the accepted-findings table of docs/scanning.md from policies/accepted-findings.yaml.
+scan-doc: $(STAMP)
+	$(BIN)/python -m tools.scan.doc docs/scanning.md policies/accepted-findings.yaml
 
 clean:
 	rm -rf build $(VENV) $(SCAN_VENV)
