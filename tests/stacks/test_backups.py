@@ -79,7 +79,8 @@ def test_backup_buckets_in_two_regions_are_versioned_encrypted_private_and_locke
             assert rules[prefix]["noncurrentVersionExpiration"]["noncurrentDays"] == 30
         # Incomplete uploads are aborted under any prefix, by one rule over the whole bucket.
         assert rules[""]["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
-        assert rules[""]["status"] == "Enabled" and set(rules[""]) == {"id", "status", "filter", "abortIncompleteMultipartUpload"}
+        assert rules[""]["status"] == "Enabled"
+        assert set(rules[""]) == {"id", "status", "filter", "abortIncompleteMultipartUpload"}
 
 
 def test_the_primary_bucket_replicates_to_the_backup_region_with_rtc(planned: Plan) -> None:
