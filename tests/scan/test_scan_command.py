@@ -211,3 +211,18 @@ def test_the_installed_version_is_read_from_checkovs_environment(tmp_path: Path)
         info.rename(info.with_name("checkov-3.2.0.dist-info"))
         with pytest.raises(ScanInputError, match=r"is not 3\.3\.30 \(3\.2\.0\): run `make scan-setup`"):
             checkov_binary(tmp_path)
+
+
+def test_a_check_skipped_by_an_annotation_needs_an_accepted_reason(
+    fake_checkov: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    skipped = check("CKV_K8S_40", "Deployment.apps.web", "/kubernetes/0000-deployment-web.yaml")
+    report = [
+        {"check_type": "kubernetes", "results": {"passed_checks": [], "failed_checks": [], "skipped_checks": [skipped]}}
+    ]
+    (fake_checkov / "report.json").write_text(json.dumps(report), encoding="utf-8")
+    code, out, _ = scan(capsys, tmp_path, "accepted: []\n")
+    assert code == 1
+    assert "FAILED   CKV_K8S_40 kubernetes Deployment.apps.web: name of CKV_K8S_40 (skipped by the object's" in out
+    code, _, _ = scan(capsys, tmp_path, "accepted:\n" + entry("CKV_K8S_40", "kubernetes", "Deployment.apps.web"))
+    assert code == 0

@@ -64,7 +64,7 @@ class ScanResult:
     stale: list[acc.Accepted]
     unmapped: dict[str, int]  # AWS Pulumi types not exported, with counts
     seconds: float
-    skipped: int = 0
+    skipped: int = 0  # checks skipped by an object's annotation, also counted among the findings
     accepted_entries: list[acc.Accepted] = field(default_factory=list)
 
     @property
@@ -248,7 +248,11 @@ def scan(
         skipped += len(results.get("skipped_checks") or [])
         for check in results.get("passed_checks") or []:
             passed[_target(str(check.get("file_path", "")))] += 1
-        for check in results.get("failed_checks") or []:
+        # A check an object skips with its own annotation (checkov.io/skip...) is a finding too: its
+        # reason belongs in the accepted findings, not in a chart's template.
+        skips = [{**c, "check_name": f"{c.get('check_name', '')} (skipped by the object's own annotation)"}
+                 for c in results.get("skipped_checks") or []]  # fmt: skip
+        for check in [*(results.get("failed_checks") or []), *skips]:
             target, resource = _target(str(check.get("file_path", ""))), _resource(check)
             entry = acc.acceptance(accepted, str(check["check_id"]), target, resource)
             if entry is not None:
