@@ -75,3 +75,27 @@ def test_the_prod_plan_scan_is_clean(checkov: str, planned: Any, tmp_path: Path)
     assert result.unmapped == {}
     assert result.passed["aws"] > 500 and result.passed["kubernetes"] > 300  # the scan saw the whole plan
     assert all(f.reason for f in result.findings)
+
+
+def test_a_weakened_prod_plan_is_caught(checkov: str, planned: Any, tmp_path: Path) -> None:
+    """The export carries the values checkov reads: weaken four prod settings and their checks fail."""
+    _, resources = planned("prod")
+    weakened = json.loads(json.dumps(resources))
+
+    def inputs(pulumi_type: str, name: str) -> dict[str, Any]:
+        return next(r for r in weakened if r["type"] == pulumi_type and r["urn"].endswith(f"::{name}"))["inputs"]
+
+    inputs("aws:eks/cluster:Cluster", "cluster-eks")["vpcConfig"]["endpointPublicAccess"] = True
+    inputs("aws:rds/instance:Instance", "postgres-db")["multiAz"] = False
+    inputs("aws:kms/key:Key", "data-keys-users")["enableKeyRotation"] = False
+    rollout = inputs("kubernetes:argoproj.io/v1alpha1:Rollout", "user-service-rollout")
+    rollout["spec"]["template"]["spec"]["containers"][0]["securityContext"]["privileged"] = True
+    result = scan(weakened, tmp_path / "scan", load(ACCEPTED), checkov)
+    caught = {(f.check, f.resource) for f in result.unaccepted}
+    assert caught == {
+        ("CKV_AWS_39", "aws_eks_cluster.cluster-eks"),  # a public endpoint
+        ("CKV_AWS_38", "aws_eks_cluster.cluster-eks"),  # ... open to 0.0.0.0/0 (no public_access_cidrs)
+        ("CKV_AWS_157", "aws_db_instance.postgres-db"),
+        ("CKV_AWS_7", "aws_kms_key.data-keys-users"),
+        ("CKV_K8S_16", "Rollout.apps.user-service"),
+    }
