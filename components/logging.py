@@ -92,7 +92,8 @@ SNAPSHOT_PREFIX = "elasticsearch/"
 SNAPSHOT_REPOSITORY = "backups"
 ILM_POLICY = "platform-logs"
 DATA_STREAMS = "logs-platform.*-*"
-SETUP_IMAGE = "curlimages/curl:8.12.1"
+# By tag and digest (the multi-architecture index of 8.12.1): the digest decides what runs.
+SETUP_IMAGE = "curlimages/curl:8.12.1@sha256:94e9e444bcba979c2ea12e27ae39bee4cd10bc7041a472c4727a558e213744e6"
 TOKEN_DIR = "/usr/share/elasticsearch/config/repository-s3"  # where the S3 repository reads the token
 TOKEN_FILE = "aws-web-identity-token-file"
 GRAFANA_READER = "grafana-logs-reader"

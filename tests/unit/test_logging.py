@@ -220,7 +220,7 @@ def test_the_setup_job_deletes_logs_after_the_retention_and_registers_the_snapsh
     job = one(prod, JOB)
     assert one(prod, ES)["urn"] in job["dependencies"]
     (container,) = job["inputs"]["spec"]["template"]["spec"]["containers"]
-    assert re.fullmatch(r"curlimages/curl:\d+\.\d+\.\d+", container["image"])
+    assert re.fullmatch(r"curlimages/curl:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}", container["image"])
     # The elastic password is a mounted file the script reads, never an environment variable.
     assert [e["name"] for e in container["env"]] == ["ES_URL"]
     pod = job["inputs"]["spec"]["template"]["spec"]
