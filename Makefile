@@ -4,8 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STACK  ?= dev
 STAMP  := $(VENV)/.installed
+# checkov lives in its own environment: its pins (boto3, packaging, ...) conflict with requirements.lock.
+SCAN_VENV  := .venv-scan
+SCAN_STAMP := $(SCAN_VENV)/.installed
 
-.PHONY: setup plan test lint typecheck check bench rules-doc clean helm render
+.PHONY: setup plan test lint typecheck check bench rules-doc clean helm render scan-setup scan scan-doc
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,8 +58,24 @@ helm: $(STAMP)
 render: $(STAMP)
 	$(BIN)/infra render --stack $(STACK) $(if $(CHARTS),--charts-dir $(CHARTS))
 
+## checkov (tools/scan/requirements.lock, exact versions and hashes) into .venv-scan, for `infra scan`.
+$(SCAN_STAMP): tools/scan/requirements.lock $(STAMP)
+	@test -x $(SCAN_VENV)/bin/python || $(PYTHON) -m venv $(SCAN_VENV)
+	@$(BIN)/uv pip sync -q --compile-bytecode --python $(SCAN_VENV)/bin/python tools/scan/requirements.lock
+	@touch $(SCAN_STAMP)
+
+scan-setup: $(SCAN_STAMP)
+
+## checkov over one stack's plan: its Kubernetes objects and its AWS resources as a Terraform plan.
+scan: $(SCAN_STAMP)
+	$(BIN)/infra scan --stack $(STACK) $(if $(RENDERED),--rendered $(RENDERED))
+
+## Regenerate the accepted-findings table of docs/scanning.md from policies/accepted-findings.yaml.
+scan-doc: $(STAMP)
+	$(BIN)/python -m tools.scan.doc docs/scanning.md policies/accepted-findings.yaml
+
 clean:
-	rm -rf build $(VENV)
+	rm -rf build $(VENV) $(SCAN_VENV)
 
 ## The generated picture of docs/architecture.md (infra graph over prod's plan; a test keeps it current).
 graph-doc: $(STAMP)

@@ -92,7 +92,8 @@ SNAPSHOT_PREFIX = "elasticsearch/"
 SNAPSHOT_REPOSITORY = "backups"
 ILM_POLICY = "platform-logs"
 DATA_STREAMS = "logs-platform.*-*"
-SETUP_IMAGE = "curlimages/curl:8.12.1"
+# By tag and digest (the multi-architecture index of 8.12.1): the digest decides what runs.
+SETUP_IMAGE = "curlimages/curl:8.12.1@sha256:94e9e444bcba979c2ea12e27ae39bee4cd10bc7041a472c4727a558e213744e6"
 TOKEN_DIR = "/usr/share/elasticsearch/config/repository-s3"  # where the S3 repository reads the token
 TOKEN_FILE = "aws-web-identity-token-file"
 GRAFANA_READER = "grafana-logs-reader"
@@ -185,7 +186,7 @@ def slm_policy(schedule: str, retention_days: int) -> dict[str, Any]:
 
 SETUP_SCRIPT = f"""set -eu
 ES="$ES_URL"
-auth() {{ touch /tmp/alive; printf 'user = "elastic:%s"\\n' "$ELASTIC_PASSWORD"; }}
+auth() {{ touch /tmp/alive; printf 'user = "elastic:%s"\\n' "$(cat /elastic/password)"; }}
 touch /tmp/alive
 HEALTH="$ES/_cluster/health?wait_for_status=yellow&timeout=30s"
 until auth | curl -sS --fail -m 60 -K - --cacert /ca/ca.crt "$HEALTH" >/dev/null; do
@@ -603,27 +604,20 @@ class Logging(pulumi.ComponentResource):
                     spec=k8s.core.v1.PodSpecArgs(
                         restart_policy="OnFailure",
                         automount_service_account_token=False,
+                        # A UID of no host account; the script writes only to /tmp (an emptyDir).
                         security_context=k8s.core.v1.PodSecurityContextArgs(
-                            run_as_non_root=True, run_as_user=100, run_as_group=101
+                            run_as_non_root=True, run_as_user=10001, run_as_group=10001
                         ),
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="setup",
                                 image=SETUP_IMAGE,
                                 command=["/bin/sh", "/setup/setup.sh"],
-                                env=[
-                                    k8s.core.v1.EnvVarArgs(name="ES_URL", value=ns.apply(es_url)),
-                                    k8s.core.v1.EnvVarArgs(
-                                        name="ELASTIC_PASSWORD",
-                                        value_from=k8s.core.v1.EnvVarSourceArgs(
-                                            secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(
-                                                name=ELASTIC_USER_SECRET, key="elastic"
-                                            )
-                                        ),
-                                    ),
-                                ],
+                                # The password is read from a mounted file, never from the environment.
+                                env=[k8s.core.v1.EnvVarArgs(name="ES_URL", value=ns.apply(es_url))],
                                 volume_mounts=[
                                     k8s.core.v1.VolumeMountArgs(name="setup", mount_path="/setup", read_only=True),
+                                    k8s.core.v1.VolumeMountArgs(name="elastic", mount_path="/elastic", read_only=True),
                                     k8s.core.v1.VolumeMountArgs(name="ca", mount_path="/ca", read_only=True),
                                     k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
                                 ],
@@ -644,6 +638,13 @@ class Logging(pulumi.ComponentResource):
                             k8s.core.v1.VolumeArgs(
                                 name="setup",
                                 config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=config_map.metadata.name),
+                            ),
+                            k8s.core.v1.VolumeArgs(
+                                name="elastic",
+                                secret=k8s.core.v1.SecretVolumeSourceArgs(
+                                    secret_name=ELASTIC_USER_SECRET,
+                                    items=[k8s.core.v1.KeyToPathArgs(key="elastic", path="password")],
+                                ),
                             ),
                             k8s.core.v1.VolumeArgs(
                                 name="ca",

@@ -7,6 +7,7 @@ inside a component (``parent=`` that component), not components of their own.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -173,6 +174,22 @@ class ScheduledFunction:
     policy: aws.iam.RolePolicy | None = None  # the role's policy: what a first invocation waits for
 
 
+TRACING_STATEMENT = {
+    "Sid": "TraceItsCalls",
+    "Effect": "Allow",
+    "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"],
+    "Resource": "*",  # X-Ray's write actions take no resource
+}
+
+
+def _traced(document: str) -> str:
+    """The function's policy with the X-Ray write actions its active tracing needs."""
+    parsed = json.loads(document)
+    statements = parsed.get("Statement", [])
+    parsed["Statement"] = [*([statements] if isinstance(statements, dict) else statements), TRACING_STATEMENT]
+    return json.dumps(parsed, sort_keys=True)
+
+
 def scheduled_function(
     name: str,
     spec: ScheduledFunctionSpec,
@@ -184,9 +201,9 @@ def scheduled_function(
 ) -> ScheduledFunction:
     """A Lambda function on an EventBridge Scheduler schedule, all children of ``parent``: its encrypted
     log group (``<name>-logs``, key protected as asked), its role and role policy (``<name>-function``,
-    the policy made by ``policy`` from the log group's ARN), the function itself (``<name>-function``,
-    JSON logs into that group, created after it), and the schedule's own role (``<name>-schedule``) that
-    may invoke this function only."""
+    the policy made by ``policy`` from the log group's ARN, plus X-Ray's write actions), the function
+    itself (``<name>-function``, JSON logs into that group, created after it, traced with X-Ray, one run
+    at a time), and the schedule's own role (``<name>-schedule``) that may invoke this function only."""
     child = pulumi.ResourceOptions(parent=parent)
     logs = encrypted_log_group(
         f"{name}-logs",
@@ -203,7 +220,9 @@ def scheduled_function(
         assume_role_policy=iam.service_assume_role(aws_context, "lambda"),
         opts=child,
     )
-    role_policy = aws.iam.RolePolicy(f"{name}-function", role=role.id, policy=policy(logs.arn), opts=child)
+    role_policy = aws.iam.RolePolicy(
+        f"{name}-function", role=role.id, policy=pulumi.Output.from_input(policy(logs.arn)).apply(_traced), opts=child
+    )
     function = aws.lambda_.Function(
         f"{name}-function",
         name=spec.function_name,
@@ -216,6 +235,8 @@ def scheduled_function(
         memory_size=spec.memory_size,
         environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(spec.environment)),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=logs.name),
+        tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+        reserved_concurrent_executions=1,  # one run at a time: a slow run is never overlapped by the next
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[logs]),
     )
     scheduler_role = aws.iam.Role(

@@ -4,6 +4,8 @@
 ``tools.plan.plan_stack`` (no Pulumi CLI, no credentials, no network) and writes ``plan.json``,
 ``manifests/``, ``helm/``, ``graph.dot`` to DIR (default ``build/plan/<stack>/``).
 ``infra check`` runs the policy pack's rules over a plan (``tools.check``); ``infra rules`` lists them.
+``infra scan`` runs checkov over a plan's Kubernetes objects and AWS resources (``tools.scan``), each
+finding held against ``policies/accepted-findings.yaml``.
 ``infra dr verify|drill|plan``: disaster recovery (``tools.dr``): backups and copies checked against the
 account, a timed restore drill, the runbook for losing the primary region (docs/backups.md).
 
@@ -139,6 +141,55 @@ def render_command(
     resources = _resources(stack, plan_file)
     target = out or Path("build/render") / (stack or "plan")
     if run_render(resources, target, charts_dir, not no_pull, _fail).failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+@app.command()
+def scan(
+    stack: Annotated[str | None, typer.Option("--stack", "-s", help="Plan this stack offline, then scan it.")] = None,
+    plan_file: Annotated[
+        Path | None, typer.Option("--plan", help="Scan a plan.json from infra plan, or a `pulumi stack export` file.")
+    ] = None,
+    rendered: Annotated[
+        Path | None, typer.Option("--rendered", help="Scan the objects infra render wrote to this folder too.")
+    ] = None,
+    accepted_file: Annotated[
+        Path | None, typer.Option("--accepted", help="Accepted findings (default policies/accepted-findings.yaml).")
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    config_file: Annotated[
+        Path | None, typer.Option("--config-file", help="With --stack: use this stack file.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for what checkov reads (default build/scan/<stack>).")
+    ] = None,
+) -> None:
+    """checkov over the plan's Kubernetes objects and its AWS resources (as a Terraform plan), and the
+    rendered charts with --rendered. Exit 1 on a finding not in the accepted findings, 0 when clean,
+    2 on bad input or checkov missing (make scan-setup)."""
+    from tools.plan import project_root
+    from tools.render.render import RenderInputError, read_rendered
+    from tools.scan.accepted import AcceptedInputError, load
+    from tools.scan.scan import ScanInputError, checkov_binary, format_json, format_text
+    from tools.scan.scan import scan as run_scan
+
+    _one_of(stack, plan_file)
+    _format(output_format)
+    root = project_root()
+    try:
+        accepted = load(accepted_file or root / "policies" / "accepted-findings.yaml")
+        binary = checkov_binary(root)
+        releases = read_rendered(rendered) if rendered is not None else None
+    except (AcceptedInputError, ScanInputError, RenderInputError) as error:
+        raise _fail(str(error)) from None
+    resources = _resources(stack, plan_file, config_file)
+    name = stack or (plan_file.parent.name if plan_file is not None else "plan")
+    try:
+        result = run_scan(resources, out or root / "build" / "scan" / name, accepted, binary, releases)
+    except ScanInputError as error:
+        raise _fail(str(error)) from None
+    typer.echo(format_json(result) if output_format == "json" else format_text(result))
+    if result.failed:
         raise typer.Exit(EXIT_FAILED)
 
 

@@ -365,7 +365,11 @@ def lifecycle_rules(
     """Objects expire after the retention, current and noncurrent versions alike, and incomplete uploads
     after 7 days. An S3 rule cannot leave a prefix out, so where a writer prunes its own prefix the age
     rule names the cache exports' prefix (the only other writer) instead of the whole bucket, and the
-    writer's prefix loses only the versions it deleted, after the retention."""
+    writer's prefix loses only the versions it deleted, after the retention; incomplete uploads are then
+    aborted by a rule of their own over the whole bucket, whichever prefix they were written to."""
+
+    def aborts() -> aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs:
+        return aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(days_after_initiation=7)
 
     def rule(rule_id: str, prefix: str, expire_current: bool) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
         return aws.s3.BucketLifecycleConfigurationRuleArgs(
@@ -379,9 +383,7 @@ def lifecycle_rules(
             noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                 noncurrent_days=retention_days
             ),
-            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                days_after_initiation=7
-            ),
+            abort_incomplete_multipart_upload=aborts() if prefix == "" else None,
         )
 
     if not pruned_by_writer:
@@ -392,4 +394,10 @@ def lifecycle_rules(
     return [
         rule("expire-after-retention", CACHE_EXPORT_PREFIX, expire_current=True),
         *(rule(f"pruned-by-writer-{p.rstrip('/')}", p, expire_current=False) for p in pruned_by_writer),
+        aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="abort-incomplete-uploads",
+            status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+            abort_incomplete_multipart_upload=aborts(),
+        ),
     ]

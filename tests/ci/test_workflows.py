@@ -251,6 +251,13 @@ def test_build_stage_scans_the_iac_with_trivy(pipeline: dict[str, Any]) -> None:
     assert index(rendered[0]) < min(index(s) for s in trivy)
 
 
+def test_security_scan_runs_checkov_over_the_prod_plan_with_the_accepted_findings(pipeline: dict[str, Any]) -> None:
+    runs = [str(s.get("run", "")) for s in jobs(pipeline)["security-scan"]["steps"]]
+    setup = runs.index("make scan-setup")
+    (gate,) = [i for i, run in enumerate(runs) if "infra scan" in run]
+    assert setup < gate and runs[gate].split() == [".venv/bin/infra", "scan", "--stack", "prod"]
+
+
 def test_test_stage_runs_stack_integration_end_to_end_and_performance_tests(pipeline: dict[str, Any]) -> None:
     stack_tests = job_text(jobs(pipeline)["stack-tests"])
     assert "tests/stacks" in stack_tests and "tests/policies" in stack_tests

@@ -71,13 +71,16 @@ def test_backup_buckets_in_two_regions_are_versioned_encrypted_private_and_locke
         assert lock["inputs"]["rule"]["defaultRetention"] == {"mode": "GOVERNANCE", "days": 30}
         (lifecycle,) = _attached(resources, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", bucket)
         rules = {rule["filter"]["prefix"]: rule for rule in lifecycle["inputs"]["rules"]}
-        assert set(rules) == {"elasticache/", "elasticsearch/"}
+        assert set(rules) == {"elasticache/", "elasticsearch/", ""}
         assert rules["elasticache/"]["expiration"] == {"days": 30}
         # Elasticsearch prunes its own repository: no age rule on files a newer snapshot may still use.
         assert rules["elasticsearch/"]["expiration"] == {"expiredObjectDeleteMarker": True}
-        for rule in rules.values():
-            assert rule["noncurrentVersionExpiration"]["noncurrentDays"] == 30
-            assert rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
+        for prefix in ("elasticache/", "elasticsearch/"):
+            assert rules[prefix]["noncurrentVersionExpiration"]["noncurrentDays"] == 30
+        # Incomplete uploads are aborted under any prefix, by one rule over the whole bucket.
+        assert rules[""]["abortIncompleteMultipartUpload"]["daysAfterInitiation"] == 7
+        assert rules[""]["status"] == "Enabled"
+        assert set(rules[""]) == {"id", "status", "filter", "abortIncompleteMultipartUpload"}
 
 
 def test_the_primary_bucket_replicates_to_the_backup_region_with_rtc(planned: Plan) -> None:

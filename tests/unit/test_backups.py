@@ -121,8 +121,11 @@ def test_a_pruned_prefix_takes_the_whole_bucket_rule_apart_and_may_not_hide_the_
 
     (whole,) = lifecycle_rules(30, ())
     assert whole.filter.prefix == "" and whole.expiration.days == 30  # type: ignore[union-attr]
-    aged, pruned = lifecycle_rules(30, ("elasticsearch/",))
+    assert whole.abort_incomplete_multipart_upload.days_after_initiation == 7  # type: ignore[union-attr]
+    aged, pruned, aborts = lifecycle_rules(30, ("elasticsearch/",))
     assert aged.filter.prefix == "elasticache/" and aged.expiration.days == 30  # type: ignore[union-attr]
+    assert aborts.filter.prefix == "" and aborts.expiration is None  # type: ignore[union-attr]
+    assert aborts.abort_incomplete_multipart_upload.days_after_initiation == 7  # type: ignore[union-attr]
     assert pruned.expiration.days is None and pruned.expiration.expired_object_delete_marker  # type: ignore[union-attr]
     for bad in ("elasticache/snapshots/", "elasticsearch"):
         with pytest.raises(ValueError, match="pruned prefix"):

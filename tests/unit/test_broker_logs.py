@@ -65,7 +65,7 @@ def test_the_log_key_serves_cloudwatch_logs_for_this_brokers_groups_only(resourc
 def test_the_function_may_only_govern_this_brokers_groups(resources: list[dict[str, Any]]) -> None:
     role_policy = one(resources, "aws:iam/rolePolicy:RolePolicy", "rabbitmq-broker-logs-function")
     statements = {s["Sid"]: s for s in policy(role_policy, "policy")["Statement"]}
-    assert set(statements) == {"GovernTheBrokersLogGroups", "OwnLogs"}
+    assert set(statements) == {"GovernTheBrokersLogGroups", "OwnLogs", "TraceItsCalls"}
     govern = statements["GovernTheBrokersLogGroups"]
     assert sorted(govern["Action"]) == ["logs:AssociateKmsKey", "logs:PutRetentionPolicy"]
     assert govern["Resource"] == (
@@ -74,7 +74,8 @@ def test_the_function_may_only_govern_this_brokers_groups(resources: list[dict[s
     own = one(resources, "aws:cloudwatch/logGroup:LogGroup", "rabbitmq-broker-logs-logs")
     assert statements["OwnLogs"]["Resource"] == f"{own['outputs']['arn']}:*"
     assert own["inputs"]["retentionInDays"] == 365 and own["inputs"]["kmsKeyId"]
-    assert not any(s["Resource"] == "*" for s in statements.values())
+    # No wildcard but X-Ray's write actions, which take no resource.
+    assert [sid for sid, s in statements.items() if s["Resource"] == "*"] == ["TraceItsCalls"]
 
 
 def test_the_function_runs_after_the_broker_and_then_every_hour(resources: list[dict[str, Any]]) -> None:

@@ -220,12 +220,15 @@ def test_the_setup_job_deletes_logs_after_the_retention_and_registers_the_snapsh
     job = one(prod, JOB)
     assert one(prod, ES)["urn"] in job["dependencies"]
     (container,) = job["inputs"]["spec"]["template"]["spec"]["containers"]
-    assert re.fullmatch(r"curlimages/curl:\d+\.\d+\.\d+", container["image"])
-    (password,) = [e for e in container["env"] if e["name"] == "ELASTIC_PASSWORD"]
-    assert password == {
-        "name": "ELASTIC_PASSWORD",
-        "valueFrom": {"secretKeyRef": {"name": ELASTIC_USER_SECRET, "key": "elastic"}},
-    }
+    assert re.fullmatch(r"curlimages/curl:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}", container["image"])
+    # The elastic password is a mounted file the script reads, never an environment variable.
+    assert [e["name"] for e in container["env"]] == ["ES_URL"]
+    pod = job["inputs"]["spec"]["template"]["spec"]
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "elastic"]
+    assert volume["secret"] == {"secretName": ELASTIC_USER_SECRET, "items": [{"key": "elastic", "path": "password"}]}
+    assert {"name": "elastic", "mountPath": "/elastic", "readOnly": True} in container["volumeMounts"]
+    assert '"$(cat /elastic/password)"' in data["setup.sh"] and "ELASTIC_PASSWORD" not in data["setup.sh"]
+    assert pod["securityContext"]["runAsUser"] >= 10000  # no UID of a host account
 
 
 def test_a_changed_retention_renames_the_setup_so_it_runs_again() -> None:

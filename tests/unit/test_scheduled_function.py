@@ -64,3 +64,11 @@ def test_the_function_logs_into_its_own_group(resources: list[Resource]) -> None
     assert logs["urn"] in function["dependencies"]
     assert function["inputs"]["loggingConfig"]["logGroup"] == logs["outputs"]["name"]
     assert function["inputs"]["handler"] == "freshness_handler.handler"
+
+
+def test_the_function_is_traced_and_runs_one_at_a_time(resources: list[Resource]) -> None:
+    function = one(resources, "aws:lambda/function:Function", "job-function")
+    assert function["inputs"]["tracingConfig"] == {"mode": "Active"}
+    assert function["inputs"]["reservedConcurrentExecutions"] == 1
+    (trace,) = policy(one(resources, "aws:iam/rolePolicy:RolePolicy", "job-function"), "policy")["Statement"]
+    assert trace["Action"] == ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]  # and nothing else added
