@@ -230,6 +230,7 @@ class Network(pulumi.ComponentResource):
             egress=[],
             opts=child,
         )
+        endpoint_subnets = private[: spec.endpoint_zones or len(private)]
         for service in spec.interface_endpoints:
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
@@ -237,7 +238,7 @@ class Network(pulumi.ComponentResource):
                 service_name=f"com.amazonaws.{args.aws.region}.{service}",
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
-                subnet_ids=[s.id for s in private],
+                subnet_ids=[s.id for s in endpoint_subnets],
                 security_group_ids=[endpoint_sg.id],
                 opts=child,
             )
