@@ -465,7 +465,12 @@ def compare_table(reports: Sequence[CostReport]) -> str:
 
 
 def format_markdown(reports: Sequence[CostReport]) -> str:
-    lines = [f"### Monthly cost (list prices of {p.PRICES_DATE}, Spot of {p.SPOT_DATE})", "", compare_table(reports), ""]
+    lines = [
+        f"### Monthly cost (list prices of {p.PRICES_DATE}, Spot of {p.SPOT_DATE})",
+        "",
+        compare_table(reports),
+        "",
+    ]
     for report in reports:
         if report.unpriced:
             lines.append(f"Unpriced in `{report.stack}`: " + ", ".join(f"`{name(u.urn)}` ({u.reason})"
