@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from infra.config import build_config
 from infra.quantities import cpu_millis, memory_bytes
 
 MI = 2**20
@@ -99,13 +98,14 @@ def dev_requests(resources: list[dict[str, Any]]) -> tuple[tuple[int, int, int],
 def test_what_dev_requests_fits_its_nodes_and_would_not_fit_two_of_2_vcpu(planned) -> None:  # type: ignore[no-untyped-def]
     resources = planned("dev")[1]
     (cpu, mem, pods), (node_cpu, node_mem, node_pods) = dev_requests(resources)
-    group = build_config({"environment": "dev"}).cluster.node_group
-    nodes = group.desired_size
+    group = next(r["inputs"] for r in resources if r["type"] == "aws:eks/nodeGroup:NodeGroup")
+    nodes = int(group["scalingConfig"]["desiredSize"])
     # The figures docs/insights.md quotes (pin them: a change that moves them updates the docs).
     assert (cpu, mem // MI, pods) == (5950, 11574, 30)
     assert (node_cpu, node_mem // MI, node_pods) == (275, 280, 5)
     need_cpu, need_mem, need_pods = cpu + nodes * node_cpu, mem + nodes * node_mem, pods + nodes * node_pods
-    for instance in group.instance_types:  # whichever type Spot hands out
+    assert group["capacityType"] == "SPOT" and len(group["instanceTypes"]) == 3
+    for instance in group["instanceTypes"]:  # whichever type Spot hands out
         a_cpu, a_mem, a_pods = allocatable(instance)
         assert need_cpu <= 0.85 * nodes * a_cpu, instance  # room for a blue-green preview pod (500m) or two
         assert need_mem <= 0.5 * nodes * a_mem and need_pods <= nodes * a_pods, instance
