@@ -4,7 +4,8 @@
 - private subnets: nodes and pods, out to the internet through NAT (one per AZ, or one in all);
 - data subnets: datastores, no route to the internet at all (only the VPC and the S3 gateway endpoint);
 - VPC flow logs to a KMS-encrypted CloudWatch log group;
-- an S3 gateway endpoint and the interface endpoints private nodes need;
+- an S3 gateway endpoint and the interface endpoints the configuration lists, in the private subnets of
+  its first `endpointZones` zones (all by default);
 - the default security group adopted and left with no rules.
 
 The CIDR layout is the pure function :func:`subnet_layout`; the component only turns it into resources.
