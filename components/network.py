@@ -4,7 +4,8 @@
 - private subnets: nodes and pods, out to the internet through NAT (one per AZ, or one in all);
 - data subnets: datastores, no route to the internet at all (only the VPC and the S3 gateway endpoint);
 - VPC flow logs to a KMS-encrypted CloudWatch log group;
-- an S3 gateway endpoint and the interface endpoints private nodes need;
+- an S3 gateway endpoint and the interface endpoints the configuration lists, in the private subnets of
+  its first `endpointZones` zones (all by default);
 - the default security group adopted and left with no rules.
 
 The CIDR layout is the pure function :func:`subnet_layout`; the component only turns it into resources.
@@ -230,6 +231,7 @@ class Network(pulumi.ComponentResource):
             egress=[],
             opts=child,
         )
+        endpoint_subnets = private[: spec.endpoint_zones or len(private)]
         for service in spec.interface_endpoints:
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
@@ -237,7 +239,7 @@ class Network(pulumi.ComponentResource):
                 service_name=f"com.amazonaws.{args.aws.region}.{service}",
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
-                subnet_ids=[s.id for s in private],
+                subnet_ids=[s.id for s in endpoint_subnets],
                 security_group_ids=[endpoint_sg.id],
                 opts=child,
             )

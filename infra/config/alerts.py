@@ -18,7 +18,7 @@ Engine = Literal["postgres", "documentdb", "redis", "rabbitmq"]
 # About 80 % of each engine's limit on prod's classes: PostgreSQL's max_connections on db.r6g.large
 # (its memory / 9531392: 1802), DocumentDB's 1700 on db.r6g.large, Redis's maxclients (65000), and
 # Amazon MQ's 5000 connections per RabbitMQ node on mq.m5.large. The tiers below lower them for their
-# smaller classes (db.t4g.medium: 450 and 500; db.t4g.large: 901; mq.t3.micro: 100).
+# smaller classes (db.t4g.micro: 112; db.t4g.medium: 450 and 500; db.t4g.large: 901; mq.t3.micro: 100).
 DEFAULT_CONNECTIONS: dict[Engine, int] = {"postgres": 1400, "documentdb": 1360, "redis": 50000, "rabbitmq": 4000}
 
 # The default buckets of the Prometheus client libraries (Python and JavaScript alike).
@@ -97,7 +97,7 @@ TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
         "availability": 0.99,
         "latencySeconds": 1.0,
         "latencyTarget": 0.95,
-        "connections": {"postgres": 360, "documentdb": 400, "rabbitmq": 80},
+        "connections": {"postgres": 90, "documentdb": 400, "rabbitmq": 80},
     },
     Environment.STAGING: {
         "availability": 0.995,

@@ -210,13 +210,14 @@ TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
     Environment.DEV: {
         "secretRecoveryWindowDays": 0,  # dev is torn down and rebuilt: names must be free again at once
         "logRetentionDays": 30,
+        # The smallest classes each engine offers (DocumentDB's is db.t4g.medium; Amazon MQ's mq.t3.micro).
         "postgres": {
-            "instanceClass": "db.t4g.medium",
+            "instanceClass": "db.t4g.micro",
             "multiAz": False,
             "allocatedStorageGib": 20,
             "maxAllocatedStorageGib": 100,
         },
-        "redis": {"nodeType": "cache.t4g.small", "numCacheClusters": 1, "automaticFailover": False, "multiAz": False},
+        "redis": {"nodeType": "cache.t4g.micro", "numCacheClusters": 1, "automaticFailover": False, "multiAz": False},
         "rabbitmq": {"instanceType": "mq.t3.micro", "deploymentMode": "SINGLE_INSTANCE"},
         "documentdb": {"instanceClass": "db.t4g.medium", "instances": 1},
     },

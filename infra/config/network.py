@@ -56,6 +56,11 @@ class NetworkConfig(_Model):
     private_subnet_cidrs: tuple[Cidr, ...] | None = None
     data_subnet_cidrs: tuple[Cidr, ...] | None = None
     interface_endpoints: tuple[str, ...] = DEFAULT_INTERFACE_ENDPOINTS
+    # How many zones hold the interface endpoints' network interfaces (the first N private subnets); None:
+    # every zone. Fewer zones cost less (each endpoint is billed per zone) at the price of cross-zone
+    # traffic and of AWS APIs unreachable from the whole VPC while that zone is down (private DNS names
+    # the endpoint's interfaces only, so nothing falls back to the NAT gateway).
+    endpoint_zones: int | None = Field(None, ge=1, le=6, description="zones with interface endpoints (1 to 6)")
     flow_logs: FlowLogsConfig = FlowLogsConfig()
 
     @field_validator("cidr")
@@ -85,6 +90,12 @@ class NetworkConfig(_Model):
 
     @model_validator(mode="after")
     def _subnets(self) -> NetworkConfig:
+        if self.endpoint_zones is not None and self.endpoint_zones > self.availability_zones:
+            raise _KeyedError(
+                "endpointZones",
+                f"{self.endpoint_zones} zones asked for the interface endpoints but the VPC spans "
+                f"{self.availability_zones} (availabilityZones); allowed: 1 to {self.availability_zones}",
+            )
         if self.zone_names is not None and len(self.zone_names) != self.availability_zones:
             raise _KeyedError(
                 "zoneNames",
@@ -122,7 +133,16 @@ class NetworkConfig(_Model):
 
 # ``platform:network`` per environment, unless the stack file says otherwise.
 TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
-    Environment.DEV: {"availabilityZones": 2, "natGateways": "single", "flowLogs": {"retentionDays": 30}},
+    # dev: the endpoints in one zone, and only those that pods reach without a way to the internet (STS for
+    # IRSA, KMS for the services' data keys and the token issuer); the rest of the AWS APIs (image pulls,
+    # EC2, Auto Scaling, ...) go through the NAT gateway (docs/insights.md: what it costs, what it trades).
+    Environment.DEV: {
+        "availabilityZones": 2,
+        "natGateways": "single",
+        "flowLogs": {"retentionDays": 30},
+        "interfaceEndpoints": ["sts", "kms"],
+        "endpointZones": 1,
+    },
     Environment.STAGING: {"availabilityZones": 3, "natGateways": "single", "flowLogs": {"retentionDays": 90}},
     Environment.PROD: {"availabilityZones": 3, "natGateways": "onePerAz", "flowLogs": {"retentionDays": 365}},
 }

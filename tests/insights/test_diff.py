@@ -62,7 +62,7 @@ def test_dev_against_prod_names_nat_gateways_node_sizes_and_replicas(planned) ->
     added = {r["urn"].rsplit("::", 1)[-1] for r in d.added}
     assert {"network-nat-1", "network-nat-2"} <= added
     changed = {c.urn.rsplit("::", 1)[-1]: {x.path for x in c.paths} for c in d.changed}
-    assert "instanceTypes[0]" in changed["cluster-workers"]
+    assert {"instanceTypes", "capacityType"} <= changed["cluster-workers"]  # dev: three Spot types
     assert "scalingConfig.desiredSize" in changed["cluster-workers"]
     assert "values.replicaCount" in changed["gateway-kong"]
     postgres = next(c for c in d.changed if c.urn.endswith("::postgres-db"))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from infra.config import (
+    DEFAULT_INTERFACE_ENDPOINTS,
     ConfigError,
     Environment,
     NatStrategy,
@@ -79,6 +80,41 @@ def test_tier_defaults(env: str, zones: int, nat: NatStrategy, protect: bool) ->
     assert cfg.cluster.node_group.min_size >= 2
 
 
+@pytest.mark.parametrize(
+    ("env", "endpoints", "zones", "capacity"),
+    [
+        ("dev", ("sts", "kms"), 1, "SPOT"),
+        ("staging", DEFAULT_INTERFACE_ENDPOINTS, None, "ON_DEMAND"),
+        ("prod", DEFAULT_INTERFACE_ENDPOINTS, None, "ON_DEMAND"),
+    ],
+)
+def test_cost_settings_per_tier(env: str, endpoints: tuple[str, ...], zones: int | None, capacity: str) -> None:
+    cfg = build_config({"environment": env})
+    assert cfg.network.interface_endpoints == endpoints and cfg.network.endpoint_zones == zones
+    assert cfg.cluster.node_group.capacity_type == capacity
+    if capacity == "SPOT":
+        assert len(cfg.cluster.node_group.instance_types) >= 2
+    # Every tier's endpoints include what pods reach with no way to the internet (IRSA, the data keys).
+    assert {"sts", "kms"} <= set(cfg.network.interface_endpoints)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"network": {"endpointZones": 3}}, r"platform:network\.endpointZones: 3 zones asked .* allowed: 1 to 2"),
+        ({"network": {"endpointZones": 0}}, r"platform:network\.endpointZones"),
+        ({"cluster": {"nodeGroup": {"instanceTypes": ["m5.xlarge"]}}}, r"capacityType SPOT with 1 instance type"),
+        (
+            {"cluster": {"nodeGroup": {"instanceTypes": ["m5.xlarge", "m5.large"]}}},
+            r"platform:cluster\.nodeGroup\.instanceTypes: instance types of different sizes \(large, xlarge\)",
+        ),
+    ],
+)
+def test_bad_cost_settings_name_the_key(values: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        build_config({"environment": "dev", **values})
+
+
 def test_stack_values_override_tier_defaults_key_by_key() -> None:
     cfg = build_config({"environment": "prod", "cluster": {"nodeGroup": {"maxSize": 20}}})
     assert cfg.cluster.node_group.max_size == 20
@@ -139,10 +175,10 @@ def test_requests_may_not_exceed_limits() -> None:
 
 
 def test_graviton_instances_get_the_arm_image() -> None:
-    cfg = build_config({"environment": "dev", "cluster": {"nodeGroup": {"instanceTypes": ["m7g.large"]}}})
+    cfg = build_config({"environment": "prod", "cluster": {"nodeGroup": {"instanceTypes": ["m7g.large"]}}})
     assert cfg.cluster.node_group.ami_type == "AL2023_ARM_64_STANDARD"
     with pytest.raises(ConfigError, match="mix Graviton"):
-        build_config({"environment": "dev", "cluster": {"nodeGroup": {"instanceTypes": ["m7g.large", "m6i.large"]}}})
+        build_config({"environment": "prod", "cluster": {"nodeGroup": {"instanceTypes": ["m7g.large", "m6i.large"]}}})
 
 
 def test_security_groups_for_pods_need_trunk_capable_instance_types() -> None:

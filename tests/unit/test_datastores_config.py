@@ -34,8 +34,9 @@ def test_prod_is_multi_az_clustered_and_keeps_backups_thirty_days() -> None:
 
 def test_dev_is_small_single_and_frees_secret_names_at_once() -> None:
     ds = datastores("dev")
-    assert not ds.postgres.multi_az and ds.postgres.instance_class == "db.t4g.medium"
+    assert not ds.postgres.multi_az and ds.postgres.instance_class == "db.t4g.micro"
     assert ds.redis.num_cache_clusters == 1 and not ds.redis.automatic_failover
+    assert ds.redis.node_type == "cache.t4g.micro" and ds.documentdb.instance_class == "db.t4g.medium"
     assert ds.rabbitmq.deployment_mode == "SINGLE_INSTANCE" and ds.rabbitmq.instance_type == "mq.t3.micro"
     assert ds.documentdb.instances == 1
     assert ds.secret_recovery_window_days == 0

@@ -214,3 +214,24 @@ def test_one_interface_endpoint_per_listed_service_in_the_private_subnets() -> N
 def test_the_flow_logs_key_is_protected_by_the_protection_config(protect: bool) -> None:
     resources = network(protection=ProtectionConfig(protect=protect, deletion_protection=protect))
     assert one(resources, "aws:kms/key:Key").get("protect", False) is protect
+
+
+def test_interface_endpoints_in_fewer_zones_use_the_first_private_subnets() -> None:
+    resources = build(lambda: Network("network", network_args(SPEC.model_copy(update={"endpoint_zones": 1}))))
+    private = {
+        s["inputs"]["availabilityZone"]: s["id"]
+        for s in of_type(resources, "aws:ec2/subnet:Subnet")
+        if s["inputs"]["tags"]["Tier"] == "private"
+    }
+    interfaces = [
+        e
+        for e in of_type(resources, "aws:ec2/vpcEndpoint:VpcEndpoint")
+        if e["inputs"]["vpcEndpointType"] == "Interface"
+    ]
+    assert len(interfaces) == len(DEFAULT_INTERFACE_ENDPOINTS)
+    assert all(e["inputs"]["subnetIds"] == [private["us-east-1a"]] for e in interfaces)
+    # The gateway endpoint still serves every private route table (one per zone here) and the data tier.
+    s3 = next(
+        e for e in of_type(resources, "aws:ec2/vpcEndpoint:VpcEndpoint") if e["inputs"]["serviceName"].endswith(".s3")
+    )
+    assert len(s3["inputs"]["routeTableIds"]) == 4

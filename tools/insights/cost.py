@@ -1,6 +1,7 @@
-"""``infra cost``: the monthly on-demand cost of a plan, per resource, per component and in total.
+"""``infra cost``: the monthly cost of a plan at list prices, per resource, per component and in total.
 
-Prices come from ``tools.insights.prices`` (dated, for the regions it has); usage a plan cannot show
+Prices come from ``tools.insights.prices`` (dated on-demand prices, and dated Spot prices for SPOT node
+groups, for the regions it has); usage a plan cannot show
 comes from its ``USAGE`` assumptions, printed with every estimate. A resource is one of three things:
 priced (with how), free (AWS bills nothing for it by itself), or unpriced (no figure here: listed,
 never counted as zero).
@@ -87,6 +88,8 @@ class PriceMissingError(Exception):
 def assumptions() -> list[str]:
     fixed = [
         f"on-demand list prices of {p.PRICES_DATE}, {p.HOURS_PER_MONTH:g} hours a month, no free tier, no discounts",
+        f"SPOT node groups: Spot prices of {p.SPOT_DATE} (on-demand less the Spot Instance Advisor's average saving), "
+        "each node at the dearest of the group's instance types",
         "node groups run their desired size all month (the autoscaler may add nodes up to the maximum)",
     ]
     return fixed + [p.USAGE_TEXT[k].format(v=v) for k, v in p.USAGE.items()]
@@ -117,7 +120,7 @@ def estimate(resources: Sequence[Resource], stack: str = "", region: str | None 
         for r in resources
         if r.get("type") == "pulumi:providers:aws"
     }
-    context = _Context(resources)
+    context = _Context(resources, region)
     for r in custom(resources):
         kind = r["type"]
         if kind in p.FREE_TYPES or (kind.startswith(p.FREE_PREFIXES) and kind not in CLAIMING_KINDS):
@@ -136,6 +139,7 @@ def estimate(resources: Sequence[Resource], stack: str = "", region: str | None 
         if pricer is None:
             report.unpriced.append(Unpriced(r["urn"], kind, owner[r["urn"]], "no price for this resource type"))
             continue
+        context.region = where
         try:
             monthly, basis = pricer(r.get("inputs") or {}, context)
         except PriceMissingError as missing:
@@ -151,7 +155,8 @@ def estimate(resources: Sequence[Resource], stack: str = "", region: str | None 
 class _Context:
     """What some prices need from other resources of the plan."""
 
-    def __init__(self, resources: Sequence[Resource]) -> None:
+    def __init__(self, resources: Sequence[Resource], region: str = "us-east-1") -> None:
+        self.region = region  # the region of the resource being priced (set for each one)
         self.rds_gb = sum(
             float((r.get("inputs") or {}).get("allocatedStorage") or 0)
             for r in resources
@@ -180,12 +185,27 @@ def _eks(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
 
 
 def _node_group(inputs: Mapping[str, Any], ctx: _Context) -> tuple[float, str]:
-    types = inputs.get("instanceTypes") or []
-    if inputs.get("capacityType", "ON_DEMAND") != "ON_DEMAND":
-        raise PriceMissingError(f"capacity type {inputs.get('capacityType')!r} is not priced (on-demand only)")
+    types = [str(t) for t in inputs.get("instanceTypes") or []]
+    capacity = inputs.get("capacityType") or "ON_DEMAND"
     scaling = inputs.get("scalingConfig") or {}
     count = int(scaling.get("desiredSize") or scaling.get("minSize") or 0)
-    hour = _hourly(p.EC2_HOUR, types[0] if types else None, "instance type")
+    if capacity == "ON_DEMAND":
+        # On-demand managed node groups launch their first type (the "prioritized" strategy).
+        size = types[0] if types else None
+        hour = _hourly(p.EC2_HOUR, size, "instance type")
+        priced = f"{size} at ${hour}/h"
+    elif capacity == "SPOT":
+        table = p.SPOT_HOUR.get(ctx.region, {})
+        if not types:
+            raise PriceMissingError("a SPOT node group without instance types is not priced")
+        missing = [t for t in types if t not in table]
+        if missing:
+            raise PriceMissingError(f"no Spot price of {p.SPOT_DATE} for {', '.join(missing)} in {ctx.region}")
+        size = max(types, key=lambda t: (table[t], t))
+        hour = table[size]
+        priced = f"Spot ({p.SPOT_DATE}), the dearest of {len(types)} types: {size} at ${hour}/h"
+    else:
+        raise PriceMissingError(f"capacity type {capacity!r} is not priced (ON_DEMAND and SPOT are)")
     volume_gb, volume_type = 0.0, "gp3"
     template = ctx.launch_templates.get(str((inputs.get("launchTemplate") or {}).get("id", "")))
     for mapping in (template or {}).get("blockDeviceMappings") or []:
@@ -196,7 +216,7 @@ def _node_group(inputs: Mapping[str, Any], ctx: _Context) -> tuple[float, str]:
         volume_gb = float(inputs.get("diskSize") or 20)
     volume = _hourly(p.EBS_GB, volume_type, "volume type")
     monthly = count * (hour * MONTH + volume_gb * volume)
-    return monthly, f"{count} x {types[0]} at ${hour}/h + {volume_gb:g} GB {volume_type} each"
+    return monthly, f"{count} x {priced} + {volume_gb:g} GB {volume_type} each"
 
 
 def _nat(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
@@ -214,7 +234,7 @@ def _endpoint(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
     zones = len(inputs.get("subnetIds") or []) or 1
     gb = p.USAGE["endpoint_gb"]
     monthly = zones * p.INTERFACE_ENDPOINT_ZONE_HOUR * MONTH + gb * p.INTERFACE_ENDPOINT_GB
-    return monthly, f"{zones} zones x ${p.INTERFACE_ENDPOINT_ZONE_HOUR}/h + {gb:g} GB"
+    return monthly, f"{zones} zone{'s' if zones != 1 else ''} x ${p.INTERFACE_ENDPOINT_ZONE_HOUR}/h + {gb:g} GB"
 
 
 def _lb(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
@@ -445,7 +465,12 @@ def compare_table(reports: Sequence[CostReport]) -> str:
 
 
 def format_markdown(reports: Sequence[CostReport]) -> str:
-    lines = [f"### Monthly cost (on-demand, prices of {p.PRICES_DATE})", "", compare_table(reports), ""]
+    lines = [
+        f"### Monthly cost (list prices of {p.PRICES_DATE}, Spot of {p.SPOT_DATE})",
+        "",
+        compare_table(reports),
+        "",
+    ]
     for report in reports:
         if report.unpriced:
             lines.append(f"Unpriced in `{report.stack}`: " + ", ".join(f"`{name(u.urn)}` ({u.reason})"

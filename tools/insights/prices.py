@@ -29,6 +29,9 @@ EC2_HOUR: dict[str, float] = {
     "t4g.large": 0.0672,
     "m5.large": 0.096,
     "m5.xlarge": 0.192,
+    "m5a.xlarge": 0.172,
+    "m6a.xlarge": 0.1728,
+    "m7i-flex.xlarge": 0.19152,
     "m6i.large": 0.096,
     "m6i.xlarge": 0.192,
     "m6i.2xlarge": 0.384,
@@ -38,6 +41,26 @@ EC2_HOUR: dict[str, float] = {
     "m7i.xlarge": 0.2016,
     "c6i.xlarge": 0.17,
     "r6i.large": 0.126,
+}
+
+# Amazon EC2 Spot Instances, Linux, per instance-hour, per region: the on-demand price above less the
+# average saving over on-demand that the Spot Instance Advisor publishes per type and region (its data
+# feed, https://spot-bid-advisor.s3.amazonaws.com/spot-advisor-data.json, as of SPOT_DATE; the advisor
+# page, https://aws.amazon.com/ec2/spot/instance-advisor/, shows the same figures). Spot prices move
+# with supply and demand, per zone: refresh the savings, the figures and the date together. A SPOT node
+# group is priced at the dearest of its instance types (whichever the allocation strategy picks, the
+# bill is at most that); a type missing here leaves the group unpriced, never priced as on-demand.
+SPOT_DATE = "2025-06-28"
+# (type: saving over on-demand in per cent, us-east-1 / us-west-2), from the same feed and date.
+SPOT_SAVINGS: dict[str, dict[str, int]] = {
+    "us-east-1": {"m5.xlarge": 66, "m5a.xlarge": 54, "m6a.xlarge": 57, "m7i-flex.xlarge": 62, "t3.large": 62,
+                  "m5.large": 66, "m6i.large": 63, "m6i.xlarge": 55},
+    "us-west-2": {"m5.xlarge": 67, "m5a.xlarge": 54, "m6a.xlarge": 60, "m7i-flex.xlarge": 63, "t3.large": 67,
+                  "m5.large": 62, "m6i.large": 62, "m6i.xlarge": 59},
+}  # fmt: skip
+SPOT_HOUR: dict[str, dict[str, float]] = {
+    region: {size: round(EC2_HOUR[size] * (100 - saving) / 100, 4) for size, saving in savings.items()}
+    for region, savings in SPOT_SAVINGS.items()
 }
 
 # Amazon VPC pricing: NAT gateway per hour and per GB processed; a public IPv4 address per hour;
