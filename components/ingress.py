@@ -21,8 +21,8 @@ Chain (see docs/edge.md)::
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -73,6 +73,8 @@ class IngressArgs:
     extra_hostnames: Sequence[str] = ()
     # The namespaces whose Ingresses NGINX serves (the gateway's, the consoles'); its own is added.
     served_namespaces: Sequence[str] = ()
+    # Labels of NGINX's namespace besides its Pod Security level (the mesh's enrolment).
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def cluster_issuer_name(self) -> str:
@@ -148,7 +150,7 @@ class Ingress(pulumi.ComponentResource):
             },
             opts=after_crds,
         )
-        nginx_namespace = namespace(f"{name}-nginx-ns", NGINX_NAMESPACE, on_cluster)
+        nginx_namespace = namespace(f"{name}-nginx-ns", NGINX_NAMESPACE, on_cluster, labels=args.namespace_labels)
         # NGINX refuses to start without its default certificate: the builder waits until it is issued.
         certificate = tls_certificate(
             f"{name}-certificate",
