@@ -73,7 +73,7 @@ def build_mesh(
         return None
     base = IstioBase("istio-base", IstioBaseArgs(kubernetes_provider))
     after_base = pulumi.ResourceOptions(depends_on=[base.release])  # the CRDs istiod and the agents read
-    Istiod(
+    istiod = Istiod(
         "istiod", IstiodArgs(kubernetes_provider, base.namespace, cfg.mesh.istiod_replicas), opts=after_base
     )
     IstioCni("istio-cni", IstioCniArgs(kubernetes_provider, base.namespace), opts=after_base)
@@ -85,6 +85,8 @@ def build_mesh(
             namespaces=enrolled,
             made_by={ns: maker for ns, maker in made_by.items() if maker is not None and ns in enrolled},
         ),
-        opts=after_base,  # the PeerAuthentication CRD
+        # the PeerAuthentication's CRD, and istiod, which acts on it and validates it (its webhook fails
+        # open until istiod is up)
+        opts=pulumi.ResourceOptions(depends_on=[base.release, istiod.release]),
     )
     return base

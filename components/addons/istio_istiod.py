@@ -57,6 +57,9 @@ class IstiodArgs(AddOnArgs):
 
 class Istiod(HelmAddOn):
     PIN = PIN
+    # Not the CRDs (the base chart's) but what acts on them and the webhook that validates them: a
+    # PeerAuthentication waits for both releases (parts.crds_for hands it each one that names its group).
+    CRD_GROUPS = frozenset({"security.istio.io", "networking.istio.io", "telemetry.istio.io", "extensions.istio.io"})
 
     def __init__(self, name: str, args: IstiodArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)
