@@ -200,7 +200,12 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     mesh = build_mesh(  # Istio ambient, and the enrolled namespaces' PeerAuthentications once they exist
         cfg,
         k8s_provider,
-        {NGINX_NAMESPACE: ingress, KONG_NAMESPACE: gateway, cfg.datastores.namespace: apps, MONITORING_NAMESPACE: monitoring},
+        {
+            NGINX_NAMESPACE: ingress,
+            KONG_NAMESPACE: gateway,
+            cfg.datastores.namespace: apps,
+            MONITORING_NAMESPACE: monitoring,
+        },
     )
     delivery = build_delivery(cfg, context, cluster, apps, primary)
     releases = delivery.release_references if delivery is not None else {}

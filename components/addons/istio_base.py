@@ -4,7 +4,8 @@ PeerAuthentication among them) and the default revision's validating webhook, in
 The namespace is the mesh's own and admits pods at the ``privileged`` Pod Security level: ztunnel (its
 own chart) runs with ``NET_ADMIN``, ``SYS_ADMIN`` and ``NET_RAW`` to enter each meshed pod's network
 namespace, and the CNI node agent runs on the host network with ``NET_ADMIN`` and ``SYS_ADMIN`` (and host
-paths) to write the CNI configuration and binaries onto every node; neither passes ``baseline``. istiod itself would pass ``restricted``; ``warn`` reports it.
+paths) to write the CNI configuration and binaries onto every node; neither passes ``baseline``. istiod
+itself would pass ``restricted``; ``warn`` reports against it.
 
 Values are read in the chart at the pinned version, where every default lives under
 ``_internal_defaults_do_not_set`` (the chart's own workaround; a user sets the keys at the top level) and

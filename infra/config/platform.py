@@ -168,7 +168,9 @@ class PlatformConfig(_Model):
     def _prod_keeps_the_mesh(self) -> PlatformConfig:
         """Prod's in-cluster hops stay mutual TLS: its mesh cannot be turned off."""
         if self.environment is Environment.PROD and not self.mesh.enabled:
-            raise _KeyedError("mesh.enabled", "prod keeps the mesh (mutual TLS inside the cluster); only true is allowed")
+            raise _KeyedError(
+                "mesh.enabled", "prod keeps the mesh (mutual TLS inside the cluster); only true is allowed"
+            )
         return self
 
     @model_validator(mode="after")
