@@ -89,6 +89,7 @@ class Ingress(pulumi.ComponentResource):
     ingress_class_name: pulumi.Output[str]
     cluster_issuer_name: pulumi.Output[str]
     tls_secret: pulumi.Output[str]
+    namespace: pulumi.Output[str]  # NGINX's, from its Namespace
 
     def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:ingress:Ingress", name, None, opts)
@@ -151,6 +152,7 @@ class Ingress(pulumi.ComponentResource):
             opts=after_crds,
         )
         nginx_namespace = namespace(f"{name}-nginx-ns", NGINX_NAMESPACE, on_cluster, labels=args.namespace_labels)
+        self.namespace = nginx_namespace.metadata.name
         # NGINX refuses to start without its default certificate: the builder waits until it is issued.
         certificate = tls_certificate(
             f"{name}-certificate",

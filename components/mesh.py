@@ -63,8 +63,9 @@ class EnrolledNamespace:
 class MeshEnrolmentArgs:
     kubernetes_provider: k8s.Provider
     namespaces: Mapping[str, EnrolledNamespace]  # namespace -> how it accepts traffic
-    # namespace -> what makes it: its PeerAuthentications wait for that (and for the CRD's release)
-    made_by: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    # namespace -> its name as an output of its Namespace: its PeerAuthentications wait for that alone
+    # (and for the releases of opts.depends_on); a namespace not named here is taken to exist
+    namespace_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for namespace, enrolled in self.namespaces.items():
@@ -83,20 +84,16 @@ class MeshEnrolment(pulumi.ComponentResource):
         super().__init__("platform:mesh:MeshEnrolment", name, None, opts)
         crds = crds_for(depends_on_of(opts), SECURITY_API)
         self.policies = {}
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=crds)
         for namespace, enrolled in sorted(args.namespaces.items()):
-            maker = args.made_by.get(namespace)
-            on_cluster = pulumi.ResourceOptions(
-                parent=self,
-                provider=args.kubernetes_provider,
-                depends_on=[*crds, *([maker] if maker is not None else [])],
-            )
-            made = [_peer_authentication(f"{name}-{namespace}", "default", namespace, enrolled.mode, on_cluster)]
+            where = args.namespace_names.get(namespace, namespace)
+            made = [_peer_authentication(f"{name}-{namespace}", "default", where, enrolled.mode, on_cluster)]
             for exception in enrolled.exceptions:
                 made.append(
                     _peer_authentication(
                         f"{name}-{namespace}-{exception.name}",
                         exception.name,
-                        namespace,
+                        where,
                         "STRICT",
                         on_cluster,
                         selector=exception.pod_labels,
@@ -110,7 +107,7 @@ class MeshEnrolment(pulumi.ComponentResource):
 def _peer_authentication(
     resource_name: str,
     name: str,
-    namespace: str,
+    namespace: pulumi.Input[str],
     mode: MtlsMode,
     opts: pulumi.ResourceOptions,
     selector: Mapping[str, str] | None = None,

@@ -64,11 +64,12 @@ def mesh_labels(cfg: PlatformConfig, namespace: str) -> dict[str, str]:
 
 
 def build_mesh(
-    cfg: PlatformConfig, kubernetes_provider: k8s.Provider, made_by: Mapping[str, pulumi.Resource | None]
+    cfg: PlatformConfig, kubernetes_provider: k8s.Provider, namespaces: Mapping[str, pulumi.Input[str] | None]
 ) -> IstioBase | None:
-    """Istio's four charts and the enrolled namespaces' PeerAuthentications, each once ``made_by`` has made
-    its namespace; the base chart's add-on (the mesh's namespace) or None when the mesh is off."""
-    enrolled = {ns: how for ns, how in enrolled_namespaces(cfg).items() if made_by.get(ns) is not None}
+    """Istio's four charts and the PeerAuthentications of the enrolled namespaces this stack makes
+    (``namespaces``: namespace -> its name as an output of its Namespace, None when not made), each once its
+    namespace exists; the base chart's add-on (the mesh's namespace) or None when the mesh is off."""
+    enrolled = {ns: how for ns, how in enrolled_namespaces(cfg).items() if namespaces.get(ns) is not None}
     if not cfg.mesh.enabled:
         return None
     base = IstioBase("istio-base", IstioBaseArgs(kubernetes_provider))
@@ -83,7 +84,7 @@ def build_mesh(
         MeshEnrolmentArgs(
             kubernetes_provider=kubernetes_provider,
             namespaces=enrolled,
-            made_by={ns: maker for ns, maker in made_by.items() if maker is not None and ns in enrolled},
+            namespace_names={ns: name for ns, name in namespaces.items() if name is not None and ns in enrolled},
         ),
         # the PeerAuthentication's CRD, and istiod, which acts on it and validates it (its webhook fails
         # open until istiod is up)

@@ -201,10 +201,10 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         cfg,
         k8s_provider,
         {
-            NGINX_NAMESPACE: ingress,
-            KONG_NAMESPACE: gateway,
-            cfg.datastores.namespace: apps,
-            MONITORING_NAMESPACE: monitoring,
+            NGINX_NAMESPACE: ingress.namespace if ingress is not None else None,
+            KONG_NAMESPACE: gateway.pod_selector.namespace if gateway is not None else None,
+            cfg.datastores.namespace: apps.name,
+            MONITORING_NAMESPACE: monitoring.namespace,
         },
     )
     delivery = build_delivery(cfg, context, cluster, apps, primary)
