@@ -27,9 +27,18 @@ PIN = ChartPin(
     repository=ISTIO_CHARTS,
     app_version=ISTIO_VERSION,
     known_keys=frozenset(
-        {"profile", "cniBinDir", "cniConfDir", "chained", "excludeNamespaces", "resources", "global.logAsJson"}
+        {
+            "profile",
+            "cniBinDir",
+            "cniConfDir",
+            "chained",
+            "excludeNamespaces",
+            "resources",
+            "seccompProfile",
+            "global.logAsJson",
+        }
     ),
-    free_form=frozenset({"resources"}),
+    free_form=frozenset({"resources", "seccompProfile"}),
 )
 RELEASE = "istio-cni"
 # Where the Amazon VPC CNI keeps its configuration and plugins on EKS nodes.
@@ -47,6 +56,7 @@ class IstioCniSettings:
             "chained": True,
             "excludeNamespaces": ["kube-system"],
             "resources": resources("100m", "100Mi", "500m", "256Mi"),
+            "seccompProfile": {"type": "RuntimeDefault"},
             "global": {"logAsJson": True},
         }
 

@@ -25,8 +25,10 @@ PIN = ChartPin(
     version=ISTIO_VERSION,
     repository=ISTIO_CHARTS,
     app_version=ISTIO_VERSION,
-    known_keys=frozenset({"profile", "autoscaleEnabled", "replicaCount", "resources", "global.logAsJson"}),
-    free_form=frozenset({"resources"}),
+    known_keys=frozenset(
+        {"profile", "autoscaleEnabled", "replicaCount", "resources", "seccompProfile", "global.logAsJson"}
+    ),
+    free_form=frozenset({"resources", "seccompProfile"}),
 )
 RELEASE = "istiod"
 POD_LABELS = {"app": "istiod"}  # the chart's Deployment
@@ -45,6 +47,7 @@ class IstiodSettings:
             "replicaCount": self.replicas,
             # A mesh of a few dozen pods: far below the chart's default request of 500m / 2Gi.
             "resources": resources("100m", "256Mi", "1000m", "1Gi"),
+            "seccompProfile": {"type": "RuntimeDefault"},
             "global": {"logAsJson": True},
         }
 
