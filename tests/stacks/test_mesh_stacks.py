@@ -29,7 +29,8 @@ def name_of(resource: Resource) -> str:
 
 
 def istio_releases(resources: list[Resource]) -> dict[str, Resource]:
-    return {r["inputs"]["chart"]: r for r in of_type(resources, RELEASE) if r["inputs"]["chart"] in {"base", "istiod", "cni", "ztunnel"}}  # fmt: skip
+    charts = {"base", "istiod", "cni", "ztunnel"}
+    return {r["inputs"]["chart"]: r for r in of_type(resources, RELEASE) if r["inputs"]["chart"] in charts}
 
 
 def policies(resources: list[Resource], namespace: str) -> dict[str, dict[str, Any]]:
@@ -47,7 +48,8 @@ def test_istio_s_four_charts_are_pinned_in_ambient_mode_in_a_privileged_namespac
     assert set(releases) == {"base", "istiod", "cni", "ztunnel"}
     for chart, release in releases.items():
         inputs = release["inputs"]
-        assert (inputs["version"], inputs["repositoryOpts"]["repo"]) == (ISTIO_VERSION, ISTIO_CHARTS) == ("1.30.3", "https://istio-release.storage.googleapis.com/charts")  # fmt: skip
+        assert (inputs["version"], inputs["repositoryOpts"]["repo"]) == (ISTIO_VERSION, ISTIO_CHARTS)
+        assert ISTIO_VERSION == "1.30.3" and ISTIO_CHARTS == "https://istio-release.storage.googleapis.com/charts"
         assert inputs["namespace"] == "istio-system" and inputs["atomic"] is True
         assert inputs["values"]["profile"] == "ambient", chart
     cni = releases["cni"]["inputs"]["values"]
@@ -117,7 +119,8 @@ def test_hbone_is_opened_between_meshed_pods_only_and_the_probes_are_admitted(pl
 def test_istio_system_is_denied_by_default_and_istiod_admits_the_api_server_only(planned: Plan) -> None:
     _, resources = planned("prod")
     found = policies(resources, "istio-system")
-    assert set(found) == {"default-deny-all", "to-dns", "within-namespace", "istiod-from-control-plane", "to-api-server"}  # fmt: skip
+    allows = {"istiod-from-control-plane", "to-api-server"}
+    assert set(found) == {"default-deny-all", "to-dns", "within-namespace", *allows}
     (rule,) = found["istiod-from-control-plane"]["ingress"]
     assert rule["ports"] == [{"port": 15017, "protocol": "TCP"}]
     assert found["istiod-from-control-plane"]["podSelector"] == {"matchLabels": {"app": "istiod"}}
@@ -151,7 +154,7 @@ def test_only_what_needs_the_mesh_waits_for_it(planned: Plan, stack: str) -> Non
                 "kong": "gateway-kong-ns",
                 "nginx-ingress": "ingress-nginx-ns",
                 "monitoring": "monitoring-ns",
-            }[namespace]  # fmt: skip
+            }[namespace]
         }
     mesh = {urn for urn in by_urn if urn in {base, istiod, releases["cni"]["urn"], releases["ztunnel"]["urn"]}}
     waiting = {
