@@ -63,3 +63,13 @@ class DashboardSink:
     label_value: str
     folder_annotation: str
     datasource_uid: str
+
+
+@dataclass(frozen=True)
+class MeshTraffic:
+    """How meshed traffic reaches a pod in Istio's ambient mode, as a NetworkPolicy sees it: from a meshed
+    peer on the HBONE port (the tunnel ztunnel opens from the source pod), and the kubelet's probes from
+    the link-local address ztunnel's node rules give them (they are not the node's address any more)."""
+
+    hbone_port: int
+    probe_source_cidr: str

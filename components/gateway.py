@@ -21,7 +21,7 @@ Every Kong object is a ``pulumi_kubernetes`` CustomResource, so the offline plan
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -55,6 +55,8 @@ class GatewayArgs:
     service_namespace: pulumi.Input[str]
     # The Prometheus Operator is installed (give its CRDs' release in opts.depends_on): Kong gets a ServiceMonitor.
     service_monitor: bool = True
+    # Labels of Kong's namespace besides its Pod Security level (the mesh's enrolment).
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 class KongResource(k8s.apiextensions.CustomResource):
@@ -107,6 +109,7 @@ class Gateway(pulumi.ComponentResource):
                 settings=settings,
                 # Its namespace and release were this component's own children before the add-on had one.
                 moved={f"{name}-kong-ns": pulumi.Alias(parent=self), f"{name}-kong": pulumi.Alias(parent=self)},
+                namespace_labels=args.namespace_labels,
             ),
             # Its ServiceMonitor's CRD only: not the Prometheus that scrapes it, nor anything else given.
             opts=pulumi.ResourceOptions(

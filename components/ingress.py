@@ -21,8 +21,8 @@ Chain (see docs/edge.md)::
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -73,6 +73,8 @@ class IngressArgs:
     extra_hostnames: Sequence[str] = ()
     # The namespaces whose Ingresses NGINX serves (the gateway's, the consoles'); its own is added.
     served_namespaces: Sequence[str] = ()
+    # Labels of NGINX's namespace besides its Pod Security level (the mesh's enrolment).
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def cluster_issuer_name(self) -> str:
@@ -87,6 +89,7 @@ class Ingress(pulumi.ComponentResource):
     ingress_class_name: pulumi.Output[str]
     cluster_issuer_name: pulumi.Output[str]
     tls_secret: pulumi.Output[str]
+    namespace: pulumi.Output[str]  # NGINX's, from its Namespace
 
     def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:ingress:Ingress", name, None, opts)
@@ -148,7 +151,8 @@ class Ingress(pulumi.ComponentResource):
             },
             opts=after_crds,
         )
-        nginx_namespace = namespace(f"{name}-nginx-ns", NGINX_NAMESPACE, on_cluster)
+        nginx_namespace = namespace(f"{name}-nginx-ns", NGINX_NAMESPACE, on_cluster, labels=args.namespace_labels)
+        self.namespace = nginx_namespace.metadata.name
         # NGINX refuses to start without its default certificate: the builder waits until it is issued.
         certificate = tls_certificate(
             f"{name}-certificate",

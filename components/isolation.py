@@ -14,6 +14,13 @@ namespace is one row there. Common needs are flags of the row, each made into it
 - ``deny_after_allows``: the default deny is created after the row's allows (a namespace whose pods already
   run, such as ``kube-system``: a deny alone, even for a moment, would cut cluster DNS).
 
+Namespaces in Istio's ambient mesh (``meshed``, with the mesh's ports in ``mesh``): traffic between two
+meshed pods arrives at the destination on the HBONE port (15008) from the source pod, so an allow on
+named ports between a meshed row and meshed peers (pods of a meshed namespace, or of any namespace)
+opens the HBONE port besides, in both directions; and the kubelet's probes arrive from the link-local
+address ztunnel's node rules give them, admitted by ``from-kubelet-probes`` (the VPC CNI's agent admits
+only the node's own address by itself). Allows to or from peers outside the mesh stay as they are.
+
 Peers named by role rather than address (``places``): the control plane's and the load balancer's
 addresses are the subnets they live in, the internet is everything outside the VPC; the composition
 resolves them. Pods are named by namespace and labels, never by address.
@@ -27,6 +34,8 @@ from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+from components.contracts import MeshTraffic
 
 Place = Literal["control-plane", "load-balancer", "aws-endpoints", "internet", "nodes", "vpc-resolver"]
 
@@ -87,6 +96,9 @@ class NamespaceIsolationArgs:
     vpc_cidr: str  # "internet" is everything but this
     # namespace -> what makes it: its policies wait for that alone (the rest wait for opts.depends_on)
     made_by: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    # the namespaces in the ambient mesh (rows or not), and how meshed traffic reaches a pod
+    meshed: frozenset[str] = frozenset()
+    mesh: MeshTraffic | None = None
 
     def __post_init__(self) -> None:
         wanted = {a.peer for r in self.rows.values() for a in (*r.ingress, *r.egress) if isinstance(a.peer, str)}
@@ -95,6 +107,8 @@ class NamespaceIsolationArgs:
         missing = sorted(p for p in wanted if p != "internet" and not self.places.get(p))
         if missing:
             raise ValueError(f"no addresses given for {', '.join(missing)}")
+        if self.meshed and self.mesh is None:
+            raise ValueError("meshed namespaces need the mesh's ports (mesh)")
         for namespace, row in self.rows.items():
             ingress, egress = row.allows(self.scrapers)
             purposes = [a.purpose for a in (*ingress, *egress)]
@@ -103,7 +117,20 @@ class NamespaceIsolationArgs:
                 raise ValueError(f"{namespace}: each allow needs its own purpose, {', '.join(clashes)} is taken")
 
 
-RESERVED_PURPOSES = frozenset({"default-deny-all", "to-dns", "within-namespace"})
+RESERVED_PURPOSES = frozenset({"default-deny-all", "to-dns", "within-namespace", "from-kubelet-probes"})
+
+
+def with_hbone(allow: Allow, namespace: str, meshed: frozenset[str], mesh: MeshTraffic | None) -> Allow:
+    """``allow`` of a row in ``namespace``, with the HBONE port added to its ports when both ends are in the
+    mesh (the row's namespace and its peer's: pods of a meshed namespace, or of any namespace)."""
+    if mesh is None or namespace not in meshed or not allow.ports or "TCP" not in allow.protocols:
+        return allow
+    peer = allow.peer
+    if not isinstance(peer, Pods) or (peer.namespace is not None and peer.namespace not in meshed):
+        return allow
+    if mesh.hbone_port in allow.ports:
+        return allow
+    return Allow(allow.purpose, allow.peer, (*allow.ports, mesh.hbone_port), allow.pods, allow.protocols)
 
 
 class NamespaceIsolation(pulumi.ComponentResource):
@@ -197,6 +224,25 @@ class NamespaceIsolation(pulumi.ComponentResource):
                     ),
                 )
             ingress, egress = row.allows(args.scrapers)
+            ingress = [with_hbone(a, namespace, args.meshed, args.mesh) for a in ingress]
+            egress = [with_hbone(a, namespace, args.meshed, args.mesh) for a in egress]
+            if args.mesh is not None and namespace in args.meshed:
+                policy(
+                    "from-kubelet-probes",
+                    k8s.networking.v1.NetworkPolicySpecArgs(
+                        pod_selector=every_pod,
+                        policy_types=["Ingress"],
+                        ingress=[
+                            k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                                from_=[
+                                    k8s.networking.v1.NetworkPolicyPeerArgs(
+                                        ip_block=k8s.networking.v1.IPBlockArgs(cidr=args.mesh.probe_source_cidr)
+                                    )
+                                ]
+                            )
+                        ],
+                    ),
+                )
             for allow in ingress:
                 policy(
                     allow.purpose,

@@ -23,7 +23,8 @@ of the Prometheus Operator (``prometheus_release``), the release of its CRDs giv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -121,6 +122,8 @@ class MonitoringArgs:
     secret_store: pulumi.Input[str]  # the ClusterSecretStore (Secrets Manager) that admits this namespace
     # The Prometheus Operator's CRDs (their own release, installed before anything that uses them).
     operator_crds: pulumi.Resource
+    # Labels of the namespace besides its Pod Security level (the mesh's enrolment).
+    namespace_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -138,7 +141,13 @@ class Monitoring(pulumi.ComponentResource):
 
         # node-exporter reads the host (hostNetwork, hostPID): only this namespace may.
         created = namespace(
-            f"{name}-ns", NAMESPACE, on_cluster, enforce="privileged", warn="baseline", audit="baseline"
+            f"{name}-ns",
+            NAMESPACE,
+            on_cluster,
+            enforce="privileged",
+            warn="baseline",
+            audit="baseline",
+            labels=args.namespace_labels,
         )
         generator = generated_password(
             f"{name}-grafana-password",

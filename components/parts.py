@@ -41,12 +41,15 @@ def namespace(
     enforce: PodSecurity = "baseline",
     warn: PodSecurity = "restricted",
     audit: PodSecurity | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> k8s.core.v1.Namespace:
     """A namespace whose pods are admitted at the ``enforce`` level (``warn`` and ``audit`` report
-    against stricter ones)."""
+    against stricter ones), with ``labels`` besides (the mesh's enrolment)."""
     return k8s.core.v1.Namespace(
         resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=pod_security_labels(enforce, warn, audit)),
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=name, labels={**(labels or {}), **pod_security_labels(enforce, warn, audit)}
+        ),
         opts=opts,
     )
 

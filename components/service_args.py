@@ -12,7 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.contracts import ClusterIdentity, DatastoreEndpoint, PeerPods
+from components.contracts import ClusterIdentity, DatastoreEndpoint, MeshTraffic, PeerPods
 from infra.aws_context import AwsContext
 from infra.config.services import DATASTORE_ENV, ServiceConfig, ServicesConfig
 from infra.config.workloads import PodResources, ProtectionConfig
@@ -61,6 +61,9 @@ class ServiceDeploymentArgs:
     dns: PeerPods
     protection: ProtectionConfig
     gateway: PeerPods | None = None  # who may call ``port``; None: nobody (workers)
+    # The namespace is in the ambient mesh (and so are the gateway and the scrapers): they arrive on the HBONE
+    # port, the kubelet's probes from the mesh's link-local address. None: not meshed.
+    mesh: MeshTraffic | None = None
     service_annotations: Mapping[str, str] = field(default_factory=dict)  # on the active Service (gateway)
     # The datastores the service uses (``spec.datastores``), by name, and where they are.
     datastores: Mapping[str, DatastoreEndpoint] = field(default_factory=dict)

@@ -135,6 +135,10 @@ def network_policies(
     def tcp(port: pulumi.Input[int]) -> k8s.networking.v1.NetworkPolicyPortArgs:
         return k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=port)
 
+    def meshed(port: pulumi.Input[int]) -> list[k8s.networking.v1.NetworkPolicyPortArgs]:
+        """``port``, and the HBONE port a meshed peer's tunnel arrives on."""
+        return [tcp(port), *([tcp(args.mesh.hbone_port)] if args.mesh is not None else [])]
+
     # Everything is denied to and from the service's pods unless a policy below allows it.
     policy(
         "default-deny",
@@ -147,7 +151,7 @@ def network_policies(
                 pod_selector=pods,
                 policy_types=["Ingress"],
                 ingress=[
-                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[peer(args.gateway)], ports=[tcp(args.port)])
+                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[peer(args.gateway)], ports=meshed(args.port))
                 ],
             ),
         )
@@ -159,10 +163,29 @@ def network_policies(
             pod_selector=pods,
             policy_types=["Ingress"],
             ingress=[
-                k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[peer(args.scrapers)], ports=[tcp(metrics_port)])
+                k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[peer(args.scrapers)], ports=meshed(metrics_port))
             ],
         ),
     )
+    probe_port = args.port if args.port is not None else metrics_port  # the number behind args.probe_port
+    if args.mesh is not None:  # in the mesh, the kubelet's probes arrive from ztunnel's link-local address
+        policy(
+            "from-kubelet-probes",
+            k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=pods,
+                policy_types=["Ingress"],
+                ingress=[
+                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                        from_=[
+                            k8s.networking.v1.NetworkPolicyPeerArgs(
+                                ip_block=k8s.networking.v1.IPBlockArgs(cidr=args.mesh.probe_source_cidr)
+                            )
+                        ],
+                        ports=[tcp(probe_port)],
+                    )
+                ],
+            ),
+        )
     policy(
         "to-dns",
         k8s.networking.v1.NetworkPolicySpecArgs(

@@ -32,6 +32,8 @@ class WorkloadNamespaceArgs:
     kubernetes_provider: k8s.Provider
     name: str
     defaults: PodResources  # a container's requests and limits when it names none
+    # Labels of the namespace besides its Pod Security level (the mesh's enrolment).
+    labels: Mapping[str, str] = field(default_factory=dict, kw_only=True)
     # child resource name -> where it was registered before this component owned it
     moved: Mapping[str, pulumi.Alias] = field(default_factory=dict, kw_only=True)
 
@@ -54,6 +56,7 @@ class WorkloadNamespace(pulumi.ComponentResource):
             enforce="restricted",
             warn="restricted",
             audit="restricted",
+            labels=args.labels,
         )
         namespace_name = created.metadata.name
         deny = k8s.networking.v1.NetworkPolicy(

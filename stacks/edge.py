@@ -18,6 +18,7 @@ from components.workload_namespace import WorkloadNamespace
 from infra.aws_context import AwsContext
 from infra.config import PlatformConfig
 from stacks import moved
+from stacks.mesh import mesh_labels
 
 
 def build_edge(
@@ -62,6 +63,7 @@ def build_edge(
             protection=cfg.protection,
             extra_hostnames=consoles,
             served_namespaces=served_namespaces(cfg),
+            namespace_labels=mesh_labels(cfg, NGINX_NAMESPACE),  # enrolled in the mesh
         ),
         # The ClusterIssuer needs cert-manager's CRDs, NGINX's ServiceMonitor the Prometheus Operator's.
         opts=pulumi.ResourceOptions.merge(
@@ -77,6 +79,7 @@ def build_edge(
             public_ingress_class=ingress.ingress_class_name,
             trusted_cidrs=(cfg.network.cidr,),
             service_namespace=apps.name,
+            namespace_labels=mesh_labels(cfg, KONG_NAMESPACE),  # enrolled in the mesh
         ),
         opts=pulumi.ResourceOptions.merge(  # Kong's ServiceMonitor needs the Prometheus Operator's CRDs
             with_primary, pulumi.ResourceOptions(depends_on=[monitoring.crds_release])

@@ -30,6 +30,9 @@ from components.addons.cluster_autoscaler import NAMESPACE as KUBE_SYSTEM
 from components.addons.cluster_autoscaler import POD_LABELS as AUTOSCALER_PODS
 from components.addons.eck_operator import NAMESPACE as ECK_OPERATOR
 from components.addons.external_secrets import NAMESPACE as EXTERNAL_SECRETS
+from components.addons.istio_base import NAMESPACE as ISTIO_SYSTEM
+from components.addons.istio_istiod import POD_LABELS as ISTIOD_PODS
+from components.addons.istio_istiod import WEBHOOK_PORT as ISTIOD_WEBHOOK
 from components.addons.kong import NAMESPACE as KONG
 from components.addons.kong import POD_LABELS as KONG_PODS
 from components.addons.kube_prometheus_stack import PROMETHEUS_POD_LABELS
@@ -42,8 +45,10 @@ from components.consoles import NAMESPACE as CONSOLES
 from components.ingress import NGINX_NAMESPACE
 from components.isolation import DNS, Allow, NamespaceIsolation, NamespaceIsolationArgs, NamespaceRules, Pods
 from components.logging import NAMESPACE as LOGGING
+from components.mesh import AMBIENT_TRAFFIC
 from components.monitoring import NAMESPACE as MONITORING
 from infra.config import DEFAULT_INTERFACE_ENDPOINTS, PlatformConfig
+from stacks.mesh import enrolled_namespaces
 
 NGINX_PODS = {"app.kubernetes.io/name": "nginx-ingress"}
 PROMETHEUS = Pods(MONITORING, PROMETHEUS_POD_LABELS)
@@ -181,6 +186,12 @@ def namespace_rules(
         ),
         # Reloader talks to the API server only (watch Secrets, restart Rollouts); only Prometheus reaches it.
         RELOADER: NamespaceRules(api_server=True, metrics_ports=(RELOADER_METRICS,)),
+        # The mesh: istiod (control plane, CA, webhooks), ztunnel (reaches istiod on 15012: within the
+        # namespace), the CNI agent (host network: outside any NetworkPolicy). Only the API server reaches in.
+        ISTIO_SYSTEM: NamespaceRules(
+            ingress=(Allow("istiod-from-control-plane", "control-plane", (ISTIOD_WEBHOOK,), ISTIOD_PODS),),
+            api_server=True,
+        ),
     }
 
 
@@ -216,6 +227,8 @@ def build_isolation(
             vpc_cidr=cfg.network.cidr,
             # each namespace's policies wait for what makes that namespace, not for every maker
             made_by={ns: maker for ns, maker in namespaces_made_by.items() if maker is not None and ns in present},
+            meshed=frozenset(enrolled_namespaces(cfg)),  # HBONE between meshed pods, the probes' new source
+            mesh=AMBIENT_TRAFFIC,
         ),
         opts=pulumi.ResourceOptions(depends_on=made_by),
     )

@@ -22,6 +22,7 @@ from components.addons.cluster_autoscaler import ClusterAutoscaler, ClusterAutos
 from components.addons.eck_operator import NAMESPACE as ECK_OPERATOR_NAMESPACE
 from components.addons.external_secrets import NAMESPACE as EXTERNAL_SECRETS_NAMESPACE
 from components.addons.external_secrets import ExternalSecretsOperator, ExternalSecretsOperatorArgs
+from components.addons.istio_base import NAMESPACE as ISTIO_NAMESPACE
 from components.addons.kong import NAMESPACE as KONG_NAMESPACE
 from components.addons.metrics_server import MetricsServer, MetricsServerArgs
 from components.addons.reloader import NAMESPACE as RELOADER_NAMESPACE
@@ -43,6 +44,7 @@ from components.datastores.redis import Redis, RedisArgs
 from components.datastores.rotation import CredentialRotation
 from components.gateway import Gateway
 from components.ingress import NGINX_NAMESPACE, Ingress
+from components.mesh import AMBIENT_TRAFFIC, HBONE_PORT
 from components.monitoring import NAMESPACE as MONITORING_NAMESPACE
 from components.monitoring import Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
@@ -65,6 +67,7 @@ from stacks.delivery import build_delivery
 from stacks.edge import build_edge, build_ingress_access
 from stacks.isolation import KUBE_SYSTEM, build_isolation
 from stacks.logging import build_logging
+from stacks.mesh import build_mesh, enrolled_namespaces, mesh_labels
 from stacks.observability import build_observability, operator_crds
 from stacks.restore import restore_wiring
 
@@ -149,7 +152,11 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     apps = WorkloadNamespace(
         "apps",
         WorkloadNamespaceArgs(
-            k8s_provider, cfg.datastores.namespace, cfg.workloads.resources, moved=moved.services_namespace()
+            k8s_provider,
+            cfg.datastores.namespace,
+            cfg.workloads.resources,
+            moved=moved.services_namespace(),
+            labels=mesh_labels(cfg, cfg.datastores.namespace),
         ),
     )
     datastores = build_datastores(cfg, network, cluster, apps, context, primary, crds.release)
@@ -161,7 +168,12 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
     monitoring = Monitoring(
         "monitoring",
         MonitoringArgs(
-            cfg.monitoring, k8s_provider, cluster.storage_class_name, datastores.secrets.store_name, crds.release
+            cfg.monitoring,
+            k8s_provider,
+            cluster.storage_class_name,
+            datastores.secrets.store_name,
+            crds.release,
+            namespace_labels=mesh_labels(cfg, MONITORING_NAMESPACE),
         ),
         # The password generator's CRD; the store that delivers the receivers' secrets.
         opts=pulumi.ResourceOptions(depends_on=[datastores.operator.release, datastores.secrets.store]),
@@ -185,6 +197,16 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         [logging.console],
     )
     build_ingress_access(cfg, cluster, {KONG_NAMESPACE: gateway, CONSOLES_NAMESPACE: consoles})  # NGINX's Roles
+    mesh = build_mesh(  # Istio ambient, and the enrolled namespaces' PeerAuthentications once they exist
+        cfg,
+        k8s_provider,
+        {
+            NGINX_NAMESPACE: ingress.namespace if ingress is not None else None,
+            KONG_NAMESPACE: gateway.pod_selector.namespace if gateway is not None else None,
+            cfg.datastores.namespace: apps.name,
+            MONITORING_NAMESPACE: monitoring.namespace,
+        },
+    )
     delivery = build_delivery(cfg, context, cluster, apps, primary)
     releases = delivery.release_references if delivery is not None else {}
     rollouts = ArgoRollouts(
@@ -211,6 +233,7 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
             CONSOLES_NAMESPACE: consoles if cfg.consoles.published else None,
             ECK_OPERATOR_NAMESPACE: eck_operator,
             RELOADER_NAMESPACE: reloader,
+            ISTIO_NAMESPACE: mesh,
             KUBE_SYSTEM: cluster,  # exists with the cluster; its add-ons' pods run before the policies land
         },
     )
@@ -385,7 +408,11 @@ def datastore_clients(
             endpoint_security_group_id=network.endpoint_security_group_id,
             datastore_cidrs=network.layout.data,
             datastore_ports=DATASTORE_PORTS,
-            client_ports=sorted({port for svc in clients.values() for port in svc.ports}),
+            # the clients' own ports, and the HBONE port meshed peers' tunnels arrive on
+            client_ports=sorted(
+                {port for svc in clients.values() for port in svc.ports}
+                | ({HBONE_PORT} if cfg.datastores.namespace in enrolled_namespaces(cfg) else set())
+            ),
             namespace=apps.name,
             pod_label=SERVICE_NAME_LABEL,
             clients=sorted(clients),
@@ -462,6 +489,8 @@ def build_services(
                 token_signer=signer,
                 role_name=issuer_roles.get(name) if signer is not None else None,
                 image_reference=(releases or {}).get(name),  # what its last release rolled out
+                # in the mesh: HBONE from the gateway and the scrapers, the probes from ztunnel's address
+                mesh=AMBIENT_TRAFFIC if cfg.datastores.namespace in enrolled_namespaces(cfg) else None,
             ),
             opts=pulumi.ResourceOptions.merge(
                 with_primary,

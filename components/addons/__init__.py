@@ -19,6 +19,9 @@ from components.addons import (
 
 # isort: split
 from components.addons import reloader
+
+# isort: split
+from components.addons import istio_base, istio_cni, istio_istiod, istio_ztunnel
 from components.addons.base import ChartPin
 
 # Every chart the platform installs, pinned in its add-on's module.
@@ -37,4 +40,8 @@ PINS: tuple[ChartPin, ...] = (
     eck_operator.PIN,
     fluent_bit.PIN,
     reloader.PIN,
+    istio_base.PIN,
+    istio_istiod.PIN,
+    istio_cni.PIN,
+    istio_ztunnel.PIN,
 )

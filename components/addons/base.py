@@ -67,10 +67,12 @@ def unknown_keys(pin: ChartPin, values: Mapping[str, Any]) -> list[str]:
 class AddOnArgs:
     """What every add-on is given: the cluster to install into, and, for a child resource that lived
     elsewhere before the add-on had its own component, where it was (child resource name -> an alias),
-    so a real ``pulumi up`` moves it instead of replacing it."""
+    so a real ``pulumi up`` moves it instead of replacing it; labels its own namespace carries."""
 
     kubernetes_provider: k8s.Provider
     moved: Mapping[str, pulumi.Alias] = field(default_factory=dict, kw_only=True)
+    # Labels of the add-on's own namespace besides its Pod Security level (the mesh's enrolment).
+    namespace_labels: Mapping[str, str] = field(default_factory=dict, kw_only=True)
 
 
 class HelmAddOn(pulumi.ComponentResource):
@@ -92,6 +94,7 @@ class HelmAddOn(pulumi.ComponentResource):
         self._name = name
         self._provider = args.kubernetes_provider
         self._moved = dict(args.moved)
+        self._namespace_labels = dict(args.namespace_labels)
         self._used: set[str] = set()
         self._after = depends_on_of(opts)
         self.service_account = None
@@ -118,7 +121,9 @@ class HelmAddOn(pulumi.ComponentResource):
         audit: PodSecurity | None = None,
     ) -> k8s.core.v1.Namespace:
         """The add-on's own namespace, admitting pods at the ``enforce`` Pod Security level."""
-        created = make_namespace(resource_name, name, self._opts(resource_name, cluster=True), enforce, warn, audit)
+        created = make_namespace(
+            resource_name, name, self._opts(resource_name, cluster=True), enforce, warn, audit, self._namespace_labels
+        )
         self.namespace = created.metadata.name
         return created
 

@@ -55,6 +55,7 @@ from infra.config.loader import (
     platform_values,
     read_stack_file,
 )
+from infra.config.mesh import MeshConfig
 from infra.config.monitoring import MonitoringConfig
 from infra.config.network import DEFAULT_INTERFACE_ENDPOINTS, FlowLogsConfig, NatStrategy, NetworkConfig
 from infra.config.platform import OPTIONAL_SECTIONS, TIER_DEFAULTS, PlatformConfig, build_config
@@ -128,6 +129,7 @@ __all__ = [
     "IngressConfig",
     "K8sName",
     "MemoryQuantity",
+    "MeshConfig",
     "MonitoringConfig",
     "NatStrategy",
     "NetworkConfig",

@@ -117,6 +117,7 @@ RESERVED_NAMESPACES: tuple[str, ...] = (
     "cert-manager",
     "elastic-system",
     "external-secrets",
+    "istio-system",
     "kong",
     "logging",
     "monitoring",

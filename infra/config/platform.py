@@ -26,6 +26,7 @@ from infra.config import (
     datastores,
     edge,
     logging,
+    mesh,
     monitoring,
     network,
     services,
@@ -42,6 +43,7 @@ from infra.config.delivery import DeliveryConfig, release_role_name
 from infra.config.edge import GatewayConfig, IngressConfig
 from infra.config.errors import ConfigError, _format_error, shown
 from infra.config.logging import LoggingConfig
+from infra.config.mesh import MeshConfig
 from infra.config.monitoring import MonitoringConfig
 from infra.config.network import NetworkConfig
 from infra.config.services import ServicesConfig
@@ -82,6 +84,7 @@ class PlatformConfig(_Model):
     logging: LoggingConfig = LoggingConfig()  # the ELK stack
     delivery: DeliveryConfig = DeliveryConfig()  # who may release services and deploy from GitHub Actions
     budget: BudgetConfig | None = None  # the most the stack may cost a month (infra check); none by default
+    mesh: MeshConfig = MeshConfig()  # Istio ambient: mutual TLS inside the cluster
 
     @field_validator("project")
     @classmethod
@@ -162,6 +165,15 @@ class PlatformConfig(_Model):
         return self
 
     @model_validator(mode="after")
+    def _prod_keeps_the_mesh(self) -> PlatformConfig:
+        """Prod's in-cluster hops stay mutual TLS: its mesh cannot be turned off."""
+        if self.environment is Environment.PROD and not self.mesh.enabled:
+            raise _KeyedError(
+                "mesh.enabled", "prod keeps the mesh (mutual TLS inside the cluster); only true is allowed"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _consoles_meet_the_edge(self) -> PlatformConfig:
         """UIs are published on the edge only if there is one, under its DNS zone, on hostnames of their
         own (the edge's ``hostnames`` go to the API gateway)."""
@@ -214,6 +226,7 @@ TIER_DEFAULTS: dict[Environment, dict[str, Any]] = {
         "consoles": consoles.TIER_DEFAULTS[env],
         "backups": backups.TIER_DEFAULTS[env],
         "logging": logging.TIER_DEFAULTS[env],
+        "mesh": mesh.TIER_DEFAULTS[env],
     }
     for env in Environment
 }

@@ -16,6 +16,7 @@ from policies.rules import (
     iam,
     isolation,
     kubernetes,
+    mesh,
     protection,
     s3,
     scoping,
@@ -46,4 +47,5 @@ ALL_POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *broker_logs.POLICIES,
     *credentials.POLICIES,
     *scoping.POLICIES,
+    *mesh.POLICIES,
 )

@@ -156,3 +156,17 @@ def test_a_service_monitor_needs_the_crds_release_not_kube_prometheus_stack() ->
     by_urn = {r["urn"]: r for r in plan(crds, operator, monitor)}
     needs = timing.needed_edges(monitor, by_urn)
     assert crds["urn"] in needs and operator["urn"] not in needs
+
+
+def test_istio_s_base_and_istiod_are_what_the_mesh_needs() -> None:
+    """The agents and istiod need the CRDs of Istio's base chart; a PeerAuthentication needs them and istiod
+    (its controller and validating webhook); nothing else of the plan needs the mesh."""
+    base = res("kubernetes:helm.sh/v3:Release", "istio-base", {"chart": "base"})
+    istiod = res("kubernetes:helm.sh/v3:Release", "istiod", {"chart": "istiod"}, deps=[base["urn"]])
+    ztunnel = res("kubernetes:helm.sh/v3:Release", "ztunnel", {"chart": "ztunnel"}, deps=[base["urn"]])
+    peer = res("kubernetes:security.istio.io/v1:PeerAuthentication", "mesh-apps", {"metadata": {"name": "default"}},
+               deps=[base["urn"], istiod["urn"], ztunnel["urn"]])  # fmt: skip
+    by_urn = {r["urn"]: r for r in plan(base, istiod, ztunnel, peer)}
+    assert base["urn"] in timing.needed_edges(istiod, by_urn) and base["urn"] in timing.needed_edges(ztunnel, by_urn)
+    needs = timing.needed_edges(peer, by_urn)
+    assert {base["urn"], istiod["urn"]} <= needs and ztunnel["urn"] not in needs

@@ -165,3 +165,18 @@ def test_secret_values_are_not_written_and_two_renders_are_identical(helm: str, 
     assert {p.name: p.read_text() for p in (tmp_path / "a" / "demo").iterdir()} == {
         p.name: p.read_text() for p in (tmp_path / "b" / "demo").iterdir()
     }
+
+
+def test_an_istio_chart_s_wrapped_defaults_and_profile_are_known() -> None:
+    """Istio's charts keep their defaults under ``_internal_defaults_do_not_set`` (set at the top level)
+    and pick ``files/profile-<name>.yaml`` from ``profile``: both known, a misspelt key still named."""
+    values = b"_internal_defaults_do_not_set:\n  replicaCount: 1\n  global:\n    logAsJson: false\n  cni:\n    x: 1\n"
+    template = b"{{- with (coalesce ($.Values).profile ($.Values.global).profile) }}{{ . }}{{- end }}\n"
+    chart = charts.Chart(Path("istiod"), {"Chart.yaml": b"name: istiod\nversion: 1.30.3\n", "values.yaml": values,
+                                   "templates/zzz_profile.yaml": template})  # fmt: skip
+    good = {"profile": "ambient", "replicaCount": 2, "global": {"logAsJson": True}}
+    assert unknown_keys("istiod", chart, good) == []
+    assert [u.path for u in unknown_keys("istiod", chart, {"replicaCont": 2, "cni": {"y": 1}})] == [
+        "replicaCont",
+        "cni.y",
+    ]

@@ -19,7 +19,8 @@ from tests.support import of_type, one, policy
 Plan = Any
 DATASTORE_PORTS = {5432, 6379, 5671, 27017}
 PLATFORM_NAMESPACES = {
-    "nginx-ingress", "kong", "monitoring", "cert-manager", "external-secrets", "argo-rollouts", "reloader"
+    "nginx-ingress", "kong", "monitoring", "cert-manager", "external-secrets", "argo-rollouts", "reloader",
+    "istio-system",
 }  # fmt: skip
 
 

@@ -122,9 +122,9 @@ def test_network_policies_deny_by_default(prod: Path) -> None:
     for service in SERVICES:
         assert policies[f"{service}-default-deny"]["spec"]["policyTypes"] == ["Ingress", "Egress"]
         assert f"{service}-to-dns" in policies
-    for name, port in WEB_PORTS.items():
+    for name, port in WEB_PORTS.items():  # the service's port, and the gateway's tunnel through the mesh
         (rule,) = policies[f"{name}-from-gateway"]["spec"]["ingress"]
-        assert rule["ports"] == [{"port": port, "protocol": "TCP"}]
+        assert rule["ports"] == [{"port": port, "protocol": "TCP"}, {"port": 15008, "protocol": "TCP"}]
     assert "data-processing-from-gateway" not in policies
     assert {"user-service-to-postgres", "user-service-to-redis", "data-processing-to-rabbitmq"} <= set(policies)
     assert "analytics-to-documentdb" in policies

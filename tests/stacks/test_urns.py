@@ -33,6 +33,7 @@ PINNED = (
     "platform:addons:ArgoRollouts$kubernetes:core/v1:Namespace::argo-rollouts-ns",
     "platform:addons:CertManager$kubernetes:core/v1:Namespace::cert-manager-ns",
     "platform:addons:EckOperator$kubernetes:core/v1:Namespace::eck-operator-ns",
+    "platform:addons:IstioBase$kubernetes:core/v1:Namespace::istio-base-ns",
     "platform:addons:ExternalSecretsOperator$kubernetes:core/v1:Namespace::external-secrets-operator",
     "platform:backups:BackupBuckets$aws:kms/key:Key::backups-key",
     "platform:backups:BackupBuckets$aws:kms/key:Key::backups-replica-key",

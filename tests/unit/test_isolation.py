@@ -99,3 +99,41 @@ def test_a_row_may_name_the_nodes_and_the_vpc_resolver_once_given() -> None:
     with pytest.raises(ValueError, match="no addresses given for vpc-resolver"):
         NamespaceIsolationArgs(provider, rows, PLACES, SCRAPERS, "10.0.0.0/16")
     NamespaceIsolationArgs(provider, rows, {**PLACES, "vpc-resolver": ["10.0.0.2/32"]}, SCRAPERS, "10.0.0.0/16")
+
+
+def test_a_meshed_row_opens_hbone_only_towards_meshed_peers_and_admits_the_probes() -> None:
+    from components.mesh import AMBIENT_TRAFFIC
+
+    rows = {
+        "edge": NamespaceRules(
+            ingress=(Allow("from-load-balancer", "load-balancer", (443,)),),
+            egress=(Allow("to-gateway", Pods("gateway"), (8000,)), Allow("to-outsider", Pods("outside"), (4180,))),
+            metrics_ports=(9113,),
+        ),
+        "outside": NamespaceRules(ingress=(Allow("from-edge", Pods("edge"), (4180,)),)),
+    }
+
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        args = NamespaceIsolationArgs(
+            provider, rows, PLACES, SCRAPERS, "10.0.0.0/16", meshed=frozenset({"edge", "gateway", "monitoring"}),
+            mesh=AMBIENT_TRAFFIC,
+        )  # fmt: skip
+        NamespaceIsolation("isolation", args)
+
+    policies = {r["inputs"]["metadata"]["namespace"] + "/" + r["inputs"]["metadata"]["name"]: r["inputs"]["spec"]
+                for r in of_type(build(program), "kubernetes:networking.k8s.io/v1:NetworkPolicy")}  # fmt: skip
+
+    def ports(name: str, direction: str) -> list[int]:
+        return [p["port"] for p in policies[name][direction][0]["ports"]]
+
+    assert ports("edge/to-gateway", "egress") == [8000, 15008]  # meshed to meshed: the tunnel too
+    assert ports("edge/from-scrapers", "ingress") == [9113, 15008]  # Prometheus is meshed
+    assert ports("edge/to-outsider", "egress") == [4180]  # a peer outside the mesh gets plain TCP
+    assert ports("edge/from-load-balancer", "ingress") == [443]  # a place is never meshed
+    assert ports("outside/from-edge", "ingress") == [4180]  # a row outside the mesh is unchanged
+    assert policies["edge/from-kubelet-probes"]["ingress"] == [{"from": [{"ipBlock": {"cidr": "169.254.7.127/32"}}]}]
+    assert "outside/from-kubelet-probes" not in policies
+    with pytest.raises(ValueError, match="mesh's ports"):
+        NamespaceIsolationArgs(k8s.Provider("k8s2", kubeconfig="{}"), rows, PLACES, SCRAPERS, "10.0.0.0/16",
+                               meshed=frozenset({"edge"}))  # fmt: skip

@@ -38,10 +38,15 @@ CRD_CHARTS: dict[str, tuple[str, ...]] = {
     "monitoring.coreos.com": ("prometheus-operator-crds",),
     "argoproj.io": ("argo-rollouts",),
     "configuration.konghq.com": ("kong",),
+    # Istio's CRDs (the PeerAuthentication) come with its ``base`` chart; istiod acts on them and serves
+    # the webhook that validates them (fail-open until it is up).
+    "security.istio.io": ("base", "istiod"),
+    "networking.istio.io": ("base", "istiod"),
 }
 # Charts that install only CRDs: another chart waiting for one needs it (its templates create
 # custom resources of those kinds, such as a ServiceMonitor).
-CRD_ONLY_CHARTS = {"prometheus-operator-crds"}
+# Istio's ``base`` is its CRDs (and a fail-open webhook): istiod, the CNI agent and ztunnel read them.
+CRD_ONLY_CHARTS = {"prometheus-operator-crds", "base"}
 NODE_TYPE = "aws:eks/nodeGroup:NodeGroup"
 # Orderings that no input shows but the service requires: (waiting type, waited-for type).
 ORDERING_NEEDS = {

@@ -105,6 +105,34 @@ EXCEPTIONS += tuple(
     for chart, kind, name in _NO_PROBE_IN_CHART
 )  # fmt: skip
 
+# Istio's node agents (1.30.3): the CNI agent writes the CNI configuration and plugin onto the node and
+# enters every meshed pod's network namespace (host paths, root, NET_ADMIN and SYS_ADMIN); ztunnel enters
+# them too, through the agent's socket on the host. The istio-system namespace admits them as privileged.
+_ROOT_AND_CAPS = ("may run as root*", "runs as root*", "allows privilege escalation*", "adds capabilities*")
+_ISTIO_NODE_AGENTS = (
+    ("cni", "istio-cni-node", "install-cni", (*_ROOT_AND_CAPS, "has a writable root*")),  # it writes its config
+    ("ztunnel", "ztunnel", "istio-proxy", _ROOT_AND_CAPS),
+)
+EXCEPTIONS += tuple(
+    RuleException(chart, "hardened-security-context", "DaemonSet", name, message,
+                  "Istio's ambient node agents rewire each meshed pod's network namespace from the node: root, "
+                  "NET_ADMIN, SYS_ADMIN and NET_RAW, and host paths for the CNI files and the agents' socket")
+    for chart, name, container, findings in _ISTIO_NODE_AGENTS
+    for message in ("volume * is a hostPath volume*", *(f"container {container} {f}" for f in findings))
+)  # fmt: skip
+EXCEPTIONS += (
+    RuleException("ztunnel", "hardened-security-context", "DaemonSet", "ztunnel",
+                  "container istio-proxy runs without a seccomp*",
+                  "the ztunnel chart at 1.30.3 has no seccompProfile setting (istiod's and the CNI agent's are set)"),
+)  # fmt: skip
+EXCEPTIONS += tuple(
+    RuleException(chart, "workload-probes", kind, name, "container * has no livenessProbe",
+                  "Istio's charts define a readiness probe only (istiod, the CNI agent, ztunnel); a pod that stops "
+                  "being ready leaves the Service's endpoints, and the process exits on a fatal error")
+    for chart, kind, name in (("istiod", "Deployment", "istiod"), ("cni", "DaemonSet", "istio-cni-node"),
+                              ("ztunnel", "DaemonSet", "ztunnel"))
+)  # fmt: skip
+
 
 def exception_for(chart: str, rule: str, kind: str, name: str, message: str) -> RuleException | None:
     return next((e for e in EXCEPTIONS if e.covers(chart, rule, kind, name, message)), None)

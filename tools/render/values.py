@@ -61,9 +61,22 @@ def _merge(base: Any, over: Any) -> Any:
     return over
 
 
+# Istio's charts keep every default under this key (their templates merge it, then the chosen profile,
+# then the user's values at the top level): the user sets the keys inside it directly. Their templates
+# read ``profile`` (and ``platform``, ``compatibilityVersion``) to pick ``files/profile-<name>.yaml``.
+ISTIO_DEFAULTS = "_internal_defaults_do_not_set"
+_PROFILE_READ = re.compile(r"coalesce\s+\(\$\.Values\)\.([A-Za-z]+)\s")
+
+
 def defaults(chart: Chart) -> dict[str, Any]:
-    """The chart's defaults with each subchart's under the name it is addressed by."""
+    """The chart's defaults with each subchart's under the name it is addressed by (an Istio chart's
+    defaults taken out of their wrapper, with the profile selectors it reads)."""
     merged = chart.values()
+    wrapped = merged.pop(ISTIO_DEFAULTS, None)
+    if isinstance(wrapped, dict):
+        merged = _merge(wrapped, merged)
+        for key in _PROFILE_READ.findall(chart.templates()):
+            merged.setdefault(key, "")
     for name, sub in chart.subcharts.items():
         merged[name] = _merge(defaults(sub), merged.get(name) or {})
     return merged
