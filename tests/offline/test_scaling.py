@@ -103,6 +103,7 @@ def test_no_resource_depends_on_another_services_resources(planned: Any) -> None
         if r["urn"] not in service_of and r.get("parent") in service_of:
             service_of[r["urn"]] = service_of[r["parent"]]
     for r in resources:
-        needs = set(r.get("dependencies", [])) | {u for urns in r.get("propertyDependencies", {}).values() for u in urns}
+        through_inputs = {u for urns in r.get("propertyDependencies", {}).values() for u in urns}
+        needs = set(r.get("dependencies", [])) | through_inputs
         others = {service_of[u] for u in needs if u in service_of} - {service_of.get(r["urn"])}
         assert not others, f"{r['urn']} waits on the resources of {sorted(others)}"
