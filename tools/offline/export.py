@@ -67,8 +67,20 @@ def _asset(value: Any) -> dict[str, Any] | None:
     return None
 
 
+_SCALARS = frozenset({str, bool, int, type(None)})
+
+
 def clean(value: Any) -> Any:
     """Secrets to placeholders, integral floats to ints, assets to their state form, recursively."""
+    kind = type(value)
+    if kind in _SCALARS:  # most of a plan's values: returned before any of the checks below
+        return value
+    if kind is float:
+        return int(value) if value.is_integer() else value
+    if kind is dict and not (rpc.is_rpc_secret(value) or is_secret_placeholder(value)):
+        return {k: clean(v) for k, v in value.items()}
+    if kind is list:
+        return [clean(v) for v in value]
     if rpc.is_rpc_secret(value) or is_secret_placeholder(value):
         return secret_placeholder()
     asset = _asset(value)

@@ -18,6 +18,7 @@ from tools.offline.export import is_secret_placeholder
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 _SKIP_PREFIXES = ("pulumi:providers:", "kubernetes:yaml", "kubernetes:helm.sh/v4", "kubernetes:kustomize")
 REDACTED = "<secret: not written by the offline plan>"
+_SCALARS = frozenset({str, bool, int, float, type(None)})
 # libyaml's emitter when PyYAML was built with it (the wheels are): same output, about 7x faster.
 _DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -71,6 +72,8 @@ def duplicates(resources: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 
 def _redact(value: Any, drop: bool = False) -> Any:
+    if type(value) in _SCALARS:
+        return value
     if is_secret_placeholder(value):
         return REDACTED
     if isinstance(value, dict):
