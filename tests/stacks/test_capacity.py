@@ -14,7 +14,8 @@ MI = 2**20
 # Parts of the Helm releases that do not run all the time (Jobs at install, init containers), or run once
 # per node (DaemonSets), by release and values path.
 JOBS = {("cert-manager", "startupapicheck"), ("kube-prometheus-stack", "prometheusOperator.admissionWebhooks.patch")}
-PER_NODE = {("fluent-bit", ""), ("kube-prometheus-stack", "prometheus-node-exporter"), ("istio-cni", ""), ("ztunnel", "")}
+PER_NODE = {("fluent-bit", ""), ("kube-prometheus-stack", "prometheus-node-exporter"),
+            ("istio-cni", ""), ("ztunnel", "")}  # fmt: skip
 # Sidecars whose one `resources` block serves several containers: the config reloader runs in the
 # Prometheus and the Alertmanager pods; Grafana's sidecar block serves its dashboards and datasources
 # sidecars (both enabled in the values).

@@ -81,6 +81,11 @@ def clean(value: Any) -> Any:
         return {k: clean(v) for k, v in value.items()}
     if kind is list:
         return [clean(v) for v in value]
+    return _clean_other(value)
+
+
+def _clean_other(value: Any) -> Any:
+    """The rare values: secrets, assets, subclasses of the plain kinds, tuples."""
     if rpc.is_rpc_secret(value) or is_secret_placeholder(value):
         return secret_placeholder()
     asset = _asset(value)
