@@ -1,7 +1,8 @@
 """The VPC: public, private and isolated data subnets over N availability zones.
 
 - public subnets: load balancers and NAT gateways only (no public IPs on launch);
-- private subnets: nodes and pods, out to the internet through NAT (one per AZ, or one in all);
+- private subnets: nodes and pods, out to the internet through NAT (a gateway per AZ, one in all, or
+  one NAT instance: :mod:`components.nat_instance`);
 - data subnets: datastores, no route to the internet at all (only the VPC and the S3 gateway endpoint);
 - VPC flow logs to a KMS-encrypted CloudWatch log group;
 - an S3 gateway endpoint and the interface endpoints the configuration lists, in the private subnets of
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.nat_instance import NatInstance, NatInstanceArgs
 from components.parts import encrypted_log_group
 from infra import iam
 from infra.aws_context import AwsContext
@@ -168,33 +170,17 @@ class Network(pulumi.ComponentResource):
                 f"{name}-public-{i}", subnet_id=subnet.id, route_table_id=public_rt.id, opts=child
             )
 
-        nat_count = len(zones) if spec.nat_gateways is NatStrategy.ONE_PER_AZ else 1
-        nats: list[aws.ec2.NatGateway] = []
-        eips: list[aws.ec2.Eip] = []
-        for i in range(nat_count):
-            eip = aws.ec2.Eip(
-                f"{name}-nat-{i}", domain="vpc", tags={"Name": f"{args.cluster_name}-nat-{i}"}, opts=child
-            )
-            eips.append(eip)
-            nats.append(
-                aws.ec2.NatGateway(
-                    f"{name}-nat-{i}",
-                    allocation_id=eip.id,
-                    subnet_id=public[i].id,
-                    connectivity_type="public",
-                    tags={"Name": f"{args.cluster_name}-nat-{i}"},
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
-                )
-            )
-
+        targets, public_ips = self._nat(name, args, vpc, igw, public, layout)
         private_rts: list[aws.ec2.RouteTable] = []
         for i, subnet in enumerate(private):
             rt = aws.ec2.RouteTable(f"{name}-private-rt-{i}", vpc_id=vpc.id, tags={"Tier": "private"}, opts=child)
+            target = targets[i % len(targets)]
             aws.ec2.Route(
                 f"{name}-private-default-{i}",
                 route_table_id=rt.id,
                 destination_cidr_block="0.0.0.0/0",
-                nat_gateway_id=nats[i % nat_count].id,
+                nat_gateway_id=target.id if isinstance(target, aws.ec2.NatGateway) else None,
+                network_interface_id=target.network_interface_id if isinstance(target, NatInstance) else None,
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=subnet.id, route_table_id=rt.id, opts=child)
@@ -253,7 +239,7 @@ class Network(pulumi.ComponentResource):
         self.data_subnet_ids = pulumi.Output.all(*[s.id for s in data])
         self.private_route_table_ids = pulumi.Output.all(*[rt.id for rt in private_rts])
         self.endpoint_security_group_id = endpoint_sg.id
-        self.nat_gateway_public_ips = pulumi.Output.all(*[e.public_ip for e in eips])
+        self.nat_gateway_public_ips = pulumi.Output.all(*public_ips)
         self.layout = layout
         self.register_outputs(
             {
@@ -267,6 +253,54 @@ class Network(pulumi.ComponentResource):
                 "nat_gateway_public_ips": self.nat_gateway_public_ips,
             }
         )
+
+    def _nat(
+        self,
+        name: str,
+        args: NetworkArgs,
+        vpc: aws.ec2.Vpc,
+        igw: aws.ec2.InternetGateway,
+        public: Sequence[aws.ec2.Subnet],
+        layout: SubnetLayout,
+    ) -> tuple[list[aws.ec2.NatGateway | NatInstance], list[pulumi.Output[str]]]:
+        """The ways out of the private subnets (NAT gateways, or one NAT instance) and their addresses."""
+        spec = args.spec
+        if spec.nat_gateways is NatStrategy.INSTANCE:
+            instance = NatInstance(
+                f"{name}-nat-instance",
+                NatInstanceArgs(
+                    spec=spec.nat_instance,
+                    vpc_id=vpc.id,
+                    subnet_id=public[0].id,
+                    source_cidrs=layout.private,
+                    name_prefix=args.cluster_name,
+                    aws=args.aws,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+            )
+            return [instance], [instance.public_ip]
+        nat_count = len(public) if spec.nat_gateways is NatStrategy.ONE_PER_AZ else 1
+        nats: list[aws.ec2.NatGateway | NatInstance] = []
+        ips: list[pulumi.Output[str]] = []
+        for i in range(nat_count):
+            eip = aws.ec2.Eip(
+                f"{name}-nat-{i}",
+                domain="vpc",
+                tags={"Name": f"{args.cluster_name}-nat-{i}"},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            ips.append(eip.public_ip)
+            nats.append(
+                aws.ec2.NatGateway(
+                    f"{name}-nat-{i}",
+                    allocation_id=eip.id,
+                    subnet_id=public[i].id,
+                    connectivity_type="public",
+                    tags={"Name": f"{args.cluster_name}-nat-{i}"},
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                )
+            )
+        return nats, ips
 
     def _flow_logs(self, name: str, args: NetworkArgs, vpc: aws.ec2.Vpc) -> None:
         child = pulumi.ResourceOptions(parent=self)

@@ -57,7 +57,13 @@ from infra.config.loader import (
 )
 from infra.config.mesh import MeshConfig
 from infra.config.monitoring import MonitoringConfig
-from infra.config.network import DEFAULT_INTERFACE_ENDPOINTS, FlowLogsConfig, NatStrategy, NetworkConfig
+from infra.config.network import (
+    DEFAULT_INTERFACE_ENDPOINTS,
+    FlowLogsConfig,
+    NatInstanceConfig,
+    NatStrategy,
+    NetworkConfig,
+)
 from infra.config.platform import OPTIONAL_SECTIONS, TIER_DEFAULTS, PlatformConfig, build_config
 from infra.config.services import (
     DATASTORE_ENV,
@@ -131,6 +137,7 @@ __all__ = [
     "MemoryQuantity",
     "MeshConfig",
     "MonitoringConfig",
+    "NatInstanceConfig",
     "NatStrategy",
     "NetworkConfig",
     "NodeGroupConfig",

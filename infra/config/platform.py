@@ -45,7 +45,7 @@ from infra.config.errors import ConfigError, _format_error, shown
 from infra.config.logging import LoggingConfig
 from infra.config.mesh import MeshConfig
 from infra.config.monitoring import MonitoringConfig
-from infra.config.network import NetworkConfig
+from infra.config.network import NatStrategy, NetworkConfig
 from infra.config.services import ServicesConfig
 from infra.config.workloads import ProtectionConfig, WorkloadsConfig
 
@@ -170,6 +170,16 @@ class PlatformConfig(_Model):
         if self.environment is Environment.PROD and not self.mesh.enabled:
             raise _KeyedError(
                 "mesh.enabled", "prod keeps the mesh (mutual TLS inside the cluster); only true is allowed"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _prod_keeps_nat_gateways(self) -> PlatformConfig:
+        """Prod's way out stays a managed NAT gateway per zone's worth: a NAT instance is one machine."""
+        if self.environment is Environment.PROD and self.network.nat_gateways is NatStrategy.INSTANCE:
+            raise _KeyedError(
+                "network.natGateways",
+                "prod does not run a NAT instance (one machine, one point of failure); allowed: onePerAz, single",
             )
         return self
 

@@ -180,8 +180,11 @@ DATA_SUBNET_HOLDERS = (
     "aws:docdb/subnetGroup:SubnetGroup",
     "aws:mq/broker:Broker",
 )
+# A route to a network interface leads to an appliance or a NAT instance: the internet, as far as the
+# data subnets are concerned.
 INTERNET_TARGETS = ("aws:ec2/internetGateway:InternetGateway", "aws:ec2/natGateway:NatGateway",
-                    "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway")  # fmt: skip
+                    "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway",
+                    "aws:ec2/networkInterface:NetworkInterface")  # fmt: skip
 
 
 def _isolated(args: StackValidationArgs) -> Iterable[tuple[str, str | None]]:
@@ -213,9 +216,10 @@ def _isolated(args: StackValidationArgs) -> Iterable[tuple[str, str | None]]:
         targets = {d.resource_type for deps in resource.property_dependencies.values() for d in deps}
         for route in routes:
             gateway = " ".join(
-                str(get(route, k, default="")) for k in ("gatewayId", "natGatewayId", "egressOnlyGatewayId")
+                str(get(route, k, default=""))
+                for k in ("gatewayId", "natGatewayId", "egressOnlyGatewayId", "networkInterfaceId")
             )
-            if targets & set(INTERNET_TARGETS) or any(p in gateway for p in ("igw-", "nat-", "eigw-")):
+            if targets & set(INTERNET_TARGETS) or any(p in gateway for p in ("igw-", "nat-", "eigw-", "eni-")):
                 yield (
                     "a route table of the data subnets routes to the internet; data subnets are isolated",
                     resource.urn,

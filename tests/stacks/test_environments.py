@@ -40,9 +40,12 @@ def test_prod_has_three_zones_and_a_nat_gateway_in_each(planned: Plan) -> None:
     assert {n["inputs"]["subnetId"] for n in nats} <= public_ids
 
 
-def test_dev_has_one_nat_gateway(planned: Plan) -> None:
-    _, resources = planned("dev")
-    assert len(of_type(resources, "aws:ec2/natGateway:NatGateway")) == 1
+def test_dev_goes_out_through_one_nat_instance_staging_one_gateway_prod_one_per_zone(planned: Plan) -> None:
+    dev, staging, prod = (planned(s)[1] for s in ("dev", "staging", "prod"))
+    assert of_type(dev, "aws:ec2/natGateway:NatGateway") == [] and len(of_type(dev, "aws:ec2/instance:Instance")) == 1
+    assert len(of_type(staging, "aws:ec2/natGateway:NatGateway")) == 1
+    assert len(of_type(prod, "aws:ec2/natGateway:NatGateway")) == 3
+    assert of_type(staging, "aws:ec2/instance:Instance") == of_type(prod, "aws:ec2/instance:Instance") == []
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -134,14 +137,22 @@ def test_environments_are_the_same_code(planned: Plan) -> None:
         "aws:eks/accessEntry:AccessEntry",  # also platform:cluster.adminRoleArns
         "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
     }
-    assert set(counts["dev"]) - switched == set(counts["staging"]) - switched == set(counts["prod"]) - switched
+    # platform:network.natGateways: NAT gateways (staging, prod) or one NAT instance (dev).
+    nat = {"aws:ec2/natGateway:NatGateway", "platform:network:NatInstance", "aws:ec2/instance:Instance",
+           "aws:ec2/networkInterface:NetworkInterface"}  # fmt: skip
+    assert (
+        set(counts["dev"]) - switched - nat
+        == set(counts["staging"]) - switched - nat
+        == set(counts["prod"]) - switched - nat
+    )
+    assert "aws:ec2/natGateway:NatGateway" in set(counts["staging"]) & set(counts["prod"])
     assert switched <= set(counts["prod"])
     may_differ = {
         "aws:ec2/subnet:Subnet",  # 3 tiers x zones
         "aws:ec2/routeTableAssociation:RouteTableAssociation",
         "aws:ec2/routeTable:RouteTable",
         "aws:ec2/route:Route",
-        "aws:ec2/natGateway:NatGateway",
+        *nat,
         "aws:ec2/eip:Eip",
         "aws:ec2/securityGroup:SecurityGroup",  # the datastores' clients' (podSecurityGroups)
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",  # the clients' ports
@@ -158,6 +169,9 @@ def test_environments_are_the_same_code(planned: Plan) -> None:
     # A kube-system controller calling an AWS API with no endpoint gets 443 to the internet: dev has no EC2
     # endpoint, so the EBS driver's controller has that one NetworkPolicy more.
     counts["dev"]["kubernetes:networking.k8s.io/v1:NetworkPolicy"] -= 1
+    # The NAT instance's launch template and its volume's key.
+    counts["dev"]["aws:ec2/launchTemplate:LaunchTemplate"] -= 1
+    counts["dev"]["aws:kms/key:Key"] -= 1
     for kind in counts["prod"]:
         if kind not in may_differ:
             assert counts["dev"][kind] == counts["staging"][kind] == counts["prod"][kind], kind

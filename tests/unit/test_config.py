@@ -67,7 +67,7 @@ def test_missing_stack_file_is_a_one_line_error(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("env", "zones", "nat", "protect"),
     [
-        ("dev", 2, NatStrategy.SINGLE, False),
+        ("dev", 2, NatStrategy.INSTANCE, False),
         ("staging", 3, NatStrategy.SINGLE, True),
         ("prod", 3, NatStrategy.ONE_PER_AZ, True),
     ],

@@ -206,17 +206,36 @@ def _node_group(inputs: Mapping[str, Any], ctx: _Context) -> tuple[float, str]:
         priced = f"Spot ({p.SPOT_DATE}), the dearest of {len(types)} types: {size} at ${hour}/h"
     else:
         raise PriceMissingError(f"capacity type {capacity!r} is not priced (ON_DEMAND and SPOT are)")
-    volume_gb, volume_type = 0.0, "gp3"
-    template = ctx.launch_templates.get(str((inputs.get("launchTemplate") or {}).get("id", "")))
-    for mapping in (template or {}).get("blockDeviceMappings") or []:
-        ebs = mapping.get("ebs") or {}
-        volume_gb += float(ebs.get("volumeSize") or 0)
-        volume_type = str(ebs.get("volumeType") or "gp3")
-    if template is None:
-        volume_gb = float(inputs.get("diskSize") or 20)
+    volume_gb, volume_type = _template_volumes(inputs, ctx, float(inputs.get("diskSize") or 20))
     volume = _hourly(p.EBS_GB, volume_type, "volume type")
     monthly = count * (hour * MONTH + volume_gb * volume)
     return monthly, f"{count} x {priced} + {volume_gb:g} GB {volume_type} each"
+
+
+def _template_volumes(inputs: Mapping[str, Any], ctx: _Context, default_gb: float) -> tuple[float, str]:
+    """(GB, volume type) of the volumes the resource's launch template gives; ``default_gb`` of gp3 without one."""
+    template = ctx.launch_templates.get(str((inputs.get("launchTemplate") or {}).get("id", "")))
+    if template is None:
+        return default_gb, "gp3"
+    volume_gb, volume_type = 0.0, "gp3"
+    for mapping in template.get("blockDeviceMappings") or []:
+        ebs = mapping.get("ebs") or {}
+        volume_gb += float(ebs.get("volumeSize") or 0)
+        volume_type = str(ebs.get("volumeType") or "gp3")
+    return volume_gb, volume_type
+
+
+def _instance(inputs: Mapping[str, Any], ctx: _Context) -> tuple[float, str]:
+    size = inputs.get("instanceType")
+    hour = _hourly(p.EC2_HOUR, size, "instance type")
+    root = inputs.get("rootBlockDevice") or {}
+    if root:  # the instance's own root volume overrides its launch template's
+        volume_gb, volume_type = float(root.get("volumeSize") or 8), str(root.get("volumeType") or "gp3")
+    else:
+        volume_gb, volume_type = _template_volumes(inputs, ctx, 8.0)
+    volume = _hourly(p.EBS_GB, volume_type, "volume type")
+    monthly = hour * MONTH + volume_gb * volume
+    return monthly, f"{size} at ${hour}/h + {volume_gb:g} GB {volume_type}"
 
 
 def _nat(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
@@ -309,7 +328,8 @@ def _waf(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
 
 
 def _logs(inputs: Mapping[str, Any], _: _Context) -> tuple[float, str]:
-    gb = p.USAGE["log_gb"]
+    function = str(inputs.get("name") or "").startswith("/aws/lambda/")
+    gb = p.USAGE["function_log_gb" if function else "log_gb"]
     months = min(float(inputs.get("retentionInDays") or 365) / 30.0, 12.0)
     monthly = gb * p.LOGS_INGEST_GB + gb * months * p.LOGS_STORED_GB
     return monthly, f"{gb:g} GB ingested + {gb * months:g} GB kept"
@@ -402,6 +422,7 @@ PRICERS: dict[str, Any] = {
     "aws:eks/cluster:Cluster": _eks,
     "aws:eks/nodeGroup:NodeGroup": _node_group,
     "aws:ec2/natGateway:NatGateway": _nat,
+    "aws:ec2/instance:Instance": _instance,
     "aws:ec2/eip:Eip": _eip,
     "aws:ec2/vpcEndpoint:VpcEndpoint": _endpoint,
     "aws:lb/loadBalancer:LoadBalancer": _lb,

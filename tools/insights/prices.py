@@ -26,6 +26,10 @@ EC2_HOUR: dict[str, float] = {
     "t3.large": 0.0832,
     "t3.xlarge": 0.1664,
     "t3a.large": 0.0752,
+    "t4g.nano": 0.0042,
+    "t4g.micro": 0.0084,
+    "t4g.small": 0.0168,
+    "t4g.medium": 0.0336,
     "t4g.large": 0.0672,
     "m5.large": 0.096,
     "m5.xlarge": 0.192,
@@ -165,6 +169,9 @@ USAGE: dict[str, float] = {
     "waf_million_requests": 10.0,  # requests inspected by each web ACL
     "kms_requests": 100_000.0,  # requests to each KMS key
     "log_gb": 5.0,  # GB ingested into each log group
+    # GB ingested into each function's log group (/aws/lambda/...): the platform's functions run on a
+    # schedule (every 5 minutes at most) and write a few lines each time, megabytes a month
+    "function_log_gb": 0.1,
     "s3_gb": 50.0,  # GB stored in each bucket
     "ecr_gb": 5.0,  # GB of images in each repository
     "mq_gb": 20.0,  # GB of storage per broker instance
@@ -180,6 +187,7 @@ USAGE_TEXT: dict[str, str] = {
     "waf_million_requests": "each web ACL inspects {v:g} million requests a month",
     "kms_requests": "each KMS key serves {v:,.0f} requests a month",
     "log_gb": "each log group ingests {v:g} GB a month and keeps it for its retention (at most 12 months counted)",
+    "function_log_gb": "each scheduled function's log group (/aws/lambda/...) ingests {v:g} GB a month, kept alike",
     "s3_gb": "each bucket stores {v:g} GB (S3 Standard)",
     "ecr_gb": "each image repository stores {v:g} GB",
     "mq_gb": "each broker instance uses {v:g} GB of storage",
@@ -205,7 +213,8 @@ FREE_TYPES = {
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
     "aws:ec2/flowLog:FlowLog",  # billed as its log group's ingestion
     "aws:ec2/internetGateway:InternetGateway",
-    "aws:ec2/launchTemplate:LaunchTemplate",  # its volumes are billed with the node group
+    "aws:ec2/launchTemplate:LaunchTemplate",  # its volumes are billed with the node group or the instance
+    "aws:ec2/networkInterface:NetworkInterface",  # free; its public address is billed as the Elastic IP
     "aws:ec2/route:Route",
     "aws:ec2/routeTable:RouteTable",
     "aws:ec2/routeTableAssociation:RouteTableAssociation",

@@ -21,6 +21,8 @@ REPLACE_PATHS: dict[str, tuple[str, ...]] = {
     "aws:ec2/subnet:Subnet": ("cidrBlock", "vpcId", "availabilityZone", "availabilityZoneId"),
     "aws:ec2/natGateway:NatGateway": ("subnetId", "allocationId", "connectivityType"),
     "aws:ec2/eip:Eip": ("domain",),
+    "aws:ec2/instance:Instance": ("ami", "availabilityZone", "subnetId", "keyName", "launchTemplate", "tenancy"),
+    "aws:ec2/networkInterface:NetworkInterface": ("subnetId", "privateIp", "interfaceType"),
     "aws:ec2/securityGroup:SecurityGroup": ("name", "namePrefix", "vpcId", "description"),
     "aws:ec2/vpcEndpoint:VpcEndpoint": ("serviceName", "vpcId", "vpcEndpointType"),
     "aws:ec2/routeTable:RouteTable": ("vpcId",),

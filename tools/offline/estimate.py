@@ -23,6 +23,9 @@ TYPICAL_SECONDS: dict[str, float] = {
     "aws:eks/addon:Addon": 60,
     # Amazon VPC User Guide, "NAT gateways": pending to available in a few minutes; 1-2 min typical.
     "aws:ec2/natGateway:NatGateway": 120,
+    # Amazon EC2 User Guide, "Instance lifecycle": pending to running in under a minute for EBS-backed
+    # instances; the provider waits for running. The NAT instance's boot script runs after that.
+    "aws:ec2/instance:Instance": 60,
     # VPC PrivateLink guide: an interface endpoint is pending for about 1-2 min before available.
     "aws:ec2/vpcEndpoint:VpcEndpoint": 90,
     # Amazon RDS User Guide, "Creating a DB instance": "can take several minutes"; 10-20 min with

@@ -47,6 +47,8 @@ _ID_PREFIX = {
     "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
     "aws:ec2/flowLog:FlowLog": "fl-",
     "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+    "aws:ec2/instance:Instance": "i-",
+    "aws:ec2/networkInterface:NetworkInterface": "eni-",
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
     # datastores
@@ -59,6 +61,8 @@ _ARN: dict[str, tuple[str, Callable[[str, dict[str, Any]], str]]] = {
     "aws:ec2/subnet:Subnet": ("ec2", lambda i, o: f"subnet/{i}"),
     "aws:ec2/securityGroup:SecurityGroup": ("ec2", lambda i, o: f"security-group/{i}"),
     "aws:ec2/launchTemplate:LaunchTemplate": ("ec2", lambda i, o: f"launch-template/{i}"),
+    "aws:ec2/instance:Instance": ("ec2", lambda i, o: f"instance/{i}"),
+    "aws:ec2/networkInterface:NetworkInterface": ("ec2", lambda i, o: f"network-interface/{i}"),
     "aws:ec2/natGateway:NatGateway": ("ec2", lambda i, o: f"natgateway/{i}"),
     "aws:ec2/vpcEndpoint:VpcEndpoint": ("ec2", lambda i, o: f"vpc-endpoint/{i}"),
     "aws:ec2/flowLog:FlowLog": ("ec2", lambda i, o: f"vpc-flow-log/{i}"),
