@@ -173,3 +173,30 @@ def test_a_secret_with_secret_data_is_written_with_a_placeholder_per_key() -> No
     obj = manifest(secret)
     assert obj["stringData"] == {"password": REDACTED, "username": REDACTED}
     assert schema.validate(obj, "1.35") is None
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"b": [1, 2.5, None, True], "a": {"z": "x", "y": -3}},
+        {"text": "caf\u00e9 \u2013 na\u00efve"},  # json escapes non-ASCII: the same escapes here
+        {"big": 2**70, "small": -(2**63)},  # beyond orjson's 64 bits: json's way
+        {"nested": [[{"k": "v"}], []], "empty": {}},
+    ],
+)
+def test_plan_json_is_what_json_writes_indented_sorted_and_ascii(document: dict[str, Any]) -> None:
+    text = export.dumps(document)
+    assert text == json.dumps(document, indent=2, sort_keys=True) + "\n"
+    assert text.isascii() and json.loads(text) == document
+
+
+def test_a_float_outside_the_plain_range_is_the_same_number() -> None:
+    document = {"tiny": 1e-05, "huge": 1e16, "mid": 0.95}
+    assert json.loads(export.dumps(document)) == document
+
+
+def test_the_stacks_plans_are_written_as_json_writes_them(planned: Any) -> None:
+    for stack in STACKS:
+        out, _ = planned(stack)
+        text = (out / "plan.json").read_text(encoding="utf-8")
+        assert text == json.dumps(json.loads(text), indent=2, sort_keys=True) + "\n", stack
