@@ -33,7 +33,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.addons.reloader import reload_annotations
-from components.parts import depends_on_of, kms_key
+from components.parts import besides_crds, crds_for, depends_on_of, kms_key
 from components.service_args import EgressTarget, SecretEnv, ServiceDeploymentArgs, TokenSigner
 from components.service_objects import (
     NAME_LABEL,
@@ -76,9 +76,22 @@ class ServiceDeployment(pulumi.ComponentResource):
         super().__init__("platform:service:ServiceDeployment", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         keep = pulumi.ResourceOptions(parent=self, protect=args.protection.protect)
-        # What its objects wait for: the namespace's guard rails and the CRDs' charts (opts.depends_on).
+        # What its objects wait for (opts.depends_on): every one, the namespace's guard rails; the Argo
+        # Rollouts kinds, the chart with their CRDs (and its controller); the ServiceMonitor, the Prometheus
+        # Operator's CRDs; the Rollout also what its first analysis queries (args.analysis_after).
+        after = depends_on_of(opts)
         k8s_opts = pulumi.ResourceOptions(
-            parent=self, provider=args.kubernetes_provider, depends_on=depends_on_of(opts)
+            parent=self, provider=args.kubernetes_provider, depends_on=besides_crds(after)
+        )
+        rollouts_opts = pulumi.ResourceOptions(
+            parent=self,
+            provider=args.kubernetes_provider,
+            depends_on=[*besides_crds(after), *crds_for(after, ROLLOUTS_API)],
+        )
+        monitor_opts = pulumi.ResourceOptions(
+            parent=self,
+            provider=args.kubernetes_provider,
+            depends_on=[*besides_crds(after), *crds_for(after, MONITORING_API)],
         )
         spec = args.spec
         svc = args.name
@@ -186,7 +199,7 @@ class ServiceDeployment(pulumi.ComponentResource):
             kind="AnalysisTemplate",
             metadata=meta(analysis_template_name(svc)),
             spec=analysis_spec(args.rollouts, args.prometheus_address, query),
-            opts=k8s_opts,
+            opts=rollouts_opts,
         )
 
         # -- the workload -------------------------------------------------------------------------
@@ -208,7 +221,8 @@ class ServiceDeployment(pulumi.ComponentResource):
             metadata=rollout_meta,
             spec=rollout_spec(svc, args.rollouts, labels, selector, pod_spec(args, svc, pinned)),
             opts=pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=[account, active, preview, template])
+                rollouts_opts,
+                pulumi.ResourceOptions(depends_on=[account, active, preview, template, *args.analysis_after]),
             ),
         )
 
@@ -254,7 +268,7 @@ class ServiceDeployment(pulumi.ComponentResource):
                 # The colour of each series: the analysis and dashboards can tell blue from green.
                 "podTargetLabels": [ROLLOUT_HASH_LABEL],
             },
-            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=[active, preview])),
+            opts=pulumi.ResourceOptions.merge(monitor_opts, pulumi.ResourceOptions(depends_on=[active, preview])),
         )
 
         self.name = svc

@@ -77,6 +77,9 @@ class ServiceDeploymentArgs:
     # The tag or digest a release rolled out (its record, see components/delivery.py); None: the
     # stack file's image.
     image_reference: pulumi.Input[str] | None = None
+    # What the first analysis needs running before the Rollout starts (Prometheus' release): only the
+    # Rollout waits for it; the objects around it wait for the namespace's guard rails and their CRDs.
+    analysis_after: Sequence[pulumi.Resource] = ()
 
     def __post_init__(self) -> None:
         missing = sorted(set(self.spec.datastores) - set(self.datastores))

@@ -215,7 +215,18 @@ def build_platform(cfg: PlatformConfig, stack: str) -> Platform:
         opts=pulumi.ResourceOptions(depends_on=[crds.release]),  # its ServiceMonitor's CRD
     )
     services = build_services(
-        cfg, network, cluster, apps, datastores, monitoring, gateway, context, primary, rollouts, releases=releases
+        cfg,
+        network,
+        cluster,
+        apps,
+        datastores,
+        monitoring,
+        gateway,
+        context,
+        primary,
+        rollouts,
+        crds.release,
+        releases=releases,
     )
     reloader = build_reloader(cluster.provider, apps.name, rollouts.release)  # rotated credentials reach the pods
     build_isolation(  # every platform namespace: default deny, then the allows of its row
@@ -434,10 +445,12 @@ def build_services(
     context: AwsContext,
     primary: aws.Provider,
     rollouts: ArgoRollouts,
+    crds: pulumi.Resource,  # the Prometheus Operator's CRDs (the services' ServiceMonitors)
     releases: Mapping[str, pulumi.Output[str]] | None = None,
 ) -> dict[str, ServiceDeployment]:
     """The token signing key when a gateway verifies tokens, and one ServiceDeployment per configured
-    service, after Argo Rollouts (which acts on the services' Rollouts)."""
+    service: its objects after the namespace's guard rails, its Rollout after Argo Rollouts (which acts
+    on it) and Prometheus (which its analysis queries), its ServiceMonitor after the CRDs."""
     with_primary = pulumi.ResourceOptions(providers={"aws": primary})
     signer: TokenSigner | None = None
     # The token issuers' roles have fixed names: the signing key's policy names them before they exist.
@@ -491,12 +504,13 @@ def build_services(
                 image_reference=(releases or {}).get(name),  # what its last release rolled out
                 # in the mesh: HBONE from the gateway and the scrapers, the probes from ztunnel's address
                 mesh=AMBIENT_TRAFFIC if cfg.datastores.namespace in enrolled_namespaces(cfg) else None,
+                analysis_after=[monitoring.prometheus_release],
             ),
             opts=pulumi.ResourceOptions.merge(
                 with_primary,
                 pulumi.ResourceOptions(
                     # Its datastores' Secrets arrive as inputs (datastores=...): no wait for the others'.
-                    depends_on=[*apps.ready, rollouts.release, monitoring.prometheus_release]
+                    depends_on=[*apps.ready, rollouts.release, crds]
                 ),
             ),
         )

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.contracts import ClusterIdentity, DatastoreEndpoint, PeerPods
+from components.parts import installs_crds
 from components.service import ServiceDeployment, ServiceDeploymentArgs, TokenSigner
 from infra.config import (
     AnalysisConfig,
@@ -117,12 +118,19 @@ def deploy(**overrides: Any) -> list[Resource]:
 
     def program() -> None:
         provider = k8s.Provider("k8s", kubeconfig="{}")
-        # What the caller makes it wait for: the namespace's guard rails, the CRDs' charts.
-        ready = k8s.core.v1.ConfigMap("ready-stand-in", opts=pulumi.ResourceOptions(provider=provider))
+        # What the caller makes it wait for: the namespace's guard rails, the CRDs' charts; and what the
+        # first analysis queries (Prometheus).
+        on = pulumi.ResourceOptions(provider=provider)
+        ready = k8s.core.v1.ConfigMap("ready-stand-in", opts=on)
+        rollouts = k8s.core.v1.ConfigMap("rollouts-crds-stand-in", opts=on)
+        installs_crds(rollouts, {"argoproj.io"})
+        monitoring = k8s.core.v1.ConfigMap("monitoring-crds-stand-in", opts=on)
+        installs_crds(monitoring, {"monitoring.coreos.com"})
+        prometheus = k8s.core.v1.ConfigMap("prometheus-stand-in", opts=on)
         ServiceDeployment(
             fields["name"],
-            ServiceDeploymentArgs(kubernetes_provider=provider, **fields),
-            opts=pulumi.ResourceOptions(depends_on=[ready]),
+            ServiceDeploymentArgs(kubernetes_provider=provider, analysis_after=[prometheus], **fields),
+            opts=pulumi.ResourceOptions(depends_on=[ready, rollouts, monitoring]),
         )
 
     return build(program)

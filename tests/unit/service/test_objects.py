@@ -178,13 +178,13 @@ def test_every_kubernetes_object_waits_for_the_callers_depends_on(
     kind: str, web: list[Resource], worker: list[Resource]
 ) -> None:
     resources = web if kind == "web" else worker
-    ready = one(resources, STAND_IN)["urn"]
+    ready = one(resources, STAND_IN, "ready-stand-in")["urn"]
     objects = [
         r
         for r in resources
         if r["custom"]
         and r["type"].startswith("kubernetes:")
-        and r["type"] != STAND_IN
+        and not r["urn"].endswith("-stand-in")
         and not r["type"].startswith("pulumi:providers:")
     ]
     assert len(objects) >= 10
@@ -221,3 +221,28 @@ def test_built_in_objects_and_the_pod_template_match_the_kubernetes_schema(
         "spec": {"selector": rollout["selector"], "template": rollout["template"]},
     }
     assert schema.validate(as_deployment, "1.35") is None
+
+
+def test_each_object_waits_for_what_it_needs_and_nothing_more() -> None:
+    """The guard rails for every object; the Argo Rollouts CRDs for its kinds; the Prometheus Operator's
+    CRDs for the ServiceMonitor; Prometheus itself only for the Rollout, whose analysis queries it."""
+    resources = deploy()
+    stand_ins = {r["urn"]: r["urn"].rsplit("::", 1)[-1] for r in resources if r["urn"].endswith("-stand-in")}
+    waits = {
+        r["type"].rsplit(":", 1)[-1] + "/" + r["urn"].rsplit("::", 1)[-1]: {
+            stand_ins[d] for d in r["dependencies"] if d in stand_ins
+        }
+        for r in resources
+        if r["type"].startswith("kubernetes:") and not r["urn"].endswith("-stand-in")
+    }
+    assert waits, "the service made no Kubernetes objects"
+    for name, on in waits.items():
+        kind = name.split("/")[0]
+        if kind == "Rollout":
+            assert on == {"ready-stand-in", "rollouts-crds-stand-in", "prometheus-stand-in"}, name
+        elif kind == "AnalysisTemplate":
+            assert on == {"ready-stand-in", "rollouts-crds-stand-in"}, name
+        elif kind == "ServiceMonitor":
+            assert on == {"ready-stand-in", "monitoring-crds-stand-in"}, name
+        else:
+            assert on == {"ready-stand-in"}, name
