@@ -105,7 +105,8 @@ def _plan(
     resources = document["deployment"]["resources"]
     try:
         (stage / "plan.json").write_text(export.dumps(document), encoding="utf-8")
-        objects, releases = manifests.write(resources, stage)
+        made = manifests.objects_of(resources)
+        objects, releases = manifests.write(resources, stage, made)
         (stage / "graph.dot").write_text(estimate.dot(resources), encoding="utf-8")
     except OSError as error:
         raise PlanError(f"cannot write the plan under {target.parent} ({error.strerror or error})") from None
@@ -114,15 +115,13 @@ def _plan(
     problems = [
         f"manifest does not match the Kubernetes {version} schema: {problem}"
         for problem in (
-            schema.validate(manifests.manifest(r, drop_secrets=True), version)
-            for r in resources
-            if manifests.is_manifest(r)
+            schema.validate(manifests.for_validation(r, made[r["urn"]]), version) for r in resources if r["urn"] in made
         )
         if problem is not None
     ]
     problems += [
         f"{len(urns)} resources declare the Kubernetes object {key}: {', '.join(urns)}"
-        for key, urns in sorted(manifests.duplicates(resources).items())
+        for key, urns in sorted(manifests.duplicates(resources, made).items())
     ]
     if problems:
         raise PlanError(*problems)

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import orjson
 import yaml
 
 from tools.offline.export import is_secret_placeholder
@@ -18,6 +19,7 @@ from tools.offline.export import is_secret_placeholder
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 _SKIP_PREFIXES = ("pulumi:providers:", "kubernetes:yaml", "kubernetes:helm.sh/v4", "kubernetes:kustomize")
 REDACTED = "<secret: not written by the offline plan>"
+REDACTED_BYTES = REDACTED.encode()
 _SCALARS = frozenset({str, bool, int, float, type(None)})
 # libyaml's emitter when PyYAML was built with it (the wheels are): same output, about 7x faster.
 _DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -62,12 +64,28 @@ def identity(obj: dict[str, Any]) -> str:
     return f"{obj.get('kind')}/{meta.get('namespace') or '-'}/{meta.get('name')}"
 
 
-def duplicates(resources: list[dict[str, Any]]) -> dict[str, list[str]]:
+def objects_of(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The object of every ``kubernetes:*`` resource (:func:`manifest`), by URN: made once, for
+    :func:`write` and :func:`duplicates` both."""
+    return {r["urn"]: manifest(r) for r in resources if is_manifest(r)}
+
+
+def for_validation(resource: dict[str, Any], written: dict[str, Any]) -> dict[str, Any]:
+    """What the schema sees of ``resource`` whose written object is ``written``: the same object when
+    it carries no secret, else :func:`manifest` with the secrets left out."""
+    if REDACTED_BYTES in orjson.dumps(written):
+        return manifest(resource, drop_secrets=True)
+    return written
+
+
+def duplicates(
+    resources: list[dict[str, Any]], objects: dict[str, dict[str, Any]] | None = None
+) -> dict[str, list[str]]:
     """Kubernetes objects declared by more than one resource (they would fight over one object)."""
+    objects = objects_of(resources) if objects is None else objects
     owners: dict[str, list[str]] = {}
-    for resource in resources:
-        if is_manifest(resource):
-            owners.setdefault(identity(manifest(resource)), []).append(resource["urn"])
+    for urn, obj in objects.items():
+        owners.setdefault(identity(obj), []).append(urn)
     return {key: urns for key, urns in owners.items() if len(urns) > 1}
 
 
@@ -87,15 +105,19 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9.-]+", "-", text.lower()).strip("-")
 
 
-def write(resources: list[dict[str, Any]], out_dir: Path) -> tuple[int, int]:
-    """Write manifests/ and helm/ under ``out_dir``; returns (objects, releases) written."""
+def write(
+    resources: list[dict[str, Any]], out_dir: Path, objects: dict[str, dict[str, Any]] | None = None
+) -> tuple[int, int]:
+    """Write manifests/ and helm/ under ``out_dir`` (``objects``: :func:`objects_of` the resources, if
+    made already); returns (objects, releases) written."""
+    objects = objects_of(resources) if objects is None else objects
     manifest_dir = out_dir / "manifests"
     helm_dir = out_dir / "helm"
     for folder in (manifest_dir, helm_dir):
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*.yaml"):
             old.unlink()
-    objects = releases = 0
+    written = releases = 0
     for resource in resources:
         if resource["type"] == HELM_RELEASE:
             inputs = resource["inputs"]
@@ -110,15 +132,15 @@ def write(resources: list[dict[str, Any]], out_dir: Path) -> tuple[int, int]:
             }
             (helm_dir / f"{_slug(name)}.yaml").write_text(_dump(release), encoding="utf-8")
             releases += 1
-        elif is_manifest(resource):
-            obj = manifest(resource)
+        elif resource["urn"] in objects:
+            obj = objects[resource["urn"]]
             meta = obj["metadata"]
             stem = "-".join(
                 _slug(part) for part in (obj.get("kind", "object"), meta.get("namespace") or "cluster", meta["name"])
             )
             (manifest_dir / f"{stem}.yaml").write_text(_dump(obj), encoding="utf-8")
-            objects += 1
-    return objects, releases
+            written += 1
+    return written, releases
 
 
 def _sorted(value: Any) -> Any:
