@@ -36,6 +36,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.contracts import MeshTraffic
+from components.parts import kubelet_probes_spec
 
 Place = Literal["control-plane", "load-balancer", "aws-endpoints", "internet", "nodes", "vpc-resolver"]
 
@@ -227,22 +228,7 @@ class NamespaceIsolation(pulumi.ComponentResource):
             ingress = [with_hbone(a, namespace, args.meshed, args.mesh) for a in ingress]
             egress = [with_hbone(a, namespace, args.meshed, args.mesh) for a in egress]
             if args.mesh is not None and namespace in args.meshed:
-                policy(
-                    "from-kubelet-probes",
-                    k8s.networking.v1.NetworkPolicySpecArgs(
-                        pod_selector=every_pod,
-                        policy_types=["Ingress"],
-                        ingress=[
-                            k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                                from_=[
-                                    k8s.networking.v1.NetworkPolicyPeerArgs(
-                                        ip_block=k8s.networking.v1.IPBlockArgs(cidr=args.mesh.probe_source_cidr)
-                                    )
-                                ]
-                            )
-                        ],
-                    ),
-                )
+                policy("from-kubelet-probes", kubelet_probes_spec(every_pod, args.mesh.probe_source_cidr))
             for allow in ingress:
                 policy(
                     allow.purpose,

@@ -376,3 +376,24 @@ def certificate(
         },
         opts=opts,
     )
+
+
+def kubelet_probes_spec(
+    pod_selector: k8s.meta.v1.LabelSelectorArgs,
+    source_cidr: str,
+    ports: Sequence[k8s.networking.v1.NetworkPolicyPortArgs] | None = None,
+) -> k8s.networking.v1.NetworkPolicySpecArgs:
+    """Ingress from the address the kubelet's probes arrive from in the ambient mesh (ztunnel's link-local
+    source), on ``ports`` (None: every port)."""
+    return k8s.networking.v1.NetworkPolicySpecArgs(
+        pod_selector=pod_selector,
+        policy_types=["Ingress"],
+        ingress=[
+            k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                from_=[
+                    k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=source_cidr))
+                ],
+                ports=list(ports) if ports is not None else None,
+            )
+        ],
+    )

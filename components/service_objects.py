@@ -20,6 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.contracts import PeerPods
+from components.parts import kubelet_probes_spec
 from infra.k8s_security import container_security_context, pod_security_context, tmp_mount, tmp_volume
 
 if TYPE_CHECKING:
@@ -169,23 +170,7 @@ def network_policies(
     )
     probe_port = args.port if args.port is not None else metrics_port  # the number behind args.probe_port
     if args.mesh is not None:  # in the mesh, the kubelet's probes arrive from ztunnel's link-local address
-        policy(
-            "from-kubelet-probes",
-            k8s.networking.v1.NetworkPolicySpecArgs(
-                pod_selector=pods,
-                policy_types=["Ingress"],
-                ingress=[
-                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                        from_=[
-                            k8s.networking.v1.NetworkPolicyPeerArgs(
-                                ip_block=k8s.networking.v1.IPBlockArgs(cidr=args.mesh.probe_source_cidr)
-                            )
-                        ],
-                        ports=[tcp(probe_port)],
-                    )
-                ],
-            ),
-        )
+        policy("from-kubelet-probes", kubelet_probes_spec(pods, args.mesh.probe_source_cidr, [tcp(probe_port)]))
     policy(
         "to-dns",
         k8s.networking.v1.NetworkPolicySpecArgs(

@@ -19,6 +19,7 @@ from typing import Any
 from pulumi_policy import PolicyConfigSchema, PolicyResource, Severity, StackValidationArgs
 
 from policies.rules._base import config, environments_of, get, in_environments, kind_of, stack_rule
+from policies.rules.protection import ENVIRONMENTS_PROPERTY
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 DATAPLANE_MODE = "istio.io/dataplane-mode"
@@ -168,12 +169,7 @@ MESH_MTLS_STRICT = stack_rule(
     _mesh_gaps,
     PolicyConfigSchema(
         properties={
-            "environments": {
-                "type": "array",
-                "items": {"type": "string", "minLength": 1, "maxLength": 64},
-                "minItems": 1,
-                "default": ["prod"],
-            },
+            "environments": ENVIRONMENTS_PROPERTY,
             "permissivePorts": {
                 "type": "array",
                 "items": {"type": "integer", "minimum": 1, "maximum": 65535},

@@ -30,16 +30,14 @@ STATEFUL = (
     "aws:efs/fileSystem:FileSystem",
     "aws:dynamodb/table:Table",
 )
-ENVIRONMENTS_SCHEMA = PolicyConfigSchema(
-    properties={
-        "environments": {
-            "type": "array",
-            "items": {"type": "string", "minLength": 1, "maxLength": 64},
-            "minItems": 1,
-            "default": ["prod"],
-        }
-    }
-)
+# The ``environments`` a rule holds (prod unless configured), as a config property of the pack.
+ENVIRONMENTS_PROPERTY = {
+    "type": "array",
+    "items": {"type": "string", "minLength": 1, "maxLength": 64},
+    "minItems": 1,
+    "default": ["prod"],
+}
+ENVIRONMENTS_SCHEMA = PolicyConfigSchema(properties={"environments": ENVIRONMENTS_PROPERTY})
 
 
 def environments(args: ResourceValidationArgs) -> set[str]:
