@@ -288,7 +288,7 @@ IMDSV2 = resource_rule(
 DATA_SUBNETS_ISOLATED = stack_rule(
     "data-subnets-isolated",
     "The subnets the datastores live in (their subnet groups') have no route to an internet or NAT gateway "
-    "and give no public addresses.",
+    "or to a network interface (a NAT instance, an appliance) and give no public addresses.",
     Severity.CRITICAL,
     "Keep the data route table without a default route (components/network.py's data tier).",
     _isolated,
