@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.parts import kms_key
+from components.parts import depends_on_of, kms_key
 from infra import iam
 from infra.aws_context import AwsContext
 from infra.config.network import NatInstanceConfig
@@ -39,7 +39,7 @@ def user_data(source_cidrs: Sequence[str]) -> str:
     """The boot script: forwarding on, and the private subnets' traffic masqueraded on the way out."""
     sources = ", ".join(source_cidrs)
     return f"""#!/bin/bash
-# NAT instance: masquerade {sources} on the primary interface; forward nothing else.
+# NAT instance: masquerade {sources} on the primary interface; forward only their HTTPS.
 set -euo pipefail
 cat > /etc/sysctl.d/90-nat.conf <<'EOF'
 net.ipv4.ip_forward = 1
@@ -127,8 +127,11 @@ class NatInstance(pulumi.ComponentResource):
             tags={"Name": tag},
             opts=child,
         )
+        # What it was told to wait for (the public subnet's route to the internet gateway): the address
+        # (an Elastic IP needs the gateway) and the instance (its boot script installs packages over it).
+        online = pulumi.ResourceOptions(parent=self, depends_on=depends_on_of(opts))
         address = aws.ec2.Eip(
-            f"{name}-eip", domain="vpc", network_interface=interface.id, tags={"Name": tag}, opts=child
+            f"{name}-eip", domain="vpc", network_interface=interface.id, tags={"Name": tag}, opts=online
         )
         volume_key = kms_key(
             f"{name}-volume",
@@ -157,9 +160,10 @@ class NatInstance(pulumi.ComponentResource):
             launch_template=aws.ec2.InstanceLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
             ),
-            network_interfaces=[
-                aws.ec2.InstanceNetworkInterfaceArgs(device_index=0, network_interface_id=interface.id)
-            ],
+            # The interface outlives the instance: routes and address stay when the instance is replaced.
+            primary_network_interface=aws.ec2.InstancePrimaryNetworkInterfaceArgs(
+                network_interface_id=interface.id, delete_on_termination=False
+            ),
             metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
                 http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
             ),
@@ -174,7 +178,7 @@ class NatInstance(pulumi.ComponentResource):
             user_data_replace_on_change=True,  # the script runs at first boot only: a new one needs a new instance
             ebs_optimized=True,
             tags={"Name": tag},
-            opts=child,
+            opts=pulumi.ResourceOptions.merge(online, pulumi.ResourceOptions(depends_on=[address])),
         )
         self.network_interface_id = interface.id
         self.public_ip = address.public_ip

@@ -158,19 +158,24 @@ class Network(pulumi.ComponentResource):
         ]
 
         public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, tags={"Tier": "public"}, opts=child)
-        aws.ec2.Route(
+        public_default = aws.ec2.Route(
             f"{name}-public-default",
             route_table_id=public_rt.id,
             destination_cidr_block="0.0.0.0/0",
             gateway_id=igw.id,
             opts=child,
         )
-        for i, subnet in enumerate(public):
+        public_associations = [
             aws.ec2.RouteTableAssociation(
                 f"{name}-public-{i}", subnet_id=subnet.id, route_table_id=public_rt.id, opts=child
             )
+            for i, subnet in enumerate(public)
+        ]
 
-        targets, public_ips = self._nat(name, args, vpc, igw, public, layout)
+        # A NAT instance sits in the first public subnet: its way to the internet is the gateway, the public
+        # default route and that subnet's association (its boot script installs packages over them).
+        internet = [igw, public_default, public_associations[0]]
+        targets, public_ips = self._nat(name, args, vpc, igw, public, layout, internet)
         private_rts: list[aws.ec2.RouteTable] = []
         for i, subnet in enumerate(private):
             rt = aws.ec2.RouteTable(f"{name}-private-rt-{i}", vpc_id=vpc.id, tags={"Tier": "private"}, opts=child)
@@ -262,6 +267,7 @@ class Network(pulumi.ComponentResource):
         igw: aws.ec2.InternetGateway,
         public: Sequence[aws.ec2.Subnet],
         layout: SubnetLayout,
+        internet: Sequence[pulumi.Resource],
     ) -> tuple[list[aws.ec2.NatGateway | NatInstance], list[pulumi.Output[str]]]:
         """The ways out of the private subnets (NAT gateways, or one NAT instance) and their addresses."""
         spec = args.spec
@@ -276,7 +282,8 @@ class Network(pulumi.ComponentResource):
                     name_prefix=args.cluster_name,
                     aws=args.aws,
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                # its first public subnet's route to the internet gateway (handed to its children)
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(internet)),
             )
             return [instance], [instance.public_ip]
         nat_count = len(public) if spec.nat_gateways is NatStrategy.ONE_PER_AZ else 1

@@ -67,7 +67,8 @@ def test_the_instance_is_hardened_and_boots_the_arm64_image_from_ssm() -> None:
     assert "keyName" not in instance and "iamInstanceProfile" not in instance
     assert "associatePublicIpAddress" not in instance  # the address is the interface's Elastic IP
     interface = one(resources, "aws:ec2/networkInterface:NetworkInterface")
-    assert instance["networkInterfaces"] == [{"deviceIndex": 0, "networkInterfaceId": interface["id"]}]
+    assert instance["primaryNetworkInterface"] == {"networkInterfaceId": interface["id"], "deleteOnTermination": False}
+    assert "networkInterfaces" not in instance  # deprecated for the primary interface
     assert instance["userData"] == user_data(("10.40.0.0/19", "10.40.32.0/19"))
     assert instance["userDataReplaceOnChange"] is True
 
@@ -123,3 +124,19 @@ def test_dev_runs_a_nat_instance_staging_and_prod_gateways_and_prod_refuses_one(
     assert build_config({"environment": "staging", "network": {"natGateways": "instance"}}).network.nat_instance
     with pytest.raises(ConfigError, match=r"platform:network\.natGateways.*prod does not run a NAT instance"):
         build_config({"environment": "prod", "network": {"natGateways": "instance"}})
+
+
+def test_its_address_and_instance_wait_for_the_first_public_subnets_way_to_the_internet() -> None:
+    resources = network()
+    igw = one(resources, "aws:ec2/internetGateway:InternetGateway")["urn"]
+    route = one(resources, "aws:ec2/route:Route", "network-public-default")["urn"]
+    subnet = one(resources, "aws:ec2/subnet:Subnet", "network-public-0")["id"]
+    association = next(
+        a["urn"]
+        for a in of_type(resources, "aws:ec2/routeTableAssociation:RouteTableAssociation")
+        if a["inputs"]["subnetId"] == subnet
+    )
+    for kind in ("aws:ec2/eip:Eip", "aws:ec2/instance:Instance"):
+        assert {igw, route, association} <= set(one(resources, kind)["dependencies"]), kind
+    eip = one(resources, "aws:ec2/eip:Eip")["urn"]
+    assert eip in one(resources, "aws:ec2/instance:Instance")["dependencies"]
