@@ -25,13 +25,23 @@ from components.addons.base import AddOnArgs, ChartPin, HelmAddOn
 ISTIO_VERSION = "1.30.3"  # one release for all four charts: istiod, the CNI agent and ztunnel move together
 ISTIO_CHARTS = "https://istio-release.storage.googleapis.com/charts"
 PROFILE = "ambient"
-PIN = ChartPin(
-    chart="base",
-    version=ISTIO_VERSION,
-    repository=ISTIO_CHARTS,
-    app_version=ISTIO_VERSION,
-    known_keys=frozenset({"profile", "defaultRevision"}),
-)
+# The API groups of the mesh's CRDs: the base chart installs them, istiod acts on them and validates them.
+ISTIO_API_GROUPS = frozenset({"security.istio.io", "networking.istio.io", "telemetry.istio.io", "extensions.istio.io"})
+
+
+def istio_pin(chart: str, known_keys: frozenset[str], free_form: frozenset[str] = frozenset()) -> ChartPin:
+    """The pin of one of Istio's charts: all of them at ``ISTIO_VERSION`` from Istio's repository."""
+    return ChartPin(
+        chart=chart,
+        version=ISTIO_VERSION,
+        repository=ISTIO_CHARTS,
+        app_version=ISTIO_VERSION,
+        known_keys=known_keys,
+        free_form=free_form,
+    )
+
+
+PIN = istio_pin("base", frozenset({"profile", "defaultRevision"}))
 NAMESPACE = "istio-system"
 RELEASE = "istio-base"
 
@@ -47,11 +57,18 @@ class IstioBaseArgs(AddOnArgs):
     pass
 
 
+@dataclass(frozen=True)
+class InMeshNamespaceArgs(AddOnArgs):
+    """The Args of a chart that installs into the mesh's namespace (made by the base chart's add-on)."""
+
+    namespace: pulumi.Input[str]
+
+
 class IstioBase(HelmAddOn):
     """The mesh's namespace and CRDs; the other Istio charts install into ``namespace`` after ``release``."""
 
     PIN = PIN
-    CRD_GROUPS = frozenset({"security.istio.io", "networking.istio.io", "telemetry.istio.io", "extensions.istio.io"})
+    CRD_GROUPS = ISTIO_API_GROUPS
 
     def __init__(self, name: str, args: IstioBaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)

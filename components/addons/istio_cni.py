@@ -18,14 +18,11 @@ from typing import Any
 
 import pulumi
 
-from components.addons.base import AddOnArgs, ChartPin, HelmAddOn, resources
-from components.addons.istio_base import ISTIO_CHARTS, ISTIO_VERSION, PROFILE
+from components.addons.base import HelmAddOn, resources
+from components.addons.istio_base import PROFILE, InMeshNamespaceArgs, istio_pin
 
-PIN = ChartPin(
-    chart="cni",
-    version=ISTIO_VERSION,
-    repository=ISTIO_CHARTS,
-    app_version=ISTIO_VERSION,
+PIN = istio_pin(
+    "cni",
     known_keys=frozenset(
         {
             "profile",
@@ -61,9 +58,7 @@ class IstioCniSettings:
         }
 
 
-@dataclass(frozen=True)
-class IstioCniArgs(AddOnArgs):
-    namespace: pulumi.Input[str]  # the mesh's (from the base chart's add-on)
+IstioCniArgs = InMeshNamespaceArgs
 
 
 class IstioCni(HelmAddOn):

@@ -17,14 +17,11 @@ from typing import Any
 
 import pulumi
 
-from components.addons.base import AddOnArgs, ChartPin, HelmAddOn, resources
-from components.addons.istio_base import ISTIO_CHARTS, ISTIO_VERSION, PROFILE
+from components.addons.base import HelmAddOn, resources
+from components.addons.istio_base import ISTIO_API_GROUPS, PROFILE, InMeshNamespaceArgs, istio_pin
 
-PIN = ChartPin(
-    chart="istiod",
-    version=ISTIO_VERSION,
-    repository=ISTIO_CHARTS,
-    app_version=ISTIO_VERSION,
+PIN = istio_pin(
+    "istiod",
     known_keys=frozenset(
         {"profile", "autoscaleEnabled", "replicaCount", "resources", "seccompProfile", "global.logAsJson"}
     ),
@@ -53,8 +50,7 @@ class IstiodSettings:
 
 
 @dataclass(frozen=True)
-class IstiodArgs(AddOnArgs):
-    namespace: pulumi.Input[str]  # the mesh's (from the base chart's add-on)
+class IstiodArgs(InMeshNamespaceArgs):
     replicas: int = 2
 
 
@@ -62,7 +58,7 @@ class Istiod(HelmAddOn):
     PIN = PIN
     # Not the CRDs (the base chart's) but what acts on them and the webhook that validates them: a
     # PeerAuthentication waits for both releases (parts.crds_for hands it each one that names its group).
-    CRD_GROUPS = frozenset({"security.istio.io", "networking.istio.io", "telemetry.istio.io", "extensions.istio.io"})
+    CRD_GROUPS = ISTIO_API_GROUPS
 
     def __init__(self, name: str, args: IstiodArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(name, args, opts)

@@ -17,14 +17,11 @@ from typing import Any
 
 import pulumi
 
-from components.addons.base import AddOnArgs, ChartPin, HelmAddOn, resources
-from components.addons.istio_base import ISTIO_CHARTS, ISTIO_VERSION, PROFILE
+from components.addons.base import HelmAddOn, resources
+from components.addons.istio_base import PROFILE, InMeshNamespaceArgs, istio_pin
 
-PIN = ChartPin(
-    chart="ztunnel",
-    version=ISTIO_VERSION,
-    repository=ISTIO_CHARTS,
-    app_version=ISTIO_VERSION,
+PIN = istio_pin(
+    "ztunnel",
     known_keys=frozenset({"profile", "resources", "logAsJson"}),
     free_form=frozenset({"resources"}),
 )
@@ -42,9 +39,7 @@ class ZtunnelSettings:
         }
 
 
-@dataclass(frozen=True)
-class ZtunnelArgs(AddOnArgs):
-    namespace: pulumi.Input[str]  # the mesh's (from the base chart's add-on)
+ZtunnelArgs = InMeshNamespaceArgs
 
 
 class Ztunnel(HelmAddOn):
