@@ -80,18 +80,13 @@ class ServiceDeployment(pulumi.ComponentResource):
         # Rollouts kinds, the chart with their CRDs (and its controller); the ServiceMonitor, the Prometheus
         # Operator's CRDs; the Rollout also what its first analysis queries (args.analysis_after).
         after = depends_on_of(opts)
-        k8s_opts = pulumi.ResourceOptions(
-            parent=self, provider=args.kubernetes_provider, depends_on=besides_crds(after)
+        rails = besides_crds(after)
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.kubernetes_provider, depends_on=rails)
+        rollouts_opts = pulumi.ResourceOptions.merge(
+            k8s_opts, pulumi.ResourceOptions(depends_on=crds_for(after, ROLLOUTS_API))
         )
-        rollouts_opts = pulumi.ResourceOptions(
-            parent=self,
-            provider=args.kubernetes_provider,
-            depends_on=[*besides_crds(after), *crds_for(after, ROLLOUTS_API)],
-        )
-        monitor_opts = pulumi.ResourceOptions(
-            parent=self,
-            provider=args.kubernetes_provider,
-            depends_on=[*besides_crds(after), *crds_for(after, MONITORING_API)],
+        monitor_opts = pulumi.ResourceOptions.merge(
+            k8s_opts, pulumi.ResourceOptions(depends_on=crds_for(after, MONITORING_API))
         )
         spec = args.spec
         svc = args.name

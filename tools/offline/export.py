@@ -286,8 +286,8 @@ def dumps(document: dict[str, Any]) -> str:
     ``json``'s way."""
     try:
         text = orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
-    except (TypeError, orjson.JSONEncodeError):
-        text = b"\x80"  # not ASCII: falls through to json below
-    if text.isascii():
+    except (TypeError, orjson.JSONEncodeError):  # an int beyond 64 bits
+        text = None
+    if text is not None and text.isascii():
         return text.decode("ascii") + "\n"
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
